@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+DEMO_QUERY := SELECT c.customer_tier, p.category, COUNT(*) AS orders, SUM(t.total_amount) AS revenue \
+  FROM sales.transactions t \
+  JOIN sales.customers c ON c.customer_id = t.customer_id \
+  JOIN sales.products p ON p.product_id = t.product_id \
+  GROUP BY c.customer_tier, p.category ORDER BY revenue DESC, c.customer_tier, p.category
+
+.PHONY: setup demo test lint clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,cdk]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/onboard validate
+	$(BIN)/onboard generate
+	$(BIN)/onboard run --all
+	$(BIN)/onboard query "$(DEMO_QUERY)"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/onboard export-schema --check
+	$(BIN)/onboard generate --check
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf .onboard cdk.out .pytest_cache

@@ -1,0 +1,24 @@
+"""Shared fixtures: a throwaway project folder and helpers to write source files into it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from framework.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    (tmp_path / "sources").mkdir()
+    return Project.at(tmp_path)
+
+
+def write_source(project: Project, name: str, text: str) -> Path:
+    path = project.sources_dir / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
