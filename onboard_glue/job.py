@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import SparkSession
+from pyspark.sql import Observation, SparkSession
 from pyspark.sql import functions as F
 
 from onboard_glue.args import JobArgs, resolve_args
@@ -18,11 +19,11 @@ from onboard_glue.read import read_records
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
     REASON_COL,
+    check_records,
     output_columns,
     quarantine_rows,
     reason_kind,
     table_rows,
-    with_reason,
 )
 from onboard_glue.write import file_count, manifest, write_json, write_quarantine, write_table_files
 
@@ -45,8 +46,8 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     lake = LakeFS(spark)
     inputs = lake.expand_inputs(args.inputs)
     records = read_records(spark, lake, config.format, config.columns, inputs)
-    # Parsed once: every output below reads this cache instead of the input files.
-    checked = with_reason(records, config.columns).persist(StorageLevel.MEMORY_AND_DISK)
+    # Parsed and checked once: every output below reads this cache, not the input files.
+    checked = check_records(records, config.columns).persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
         by_kind = {
@@ -63,21 +64,28 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
             count=rows_quarantined,
         )
         rows = table_rows(checked, config, args.batch_id, args.ingest_time)
-        if config.dedupe is not None and accepted:
-            deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
-            deduped = deduped.persist(StorageLevel.MEMORY_AND_DISK)
-            rows, rows_loaded = deduped, deduped.count()
-        else:
-            rows_loaded = accepted
-        written = write_table_files(
-            rows,
+        write = partial(
+            write_table_files,
             lake=lake,
             output=args.output,
             batch_id=args.batch_id,
             columns=output_columns(config),
             partition_by=config.partition_by,
-            files=file_count(rows_loaded, config.files.rows_per_file, config.files.slices),
         )
+        if config.dedupe is None or not accepted:
+            rows_loaded = accepted
+            written = write(rows, files=file_count(accepted, config.files.rows_per_file, config.files.slices))
+        elif accepted <= config.files.rows_per_file:
+            # One file whatever the duplicates: count the unique rows while writing them.
+            loaded = Observation()
+            deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
+            written = write(deduped.observe(loaded, F.count(F.lit(1)).alias("rows")), files=1)
+            rows_loaded = int(loaded.get["rows"])
+        else:
+            deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
+            deduped = deduped.persist(StorageLevel.MEMORY_AND_DISK)
+            rows_loaded = deduped.count()
+            written = write(deduped, files=file_count(rows_loaded, config.files.rows_per_file, config.files.slices))
     finally:
         checked.unpersist()
         if deduped is not None:

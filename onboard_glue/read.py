@@ -123,8 +123,7 @@ def _read_csv_group(
     positions: Sequence[int | None],
 ) -> DataFrame:
     schema = T.StructType(
-        [T.StructField(f"c{i}", T.StringType()) for i in range(width)]
-        + [T.StructField(RECORD_COL, T.StringType())]
+        [T.StructField(f"c{i}", T.StringType()) for i in range(width)] + [T.StructField(RECORD_COL, T.StringType())]
     )
     df = (
         spark.read.schema(schema)
@@ -228,10 +227,7 @@ def _json_tree(columns: Sequence[ColumnSpec]) -> dict:
 
 def _json_struct(tree: dict) -> T.StructType:
     return T.StructType(
-        [
-            T.StructField(name, T.StringType() if sub is None else _json_struct(sub))
-            for name, sub in tree.items()
-        ]
+        [T.StructField(name, T.StringType() if sub is None else _json_struct(sub)) for name, sub in tree.items()]
     )
 
 

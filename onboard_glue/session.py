@@ -16,6 +16,10 @@ RUN_CONF = {
     "spark.sql.csv.parser.columnPruning.enabled": "false",
     # Casts go through try_cast; ANSI mode would make other expressions raise instead.
     "spark.sql.ansi.enabled": "false",
+    # The parsed batch is cached once and read a few times: compressing it costs more than it saves.
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # Let adaptive execution size the shuffle inside a cached plan (the deduplicated rows).
+    "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
 }
 
 

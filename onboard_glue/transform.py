@@ -15,20 +15,11 @@ from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quot
 REASON_COL = "__reason"
 SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offending value
 
-# Text a value must look like before it is cast; Spark's casts alone are too lenient
-# ("1.9" -> 1 for integers, "1d" for doubles, a bare time-of-day for timestamps).
-_INTEGRAL = r"^[+-]?[0-9]+(\.0*)?$"
-_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-_DATE_FIRST = r"^[+-]?[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}([T ].*)?$"
-_GATES = {
-    "integer": _INTEGRAL,
-    "bigint": _INTEGRAL,
-    "double": _NUMBER,
-    "decimal": _NUMBER,
-    "date": _DATE_FIRST,
-    "timestamp": _DATE_FIRST,
-    "timestamptz": _DATE_FIRST,
-}
+# try_cast is strict for integers and decimals; doubles and dates need a look first, since Spark
+# also takes "1d", "NaN", "inf" as doubles, "2024" as a date, and a bare "10:00" as today's time.
+_NUMBER = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
+_DATE_FIRST = r"^\s*[+-]?[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}"
+_GATES = {"double": _NUMBER, "date": _DATE_FIRST, "timestamp": _DATE_FIRST, "timestamptz": _DATE_FIRST}
 _SQL_TYPES = {
     "integer": "INT",
     "bigint": "BIGINT",
@@ -42,17 +33,19 @@ _PARTITION_FORMATS = {"year": "yyyy", "month": "MM", "day": "dd", "hour": "HH"}
 _TEXT_TYPES = frozenset({"string", "json"})
 
 
+def typed_col(index: int) -> str:
+    return f"__t{index}"
+
+
 def typed_value(column: ColumnSpec, raw_name: str) -> Column:
     """The column's value cast to its Spark type; null when absent or when the text does not cast."""
     raw = F.col(raw_name)
     if column.type in _TEXT_TYPES:
         return raw
-    sql_type = (
-        f"DECIMAL({column.precision},{column.scale})" if column.type == "decimal" else _SQL_TYPES[column.type]
-    )
-    cast = F.expr(f"try_cast(trim(`{raw_name}`) AS {sql_type})")
+    sql_type = f"DECIMAL({column.precision},{column.scale})" if column.type == "decimal" else _SQL_TYPES[column.type]
+    cast = F.expr(f"try_cast(`{raw_name}` AS {sql_type})")
     gate = _GATES.get(column.type)
-    return F.when(F.trim(raw).rlike(gate), cast) if gate else cast
+    return F.when(raw.rlike(gate), cast) if gate else cast
 
 
 def _is_empty(column: ColumnSpec, raw: Column) -> Column:
@@ -66,9 +59,8 @@ def _shown(raw: Column) -> Column:
     ).otherwise(raw)
 
 
-def column_reason(column: ColumnSpec, raw_name: str) -> Column:
+def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
     """The first rule this column's value breaks (not_null, cast, max_length), or null."""
-    raw = F.col(raw_name)
     empty = _is_empty(column, raw)
     checks = []
     if not column.nullable:
@@ -76,10 +68,8 @@ def column_reason(column: ColumnSpec, raw_name: str) -> Column:
     if column.type not in _TEXT_TYPES:
         checks.append(
             F.when(
-                ~empty & typed_value(column, raw_name).isNull(),
-                F.concat(
-                    F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(f"' is not {column.type_label}")
-                ),
+                ~empty & typed.isNull(),
+                F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(f"' is not {column.type_label}")),
             )
         )
     limit = column.byte_limit
@@ -88,10 +78,34 @@ def column_reason(column: ColumnSpec, raw_name: str) -> Column:
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 
 
-def with_reason(records: DataFrame, columns: Sequence[ColumnSpec]) -> DataFrame:
-    """Add ``__reason``: a malformed record first, then each column's rules in declared order."""
-    reasons = [F.col(MALFORMED_COL)] + [column_reason(c, value_col(i)) for i, c in enumerate(columns)]
-    return records.withColumn(REASON_COL, F.coalesce(*reasons))
+def check_records(records: DataFrame, columns: Sequence[ColumnSpec]) -> DataFrame:
+    """Raw records -> ``__file, __row, __t<i>`` (typed values), ``__reason`` (the first broken rule:
+    a malformed record, then each column's rules in declared order) and, for rejected rows only,
+    their original text ``__v<i>`` and ``__record``."""
+    raws = [value_col(i) for i in range(len(columns))]
+    typed = [typed_col(i) for i in range(len(columns))]
+    with_typed = records.select(
+        FILE_COL,
+        ROW_COL,
+        RECORD_COL,
+        MALFORMED_COL,
+        *raws,
+        *[typed_value(c, raws[i]).alias(typed[i]) for i, c in enumerate(columns)],
+    )
+    reasons = [F.col(MALFORMED_COL)] + [
+        column_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)
+    ]
+    with_reason = with_typed.select(
+        FILE_COL, ROW_COL, RECORD_COL, *raws, *typed, F.coalesce(*reasons).alias(REASON_COL)
+    )
+    rejected = F.col(REASON_COL).isNotNull()
+    return with_reason.select(
+        FILE_COL,
+        ROW_COL,
+        *typed,
+        REASON_COL,
+        *[F.when(rejected, F.col(name)).alias(name) for name in (*raws, RECORD_COL)],
+    )
 
 
 def reason_kind(reason: Column) -> Column:
@@ -111,7 +125,7 @@ def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id:
 def table_rows(checked: DataFrame, config: JobConfig, batch_id: str, ingest_time: datetime) -> DataFrame:
     """Accepted rows with typed columns in DDL order, lineage, partition columns, and the input order
     (``__file``, ``__row``) that deduplication needs."""
-    typed = [typed_value(c, value_col(i)).alias(c.name) for i, c in enumerate(config.columns)]
+    typed = [F.col(typed_col(i)).alias(c.name) for i, c in enumerate(config.columns)]
     micros = round(ingest_time.timestamp() * 1_000_000)
     lineage = [F.lit(batch_id).alias("_batch_id"), F.expr(f"timestamp_micros({micros})").alias("_ingested_at")]
     rows = checked.where(F.col(REASON_COL).isNull()).select(*typed, *lineage, FILE_COL, ROW_COL)

@@ -115,11 +115,7 @@ def write_quarantine(rows: DataFrame, *, lake: LakeFS, folder: str, count: int) 
 
 def manifest(files: Sequence[LakeFile]) -> dict[str, Any]:
     """A Redshift COPY manifest; Parquet entries need ``meta.content_length``."""
-    return {
-        "entries": [
-            {"url": f.url, "mandatory": True, "meta": {"content_length": f.content_length}} for f in files
-        ]
-    }
+    return {"entries": [{"url": f.url, "mandatory": True, "meta": {"content_length": f.content_length}} for f in files]}
 
 
 def write_json(lake: LakeFS, uri: str, document: dict[str, Any]) -> None:

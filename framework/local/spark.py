@@ -16,12 +16,16 @@ def local_spark() -> Any:
     global _SESSION
     if _SESSION is None:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        log_config = Path(__file__).with_name("log4j2.properties").as_uri()
         from pyspark.sql import SparkSession
 
         _SESSION = (
             SparkSession.builder.master(os.environ.get("ONBOARD_SPARK_MASTER", "local[*]"))
             .appName("onboard-local")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={log_config}")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", os.environ.get("ONBOARD_SHUFFLE_PARTITIONS", "8"))
             .config("spark.driver.memory", os.environ.get("ONBOARD_DRIVER_MEMORY", "2g"))
