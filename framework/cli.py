@@ -133,7 +133,7 @@ def _print_summary(s) -> None:
 @click.pass_obj
 def query(project: Project, sql: str, fmt: str) -> None:
     """Run analyst SQL (Redshift dialect) against the local warehouse."""
-    from framework.warehouse import DuckDBWarehouse, WarehouseError
+    from framework.warehouse import DuckDBWarehouse
 
     if not project.warehouse_path.exists():
         err.print("no local warehouse yet: run `onboard run --all` first", style="red")
@@ -141,7 +141,7 @@ def query(project: Project, sql: str, fmt: str) -> None:
     warehouse = DuckDBWarehouse(project.warehouse_path, read_only=True)
     try:
         columns, rows = warehouse.query(sql)
-    except WarehouseError as exc:
+    except Exception as exc:  # parse errors, unknown tables, ...: a message, never a traceback
         err.print(f"query failed: {exc}", style="red", markup=False)
         raise SystemExit(1) from None
     finally:

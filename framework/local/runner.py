@@ -8,6 +8,7 @@ import json
 import os
 import runpy
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class RunSummary:
     files_landed: int = 0
     error: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -88,8 +90,13 @@ class LocalRunner:
         folder = self.generated(source)
         if not input_path.is_file():
             raise RunError(f"input file not found: {input_path}")
+        started = time.perf_counter()
         batches = self.land(source, folder, input_path)
-        return [self.process(source, folder, batch) for batch in batches]
+        landed = round(time.perf_counter() - started, 3)
+        summaries = [self.process(source, folder, batch) for batch in batches]
+        for summary in summaries:
+            summary.seconds = {"land": landed, **summary.seconds}
+        return summaries
 
     def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> list[Batch]:
         """Deliver the input as its trigger would, then run the generated connector handler."""
@@ -129,6 +136,7 @@ class LocalRunner:
             "ingest_time": batch.ingest_time,
         }
         result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects))
+        started = time.perf_counter()
         try:
             run_glue_script(folder / "glue/job.py", args)
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -140,6 +148,8 @@ class LocalRunner:
         result.rows_quarantined = counts["rows_quarantined"]
         result.rows_duplicate = counts["rows_duplicate"]
         result.quarantine_reasons = counts.get("quarantine_reasons", {})
+        result.seconds["transform"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
         if counts.get("files", 0) == 0:  # nothing survived: COPY of an empty manifest fails in Redshift
             result.status = "succeeded"
             return result
@@ -152,6 +162,7 @@ class LocalRunner:
             result.error = f"load failed: {_short(exc)}"
             result.rows_loaded = 0
             return result
+        result.seconds["load"] = round(time.perf_counter() - started, 3)
         result.status = "succeeded"
         return result
 
