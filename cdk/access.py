@@ -91,7 +91,9 @@ class ScopedPolicy:
     def add(self, statement: iam.PolicyStatement | None, wildcard_resources: Iterable[str] = ()) -> ScopedPolicy:
         if statement is not None:
             self.statements.append(statement)
-            self.findings += [f"Resource::{shown}" for shown in wildcard_resources if f"Resource::{shown}" not in self.findings]
+            for shown in wildcard_resources:
+                if f"Resource::{shown}" not in self.findings:
+                    self.findings.append(f"Resource::{shown}")
         return self
 
     def attach(self, role: iam.Role, reason: str) -> None:

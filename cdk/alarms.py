@@ -46,7 +46,8 @@ class SourceAlarms(Construct):
         for name, metric in metrics.items():
             alarm = metric.create_alarm(
                 self, name, alarm_description=f"Onboard source {source}: {name} >= 1", threshold=1,
-                evaluation_periods=1, comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
             alarm.add_alarm_action(action)
             self.alarms[name] = alarm

@@ -21,7 +21,6 @@ from onboard_cdk.platform_stack import PlatformStack
 from onboard_cdk.settings import DeploySettings, load_settings
 from onboard_cdk.source_stack import SourceStack
 
-
 # Behaviours newer than the CDK defaults for an app without cdk.json: access logs are granted by bucket
 # policy (not ACLs, which BucketOwnerEnforced buckets refuse).
 FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}

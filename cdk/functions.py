@@ -13,7 +13,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 
-
 def latest_python_runtime() -> lambda_.Runtime:
     """The newest Python runtime this aws-cdk-lib knows (what cdk-nag's AwsSolutions-L1 asks for).
 

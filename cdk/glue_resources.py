@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import zipfile
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_glue as glue
@@ -67,7 +67,8 @@ class GlueResources(Construct):
          .objects(iam_scopes["write"], (*READ_ACTIONS, *WRITE_AND_DELETE_ACTIONS))
          .objects([{"bucket": "${BUCKET:artifact}", "prefix": temp_dir}], (*READ_ACTIONS, *WRITE_AND_DELETE_ACTIONS))
          .add(iam.PolicyStatement(actions=["s3:GetObject"], resources=[
-             script.bucket.arn_for_objects(script.s3_object_key), library.bucket.arn_for_objects(library.s3_object_key)]))
+             script.bucket.arn_for_objects(script.s3_object_key),
+             library.bucket.arn_for_objects(library.s3_object_key)]))
          .add(_glue_logs_statement(job_logs), [job_logs.shown])
          .add(key_statement(key_arn))
          .attach(self.job_role, _WILDCARD_REASON))
@@ -103,7 +104,8 @@ class GlueResources(Construct):
                 "glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartition",
                 "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
                 "glue:UpdatePartition", "glue:BatchUpdatePartition"],
-                resources=[f"{catalog}:catalog", f"{catalog}:database/{database}", f"{catalog}:table/{database}/{table}"]))
+                resources=[f"{catalog}:catalog", f"{catalog}:database/{database}",
+                           f"{catalog}:table/{database}/{table}"]))
          .add(_glue_logs_statement(crawler_logs), [crawler_logs.shown])
          .add(key_statement(key_arn))
          .attach(self.crawler_role, _WILDCARD_REASON))

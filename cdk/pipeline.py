@@ -45,7 +45,8 @@ class RetryPolicy:
 
 
 LAMBDA_RETRY = RetryPolicy(("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-                            "Lambda.TooManyRequestsException"), interval_seconds=2, max_attempts=6, max_delay_seconds=60)
+                            "Lambda.TooManyRequestsException"),
+                           interval_seconds=2, max_attempts=6, max_delay_seconds=60)
 GLUE_RETRY = RetryPolicy(("Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException",
                           "Glue.InternalServiceException"), interval_seconds=30, max_attempts=10, backoff_rate=1.5)
 DYNAMODB_RETRY = RetryPolicy(("DynamoDB.ThrottlingException", "DynamoDB.ProvisionedThroughputExceededException",
@@ -104,7 +105,8 @@ class Pipeline(Construct):
             expression_attribute_names={"#status": "status", "#rows": "rows"},
             expression_attribute_values={
                 ":status": tasks.DynamoAttributeValue.from_string("succeeded"),
-                ":rows": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.load.rows")))},
+                ":rows": tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.load.rows")))},
             result_path=sfn.JsonPath.DISCARD)
         DYNAMODB_RETRY.apply(record_success)
         notify = tasks.SnsPublish(

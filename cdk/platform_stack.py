@@ -32,8 +32,9 @@ class PlatformStack(Stack):
         self.lake = LakeBuckets(self, "Lake", prefix=settings.prefix, key=self.key, retention=settings.retention)
         self.buckets = self.lake.buckets
         self.glue_database_name = f"{settings.prefix.replace('-', '_')}_lake"
-        glue.CfnDatabase(self, "GlueDatabase", catalog_id=Aws.ACCOUNT_ID, database_input=glue.CfnDatabase.DatabaseInputProperty(
-            name=self.glue_database_name, description="Onboard: the processed zone's tables, one per source"))
+        glue.CfnDatabase(
+            self, "GlueDatabase", catalog_id=Aws.ACCOUNT_ID, database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.glue_database_name, description="Onboard: the processed zone's tables, one per source"))
         self.glue_security_configuration = glue.CfnSecurityConfiguration(
             self, "GlueSecurity", name=f"{settings.prefix}-glue",
             encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(

@@ -52,7 +52,8 @@ def register(kind: str) -> Callable[[TriggerBuilder], TriggerBuilder]:
 def add_trigger(context: TriggerContext) -> None:
     kind = context.trigger["kind"]
     if kind not in TRIGGERS:
-        raise ValueError(f"no trigger for kind '{kind}' (source {context.source}); known: {', '.join(sorted(TRIGGERS))}")
+        known = ", ".join(sorted(TRIGGERS))
+        raise ValueError(f"no trigger for kind '{kind}' (source {context.source}); known: {known}")
     TRIGGERS[kind](context)
 
 
