@@ -49,7 +49,7 @@ def lake_from_env(environ: Mapping[str, str] | None = None) -> dict[str, tuple[s
     if "ONBOARD_LAKE" not in environ:
         raise LookupError("ONBOARD_LAKE is not set: it holds the lake block of the source's manifest.json")
     areas = json.loads(environ["ONBOARD_LAKE"])
-    return {area: (resolve(spot["bucket"]), spot["prefix"]) for area, spot in areas.items()}
+    return {area: (resolve(spot["bucket"], environ=environ), spot["prefix"]) for area, spot in areas.items()}
 
 
 def s3_uri(bucket: str, key: str) -> str:
