@@ -8,7 +8,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from onboard_cdk.access import bucket_name
-from onboard_cdk.nag import acknowledge
 from onboard_cdk.settings import Retention
 
 ZONES = ("raw", "processed", "curated", "quarantine")
@@ -49,8 +48,6 @@ class LakeBuckets(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(365))])
-        acknowledge(self.access_logs, "S1", "This bucket receives the server access logs of the lake buckets; "
-                    "logging it into itself would loop.")
         self.buckets: dict[str, s3.Bucket] = {}
         for zone in BUCKETS:
             self.buckets[zone] = s3.Bucket(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -17,6 +17,7 @@ from onboard_cdk.warehouse import ServerlessWarehouseConstruct, WarehouseTarget,
 
 # Services that write with the platform key on the platform's behalf (logs, alarms, rule targets).
 KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
+WAREHOUSE_AZS = 3
 
 
 class PlatformStack(Stack):
@@ -60,6 +61,12 @@ class PlatformStack(Stack):
         else:
             self.serverless = None
             self.warehouse = existing_cluster_target(warehouse)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Three AZs even when the account and region are not known at synth time (CDK would pick two):
+        a Redshift Serverless workgroup needs subnets in three."""
+        return [Fn.select(i, Fn.get_azs()) for i in range(WAREHOUSE_AZS)]
 
     def _allow_services(self, key: kms.Key) -> None:
         """Key policy: CloudWatch Logs for this account's log groups; alarms and rules for the topic and DLQs."""
