@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onboard_cdk.settings import DeploySettings, ExistingCluster, SettingsError, ServerlessWarehouse, load_settings
+from onboard_cdk.settings import DeploySettings, ExistingCluster, ServerlessWarehouse, SettingsError, load_settings
 from onboard_cdk.triggers import TRIGGERS, TriggerContext, add_trigger
 from onboard_cdk.triggers.s3_objects import key_pattern
 
