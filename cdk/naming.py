@@ -21,5 +21,13 @@ def copy_role_name(prefix: str, source: str) -> str:
 
 
 def resource_name(prefix: str, source: str) -> str:
-    """Glue job, crawler, Lambda and state machine names of one source."""
+    """Glue job and state machine names of one source."""
     return f"{prefix}-{source}"
+
+
+def function_name(prefix: str, source: str, role: str) -> str:
+    """`<prefix>-<source>-land` (the connector) or `-load` (the loader): at most 10 + 1 + 48 + 5 = 64,
+    Lambda's limit."""
+    if role not in ("land", "load"):
+        raise ValueError(f"unknown function role {role!r}; valid: land, load")
+    return f"{prefix}-{source}-{role}"

@@ -25,7 +25,7 @@ from onboard_cdk.glue_resources import GlueResources
 from onboard_cdk.lake_buckets import BUCKETS, ZONES
 from onboard_cdk.manifests import SourceManifest
 from onboard_cdk.nag import acknowledge
-from onboard_cdk.naming import copy_role_name, resource_name
+from onboard_cdk.naming import copy_role_name, function_name, resource_name
 from onboard_cdk.pipeline import Pipeline
 from onboard_cdk.platform_stack import PlatformStack
 from onboard_cdk.triggers import TriggerContext, add_trigger
@@ -58,7 +58,8 @@ class SourceStack(Stack):
          .add(key_statement(key.key_arn, ("kms:Decrypt",))).attach(self.copy_role, PREFIX_REASON))
 
         self.loader = OnboardFunction(
-            self, "Loader", function_name=f"{name}-load", handler=lambda_assets.LOADER_HANDLER,
+            self, "Loader", function_name=function_name(prefix, source, "load"),
+            handler=lambda_assets.LOADER_HANDLER,
             code_dir=lambda_assets.stage_loader(manifest.folder, staging_dir / source / "loader"),
             description=f"Loads batches of {source} into Redshift through the Data API", key=key,
             log_retention=platform.log_retention, reserved_concurrency=LOADER_RESERVED_CONCURRENCY,
@@ -89,7 +90,8 @@ class SourceStack(Stack):
         acknowledge(self.dead_letters.node.default_child, "SQS3",
                     "This queue is itself the dead-letter queue of the connector Lambda and its trigger.")
         self.connector = OnboardFunction(
-            self, "Connector", function_name=f"{name}-connector", handler=lambda_assets.CONNECTOR_HANDLER,
+            self, "Connector", function_name=function_name(prefix, source, "land"),
+            handler=lambda_assets.CONNECTOR_HANDLER,
             code_dir=lambda_assets.stage_connector(manifest.folder, staging_dir / source / "connector"),
             description=f"Lands new input of {source} in the raw zone and starts its pipeline", key=key,
             log_retention=platform.log_retention, reserved_concurrency=CONNECTOR_RESERVED_CONCURRENCY,

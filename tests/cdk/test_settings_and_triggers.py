@@ -51,3 +51,15 @@ def test_an_unknown_trigger_kind_names_the_known_ones():
 ])
 def test_s3_key_filter(prefix, suffix, expected):
     assert key_pattern(prefix, suffix) == expected
+
+
+def test_the_longest_allowed_prefix_and_source_name_fit_aws_name_limits():
+    from onboard_cdk.naming import copy_role_name, function_name, resource_name, source_stack_name
+
+    prefix, source = "p" * 10, "s" * 48  # deploy.yaml and source-name maxima
+    assert len(copy_role_name(prefix, source)) == 64  # IAM role names: 64
+    assert max(len(function_name(prefix, source, role)) for role in ("land", "load")) == 64  # Lambda: 64
+    assert len(resource_name(prefix, source)) <= 80  # state machines: 80; Glue jobs and crawlers: 255
+    assert len(source_stack_name(prefix, source)) <= 128  # CloudFormation stacks: 128
+    with pytest.raises(ValueError, match="unknown function role 'connector'; valid: land, load"):
+        function_name(prefix, source, "connector")

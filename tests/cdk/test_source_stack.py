@@ -58,9 +58,9 @@ def test_lambdas_have_reserved_concurrency_log_retention_and_encrypted_logs(kind
     _, source, template = kind_stack
     functions = cfn.resources(template, "AWS::Lambda::Function")
     assert sorted(f["FunctionName"] for f in functions.values()) == [
-        f"onboard-{source}-connector", f"onboard-{source}-load"]
+        f"onboard-{source}-land", f"onboard-{source}-load"]
     concurrency = {f["FunctionName"].rsplit("-", 1)[1]: f["ReservedConcurrentExecutions"] for f in functions.values()}
-    assert concurrency == {"connector": 5, "load": 2}
+    assert concurrency == {"land": 5, "load": 2}
     assert all(f["Runtime"] == "python3.14" for f in functions.values())
     for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():
         assert log_group["RetentionInDays"] == 30
@@ -72,7 +72,7 @@ def test_connector_failures_go_to_an_encrypted_tls_only_dead_letter_queue(kind_s
     [(queue_id, queue)] = cfn.resources(template, "AWS::SQS::Queue").items()
     assert queue["KmsMasterKeyId"].startswith("<import:onboard-platform:")
     connector = next(f for f in cfn.resources(template, "AWS::Lambda::Function").values()
-                     if f["FunctionName"].endswith("-connector"))
+                     if f["FunctionName"].endswith("-land"))
     assert connector["DeadLetterConfig"] == {"TargetArn": f"<{queue_id}.Arn>"}
     assert connector["Handler"] == "connector.handler.handler"
     [policy] = cfn.resources(template, "AWS::SQS::QueuePolicy").values()
@@ -84,7 +84,7 @@ def test_connector_failures_go_to_an_encrypted_tls_only_dead_letter_queue(kind_s
 def test_connector_environment_resolves_the_lake_and_names_the_state_machine(kind_stack):
     _, source, template = kind_stack
     connector = next(f for f in cfn.resources(template, "AWS::Lambda::Function").values()
-                     if f["FunctionName"].endswith("-connector"))
+                     if f["FunctionName"].endswith("-land"))
     env = connector["Environment"]["Variables"]
     state_machine = next(iter(cfn.resources(template, "AWS::StepFunctions::StateMachine")))
     assert json.loads(env["ONBOARD_LAKE"]) == MANIFESTS[source]["lake"]
@@ -199,5 +199,5 @@ def test_alarms_on_lambda_errors_glue_failures_and_state_machine_failures_notify
 def test_template_assertions_on_the_connector(kind_stack):
     _, source, template = kind_stack
     Template.from_json(template).has_resource_properties("AWS::Lambda::Function", {
-        "FunctionName": f"onboard-{source}-connector", "Handler": "connector.handler.handler",
+        "FunctionName": f"onboard-{source}-land", "Handler": "connector.handler.handler",
         "KmsKeyArn": Match.any_value(), "LoggingConfig": {"LogGroup": Match.any_value()}, "Timeout": 300})
