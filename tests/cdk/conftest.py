@@ -41,14 +41,17 @@ EXISTING_CLUSTER = textwrap.dedent("""\
 
 @pytest.fixture(scope="session")
 def one_source_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project of its own: the sales_transactions example, generated, deployed to an existing cluster."""
+    """A project of its own: the sales_transactions example with its own Glue settings, generated, and a
+    deploy.yaml naming an existing cluster."""
     from framework.project import Project
     from framework.render import render_project, write_generated
     from framework.spec import load_project
 
     root = tmp_path_factory.mktemp("one-source")
     (root / "sources").mkdir()
-    shutil.copy(REPO / "sources/sales_transactions.yaml", root / "sources")
+    source = (REPO / "sources/sales_transactions.yaml").read_text(encoding="utf-8")
+    (root / "sources/sales_transactions.yaml").write_text(
+        source + "  glue: {worker_type: G.2X, workers: 5, timeout_minutes: 30, crawl: false}\n", encoding="utf-8")
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "sources/samples", root / "sources/samples")
     project = Project.at(root)

@@ -3,6 +3,7 @@ an existing Redshift cluster and its own prefix: the command it runs, and what t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,14 @@ def test_deploy_yaml_prefix_and_retention_reach_names_and_log_groups(deployed):
                       if b.get("BucketName", "").startswith("acme-quarantine"))
     expiring = [r for r in quarantine["LifecycleConfiguration"]["Rules"] if r["Id"] == "expire-quarantine"]
     assert expiring[0]["ExpirationInDays"] == 14
+
+
+def test_the_sources_glue_block_sizes_the_job_and_crawl_false_drops_the_crawl_step(deployed):
+    root, _ = deployed
+    template = cfn.load(root / "cdk.out", "Source-sales_transactions")
+    job = cfn.one(template, "AWS::Glue::Job")
+    assert (job["WorkerType"], job["NumberOfWorkers"], job["Timeout"]) == ("G.2X", 5, 30)
+    states = cfn.state_machine_definition(template)["States"]
+    assert "Crawl" not in states and states["Transform"]["Next"] == "Load"
+    assert len(cfn.resources(template, "AWS::Glue::Crawler")) == 1  # the crawler exists, to run on demand
+    assert "glue:startCrawler" not in json.dumps(cfn.flatten(template["Resources"]))  # nor may the pipeline start it
