@@ -46,6 +46,10 @@ class PlatformStack(Stack):
                 s3_encryptions=[glue.CfnSecurityConfiguration.S3EncryptionProperty(
                     s3_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn)]))
         self.alerts = sns.Topic(self, "Alerts", display_name="Onboard alerts", master_key=self.key, enforce_ssl=True)
+        # The topic policy replaces SNS's default one, so CloudWatch alarms of this account need their own allow.
+        self.alerts.add_to_resource_policy(iam.PolicyStatement(
+            actions=["sns:Publish"], principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            resources=[self.alerts.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
         self.ledger = dynamodb.Table(
             self, "RunLedger", partition_key=dynamodb.Attribute(name="source", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),

@@ -95,9 +95,12 @@ def test_alert_topic_is_encrypted_and_tls_only(platform):
     key_id = next(iter(cfn.resources(platform, "AWS::KMS::Key")))
     assert topic["KmsMasterKeyId"] == f"<{key_id}.Arn>"
     [policy] = cfn.resources(platform, "AWS::SNS::TopicPolicy").values()
-    assert {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.items() <= \
-        policy["PolicyDocument"]["Statement"][0].items()
+    deny_plain_http, *allows = policy["PolicyDocument"]["Statement"]
+    assert {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.items() <= deny_plain_http.items()
     assert policy["Topics"] == [f"<{topic_id}>"]
+    publishers = {s["Principal"]["Service"]: s.get("Condition") for s in allows if s["Action"] == "sns:Publish"}
+    assert publishers == {"cloudwatch.amazonaws.com": {"StringEquals": {"aws:SourceAccount": cfn.ACCOUNT}},
+                          "events.amazonaws.com": None}
 
 
 def test_run_ledger_is_encrypted_with_point_in_time_recovery(template):
