@@ -11,6 +11,7 @@ from framework.spec import ResolvedSource
 from framework.spec.references import bucket_zone, secret_names
 
 MANIFEST_VERSION = 1
+GLUE_VERSION = "5.0"
 
 
 def trigger(source: ResolvedSource) -> dict[str, Any]:
@@ -45,7 +46,8 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
         "tags": dict(sorted(d.tags.items())),
         "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig},
         "secrets": sorted(set(secret_names(d.config.model_dump(mode="json")))),  # type: ignore[attr-defined]
-        "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": "5.0"},
+        "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": GLUE_VERSION,
+                 **d.glue.model_dump(mode="json")},
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,

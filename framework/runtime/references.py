@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 REFERENCE = re.compile(r"\$\{(SECRET|BUCKET|ENV):([^}]*)\}")
 
@@ -18,14 +18,15 @@ class ReferenceError_(LookupError):
     """A reference that cannot be resolved; the message names the reference, never a value."""
 
 
-def bucket_name(zone: str) -> str:
-    return os.environ.get(f"ONBOARD_BUCKET_{zone.upper()}", zone)
+def bucket_name(zone: str, environ: Mapping[str, str] | None = None) -> str:
+    return (os.environ if environ is None else environ).get(f"ONBOARD_BUCKET_{zone.upper()}", zone)
 
 
-def env_value(name: str) -> str:
-    if name not in os.environ:
+def env_value(name: str, environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    if name not in environ:
         raise ReferenceError_(f"environment variable {name} is not set (referenced as ${{ENV:{name}}})")
-    return os.environ[name]
+    return environ[name]
 
 
 def local_secret(name: str) -> str:
@@ -35,15 +36,16 @@ def local_secret(name: str) -> str:
     return os.environ[var]
 
 
-def resolve(value: str, secret: Callable[[str], str] = local_secret) -> str:
-    """Replace every reference inside `value`."""
+def resolve(value: str, secret: Callable[[str], str] = local_secret,
+            environ: Mapping[str, str] | None = None) -> str:
+    """Replace every reference inside `value` (buckets and variables from `environ`, default os.environ)."""
 
     def one(match: re.Match[str]) -> str:
         kind, name = match.group(1), match.group(2)
         if kind == "BUCKET":
-            return bucket_name(name)
+            return bucket_name(name, environ)
         if kind == "ENV":
-            return env_value(name)
+            return env_value(name, environ)
         return secret(name)
 
     return REFERENCE.sub(one, value)

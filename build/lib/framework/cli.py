@@ -1,0 +1,257 @@
+"""The `onboard` command line: validate, generate, run, query, export-schema, synth, deploy.
+
+Exit codes: 0 success, 1 the work failed (invalid sources, drift, a failed run or query), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from framework.project import Project
+from framework.spec import SpecErrors, load_project
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _sources(project: Project, paths: tuple[str, ...] = ()):
+    try:
+        return load_project(project, [Path(p) for p in paths] or None)
+    except SpecErrors as exc:
+        for error in exc.errors:
+            err.print(str(error), markup=False)
+        err.print(f"{len(exc.errors)} error(s)", style="red")
+        raise SystemExit(1) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", "project_dir", type=click.Path(file_okay=False), default=None,
+              help="Project folder holding sources/ (default: the current folder).")
+@click.pass_context
+def main(ctx: click.Context, project_dir: str | None) -> None:
+    """Onboard: one YAML file per data source becomes everything needed to land it in Redshift."""
+    ctx.obj = Project.at(project_dir)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def validate(project: Project, paths: tuple[str, ...]) -> None:
+    """Check source definitions; print every error as file:line:col: path: message."""
+    sources = _sources(project, paths)
+    for source in sources:
+        out.print(f"ok  {source.file}  ({source.name}, {source.kind})", markup=False)
+    if not sources:
+        err.print(f"no source definitions found in {project.display(project.sources_dir)}/")
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Do not write; exit 1 and name the files that would change.")
+@click.pass_obj
+def generate(project: Project, check: bool) -> None:
+    """Render generated/<source>/ for every source (deterministic; atomic)."""
+    from framework.render import drift, render_project, write_generated
+
+    files = render_project(_sources(project))
+    if check:
+        lines = drift(project, files)
+        for line in lines:
+            err.print(line, markup=False)
+        if lines:
+            err.print(f"{len(lines)} generated file(s) out of date: run `onboard generate`", style="red")
+            raise SystemExit(1)
+        out.print(f"generated/ is up to date ({len(files)} files)")
+        return
+    write_generated(project, files)
+    out.print(f"wrote {len(files)} files to {project.display(project.generated_dir)}/")
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
+              help="Land this file as if it had arrived through the source's trigger.")
+@click.option("--all", "run_all", is_flag=True, help="Run every source with its example_input.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary per batch.")
+@click.pass_obj
+def run(project: Project, source: str | None, input_path: str | None, run_all: bool, as_json: bool) -> None:
+    """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB."""
+    from framework.local.runner import LocalRunner, RunError
+
+    if run_all == bool(source):
+        raise click.UsageError("give a SOURCE (with --input) or --all")
+    sources = {s.name: s for s in _sources(project)}
+    if run_all:
+        plan = [(s, project.root / s.definition.example_input) for s in sources.values() if s.definition.example_input]
+    else:
+        if source not in sources:
+            raise click.UsageError(f"unknown source '{source}'; choose from: {', '.join(sorted(sources))}")
+        example = sources[source].definition.example_input
+        if input_path is None and example is None:
+            raise click.UsageError(f"source '{source}' has no example_input; give --input PATH")
+        plan = [(sources[source], Path(input_path) if input_path else project.root / example)]
+    runner = LocalRunner(project)
+    summaries = []
+    with err.status("") as status:
+        for resolved, path in plan:
+            status.update(f"running {resolved.name} ({project.display(path)})")
+            try:
+                summaries += runner.run(resolved, path)
+            except RunError as exc:
+                err.print(f"{resolved.name}: {exc}", style="red", markup=False)
+                raise SystemExit(1) from None
+    for summary in summaries:
+        if as_json:
+            out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
+        else:
+            _print_summary(summary)
+    if any(s.status != "succeeded" for s in summaries):
+        raise SystemExit(1)
+
+
+def _print_summary(s) -> None:
+    mark = "[green]ok[/green]" if s.status == "succeeded" else "[red]FAILED[/red]"
+    out.print(f"{mark} {s.source} batch {s.batch_id}: {s.rows_in} in, {s.rows_loaded} loaded, "
+              f"{s.rows_quarantined} quarantined, {s.rows_duplicate} duplicate")
+    for reason, count in sorted(s.quarantine_reasons.items()):
+        out.print(f"    quarantined {count}: {reason}", markup=False)
+    if s.error:
+        out.print(f"    {s.error}", style="red", markup=False)
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_obj
+def query(project: Project, sql: str, fmt: str) -> None:
+    """Run analyst SQL (Redshift dialect) against the local warehouse."""
+    from framework.warehouse import DuckDBWarehouse, WarehouseError
+
+    if not project.warehouse_path.exists():
+        err.print("no local warehouse yet: run `onboard run --all` first", style="red")
+        raise SystemExit(1)
+    warehouse = DuckDBWarehouse(project.warehouse_path, read_only=True)
+    try:
+        columns, rows = warehouse.query(sql)
+    except WarehouseError as exc:
+        err.print(f"query failed: {exc}", style="red", markup=False)
+        raise SystemExit(1) from None
+    finally:
+        warehouse.close()
+    print_rows(columns, rows, fmt)
+
+
+def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    if fmt == "json":
+        out.print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str, indent=2),
+                  markup=False)
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+        out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+@main.command("export-schema")
+@click.option("--check", is_flag=True, help="Exit 1 when schemas/source.schema.json is not current.")
+@click.pass_obj
+def export_schema(project: Project, check: bool) -> None:
+    """Write schemas/source.schema.json (JSON Schema of a source file, for editor completion)."""
+    from framework.spec.schema_export import source_file_schema_text
+
+    path = project.schemas_dir / "source.schema.json"
+    text = source_file_schema_text()
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            err.print(f"{project.display(path)} is out of date: run `onboard export-schema`", style="red")
+            raise SystemExit(1)
+        out.print(f"{project.display(path)} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {project.display(path)}")
+
+
+def _synthesize(project: Project, outdir: str):
+    """Synthesize with cdk-nag and cfn-lint; print each problem and exit 1 on any."""
+    try:
+        from onboard_cdk.manifests import ManifestError
+        from onboard_cdk.settings import SettingsError
+        from onboard_cdk.synth import SynthFailed, synthesize
+    except ImportError as exc:
+        err.print(f"synth needs the CDK extras: pip install 'onboard[cdk]' ({exc.name} is missing)", style="red")
+        raise SystemExit(1) from None
+    target = Path(outdir) if Path(outdir).is_absolute() else project.root / outdir
+    with err.status("synthesizing (cdk-nag AwsSolutions, then cfn-lint)"):
+        try:
+            return synthesize(project.root, target)
+        except (SynthFailed, ManifestError, SettingsError) as exc:
+            for line in getattr(exc, "problems", []):
+                err.print(line, markup=False)
+            err.print(str(exc), style="red", markup=False)
+            raise SystemExit(1) from None
+
+
+@main.command()
+@click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder.")
+@click.pass_obj
+def synth(project: Project, outdir: str) -> None:
+    """Synthesize the CDK app from generated/ with cdk-nag (AwsSolutions) on; cfn-lint every template."""
+    result = _synthesize(project, outdir)
+    seconds = result.seconds
+    out.print(f"synthesized {len(result.stacks)} stack(s) to {project.display(result.outdir)}/ in "
+              f"{seconds['total']:.1f} s: cdk-nag AwsSolutions and cfn-lint clean", markup=False)
+    out.print(f"  (build {seconds['build']:.1f} s, synth with cdk-nag {seconds['synth']:.1f} s, "
+              f"cfn-lint {seconds['lint']:.1f} s)", markup=False)
+    for construct_id, stack_name in sorted(result.stacks.items()):
+        out.print(f"  {construct_id}  ({stack_name})", markup=False)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder.")
+@click.option("--require-approval", type=click.Choice(["never", "any-change", "broadening"]), default="broadening",
+              show_default=True, help="Passed to `cdk deploy`.")
+@click.pass_obj
+def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_approval: str) -> None:
+    """Synthesize, then `cdk deploy` the platform stack and SOURCES (default: every source).
+
+    Uses the AWS credentials of the environment and the CDK CLI installed by `npm ci` (package.json).
+    """
+    import subprocess
+
+    from onboard_cdk.manifests import ManifestError, load_manifests
+    from onboard_cdk.synth import deploy_command, find_cdk_cli
+
+    try:
+        load_manifests(project.generated_dir, list(sources))
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        cli = find_cdk_cli(project.root, Path(__file__).resolve().parent.parent)
+    except FileNotFoundError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise SystemExit(1) from None
+    result = _synthesize(project, outdir)
+    command = deploy_command(cli, result, list(sources), require_approval)
+    out.print("$ " + " ".join(command), markup=False)
+    raise SystemExit(subprocess.call(command, cwd=project.root))
+
+
+if __name__ == "__main__":
+    main()

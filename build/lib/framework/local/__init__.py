@@ -1,0 +1,1 @@
+"""The embedded default: local lake, local Spark and a DuckDB warehouse running the generated artifacts."""

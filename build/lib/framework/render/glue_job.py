@@ -1,0 +1,70 @@
+"""glue/job.py and glue/crawler.json: the transform of a source and the catalog of its output."""
+
+from __future__ import annotations
+
+import json
+import pprint
+from typing import Any
+
+from framework.render.templates import render
+from framework.runtime.lake import manifest_prefix
+from framework.spec import ResolvedSource
+
+FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
+
+
+def job_config(source: ResolvedSource) -> dict[str, Any]:
+    """The configuration the onboard_glue library runs with (see docs/contracts.md)."""
+    d = source.definition
+    schema = d.schema_.model_dump(mode="json")
+    load = d.redshift.load
+    partition_column = d.destination.partition_column
+    return {
+        "source": source.name,
+        "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS}},
+        "columns": [
+            {"name": c.name, "source": c.source, "type": c.type, "nullable": c.nullable,
+             "max_length": c.max_length, "precision": c.precision, "scale": c.scale}
+            for c in source.columns
+        ],
+        "partition_by": list(d.destination.partition_by),
+        "partition_column": partition_column.lower() if partition_column else None,
+        "dedupe": {"keys": [k.lower() for k in load.keys],
+                   "order_by": load.order_by.lower() if load.order_by else None} if load.keys else None,
+        "files": {"slices": d.redshift.slices, "rows_per_file": d.destination.rows_per_file},
+    }
+
+
+def job_py(source: ResolvedSource) -> str:
+    config = pprint.pformat(job_config(source), width=100, sort_dicts=False)
+    return render("job.py.j2", source.file, name=source.name, config=config)
+
+
+def processed_prefix(source: ResolvedSource) -> str:
+    return source.definition.destination.prefix or f"{source.name}/"
+
+
+def crawler_json(source: ResolvedSource) -> dict[str, Any]:
+    """A Glue crawler over the source's processed Parquet.
+
+    UPDATE_IN_DATABASE with deletes logged (never dropped from the catalog). RecrawlPolicy is
+    CRAWL_EVERYTHING because Glue only allows CRAWL_NEW_FOLDERS_ONLY with UpdateBehavior LOG.
+    """
+    configuration = {
+        "Version": 1.0,
+        "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
+        "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+    }
+    return {
+        "Name": f"onboard-{source.name}",
+        "Description": f"Catalogs the processed Parquet of source {source.name}",
+        "Targets": {"S3Targets": [{
+            "Path": f"s3://{source.definition.destination.bucket}/{processed_prefix(source)}",
+            "Exclusions": [f"{manifest_prefix(source.name)}**", "**/_SUCCESS", "**/.*"],
+        }]},
+        "TablePrefix": "",
+        "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
+        "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
+        "Configuration": json.dumps(configuration, sort_keys=True),
+        "PartitionKeys": list(source.definition.destination.partition_by),
+    }

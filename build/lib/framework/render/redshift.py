@@ -1,0 +1,39 @@
+"""redshift/ddl.sql and redshift/load.sql, built by framework.warehouse from the source's table."""
+
+from __future__ import annotations
+
+from framework.render.templates import render
+from framework.spec import ResolvedSource
+from framework.warehouse import ColumnSpec, TableSpec, ddl_statements, load_statements
+
+
+def table_spec(source: ResolvedSource) -> TableSpec:
+    d = source.definition
+    rs = d.redshift
+    return TableSpec(
+        schema=rs.schema_.lower(),
+        table=rs.table.lower(),
+        columns=tuple(
+            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable, max_length=c.max_length,
+                       precision=c.precision, scale=c.scale, description=c.description)
+            for c in source.columns
+        ),
+        diststyle=rs.diststyle,
+        distkey=rs.distkey.lower() if rs.distkey else None,
+        sortkey=tuple(k.lower() for k in rs.sortkeys),
+        sortstyle=rs.sortstyle,
+        load_mode=rs.load.mode,
+        keys=tuple(k.lower() for k in rs.load.keys),
+        order_by=rs.load.order_by.lower() if rs.load.order_by else None,
+        comment=d.description,
+    )
+
+
+def ddl_sql(source: ResolvedSource) -> str:
+    return render("ddl.sql.j2", source.file, name=source.name, statements=ddl_statements(table_spec(source)))
+
+
+def load_sql(source: ResolvedSource) -> str:
+    spec = table_spec(source)
+    return render("load.sql.j2", source.file, table=f"{spec.schema}.{spec.table}", mode=spec.load_mode,
+                  statements=load_statements(spec))

@@ -1,0 +1,27 @@
+"""What every connector shares: its configuration, storage and clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from framework.runtime import references
+from framework.runtime.batch import Batch, utc_now
+from framework.runtime.storage import Storage, storage_from_env
+
+
+class Connector:
+    """Turns a trigger event into landed batches in the raw zone."""
+
+    def __init__(self, config: dict[str, Any], storage: Storage | None = None,
+                 clock: Callable[[], datetime] = utc_now):
+        self.config = config
+        self.source: str = config["source"]
+        self.format: str = config["format"]
+        self.storage = storage or storage_from_env()
+        self.clock = clock
+        self.raw_bucket = references.resolve(config["raw_bucket"])
+
+    def handle(self, event: dict[str, Any]) -> list[Batch]:
+        raise NotImplementedError

@@ -1,0 +1,49 @@
+"""`s3_file`: an object uploaded under the source's prefix lands unchanged in the raw zone."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from framework.runtime import references
+from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, new_batch_id
+from framework.runtime.connectors.base import Connector
+from framework.runtime.events import ObjectRef, objects_in_event
+from framework.runtime.lake import raw_key
+
+log = logging.getLogger(__name__)
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class S3FileConnector(Connector):
+    def handle(self, event: dict[str, Any]) -> list[Batch]:
+        """One batch per new object that matches the prefix (and suffix); others are skipped."""
+        settings = self.config["config"]
+        bucket = references.resolve(settings["bucket"])
+        batches = []
+        for obj in objects_in_event(event):
+            if obj.bucket != bucket or not self._matches(obj.key, settings):
+                log.info("skipping s3://%s/%s: outside this source's prefix", obj.bucket, obj.key)
+                continue
+            batches.append(self._land(obj))
+        return batches
+
+    @staticmethod
+    def _matches(key: str, settings: dict[str, Any]) -> bool:
+        suffix = settings.get("suffix") or ""
+        return key.startswith(settings["prefix"]) and key.endswith(suffix) and not key.endswith("/")
+
+    def _land(self, obj: ObjectRef) -> Batch:
+        now = self.clock()
+        batch_id = new_batch_id(now, obj.bucket, obj.key, obj.etag or "")
+        extension = RAW_EXTENSIONS[self.format] + (".gz" if self._is_gzip(obj) else "")
+        key = raw_key(self.source, batch_id, now, extension)
+        self.storage.copy(obj.bucket, obj.key, self.raw_bucket, key)
+        log.info("landed s3://%s/%s as %s", obj.bucket, obj.key, key)
+        landed = LandedObject(self.raw_bucket, key, self.storage.uri(self.raw_bucket, key),
+                              f"{obj.bucket}/{obj.key}", obj.etag, obj.size)
+        return Batch(self.source, batch_id, now.strftime("%Y-%m-%dT%H:%M:%SZ"), [landed])
+
+    def _is_gzip(self, obj: ObjectRef) -> bool:
+        with self.storage.open(obj.bucket, obj.key, first_bytes=2) as head:
+            return head.read(2) == GZIP_MAGIC

@@ -1,0 +1,56 @@
+"""The lake's layout: where each zone keeps a source's objects. One place, used everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+ZONE_BUCKETS = {"raw": "${BUCKET:raw}", "processed": "${BUCKET:processed}",
+                "curated": "${BUCKET:curated}", "quarantine": "${BUCKET:quarantine}"}
+
+
+def raw_prefix(source: str) -> str:
+    return f"{source}/"
+
+
+def raw_key(source: str, batch_id: str, now: datetime, extension: str) -> str:
+    """Where a batch's input lands in the raw zone, unchanged."""
+    return f"{source}/ingest_date={now.astimezone(UTC):%Y-%m-%d}/{batch_id}.{extension}"
+
+
+def manifest_prefix(source: str) -> str:
+    return f"_manifests/{source}/"
+
+
+def manifest_key(source: str, batch_id: str) -> str:
+    """The COPY manifest of one batch, in the processed zone (outside the crawled prefix)."""
+    return f"{manifest_prefix(source)}{batch_id}.manifest"
+
+
+def summary_key(source: str, batch_id: str) -> str:
+    return f"{manifest_prefix(source)}{batch_id}.summary.json"
+
+
+def quarantine_prefix(source: str, batch_id: str | None = None) -> str:
+    return f"{source}/{batch_id}/" if batch_id else f"{source}/"
+
+
+def lake_from_env(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """The source's lake locations, `{area: (bucket, prefix)}`, from `ONBOARD_LAKE`.
+
+    `ONBOARD_LAKE` is the `lake` block of the source's manifest.json (set on the deployed Lambdas);
+    `${BUCKET:zone}` references in it resolve through `ONBOARD_BUCKET_<ZONE>`.
+    """
+    from framework.runtime.references import resolve
+
+    environ = os.environ if environ is None else environ
+    if "ONBOARD_LAKE" not in environ:
+        raise LookupError("ONBOARD_LAKE is not set: it holds the lake block of the source's manifest.json")
+    areas = json.loads(environ["ONBOARD_LAKE"])
+    return {area: (resolve(spot["bucket"], environ=environ), spot["prefix"]) for area, spot in areas.items()}
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"

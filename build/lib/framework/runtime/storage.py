@@ -1,0 +1,107 @@
+"""One small storage interface with an S3 backend and a local filesystem backend.
+
+Connectors never call S3 directly: locally every bucket is a folder under the lake root, so the same
+connector code runs on a laptop and in Lambda.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+
+class Storage(Protocol):
+    def put(self, bucket: str, key: str, body: bytes | IO[bytes]) -> None: ...
+    def get(self, bucket: str, key: str) -> bytes: ...
+    def open(self, bucket: str, key: str, first_bytes: int | None = None) -> IO[bytes]: ...
+    def list(self, bucket: str, prefix: str = "") -> list[str]: ...
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None: ...
+    def uri(self, bucket: str, key: str) -> str: ...
+
+
+class LocalStorage:
+    """Buckets are folders below `root`; keys are relative paths."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def _path(self, bucket: str, key: str) -> Path:
+        path = (self.root / bucket / key).resolve()
+        if not path.is_relative_to((self.root / bucket).resolve()) or not bucket or "/" in bucket:
+            raise ValueError(f"key escapes its bucket: {bucket}/{key}")
+        return path
+
+    def put(self, bucket: str, key: str, body: bytes | IO[bytes]) -> None:
+        path = self._path(bucket, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "wb") as out:
+            if isinstance(body, bytes):
+                out.write(body)
+            else:
+                shutil.copyfileobj(body, out, 1024 * 1024)
+        os.replace(tmp, path)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        return self._path(bucket, key).read_bytes()
+
+    def open(self, bucket: str, key: str, first_bytes: int | None = None) -> IO[bytes]:
+        return open(self._path(bucket, key), "rb")
+
+    def list(self, bucket: str, prefix: str = "") -> list[str]:
+        base = self.root / bucket
+        if not base.is_dir():
+            return []
+        keys = (p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+        return sorted(k for k in keys if k.startswith(prefix) and not k.endswith(".part"))
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        with self.open(src_bucket, src_key) as src:
+            self.put(dst_bucket, dst_key, src)
+
+    def uri(self, bucket: str, key: str) -> str:
+        return str(self._path(bucket, key))
+
+
+class S3Storage:
+    """S3 through boto3; objects are streamed or copied server-side, never read whole."""
+
+    def __init__(self, client: Any = None):
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3")
+        self.client = client
+
+    def put(self, bucket: str, key: str, body: bytes | IO[bytes]) -> None:
+        if isinstance(body, bytes):
+            self.client.put_object(Bucket=bucket, Key=key, Body=body)
+        else:
+            self.client.upload_fileobj(body, bucket, key)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def open(self, bucket: str, key: str, first_bytes: int | None = None) -> IO[bytes]:
+        extra = {"Range": f"bytes=0-{first_bytes - 1}"} if first_bytes else {}
+        return self.client.get_object(Bucket=bucket, Key=key, **extra)["Body"]
+
+    def list(self, bucket: str, prefix: str = "") -> list[str]:
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [obj["Key"] for obj in page.get("Contents", [])]
+        return sorted(keys)
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        self.client.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
+
+    def uri(self, bucket: str, key: str) -> str:
+        return f"s3://{bucket}/{key}"
+
+
+def storage_from_env() -> Storage:
+    """`ONBOARD_LAKE_ROOT` selects the local backend (local runs); otherwise S3."""
+    root = os.environ.get("ONBOARD_LAKE_ROOT")
+    return LocalStorage(root) if root else S3Storage()

@@ -1,0 +1,165 @@
+"""Semantic rules a structurally valid source definition must also satisfy.
+
+Each problem is `(path, message, at_key)`: the dotted path into the YAML, what is wrong and how to fix
+it, and whether to point at the key rather than the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from framework.spec.errors import choices_hint
+from framework.spec.identifiers import LINEAGE_COLUMNS, identifier_problem, source_name_problem
+from framework.spec.models import SourceBase
+from framework.spec.references import reference_problems
+
+if TYPE_CHECKING:
+    from framework.project import Project
+    from framework.spec.loader import ResolvedColumn
+
+Problem = tuple[tuple[str | int, ...], str, bool]
+MAX_COLUMNS = 1600 - len(LINEAGE_COLUMNS)
+DATE_TYPES = ("date", "timestamp", "timestamptz")
+
+
+def problems(definition: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn],
+             project: Project) -> list[Problem]:
+    found: list[Problem] = []
+    found += _names(definition)
+    found += _references(body)
+    if columns:
+        found += _columns(definition, body, columns)
+        found += _table_keys(definition, columns)
+        found += _partitions(definition, columns)
+    found += _example(definition, project)
+    return found
+
+
+def _names(d: SourceBase) -> Iterator[Problem]:
+    if problem := source_name_problem(d.name):
+        yield ("source", "name"), problem, False
+    for key, value in (("schema", d.redshift.schema_), ("table", d.redshift.table)):
+        if problem := identifier_problem(value):
+            yield ("source", "redshift", key), problem, False
+
+
+def _references(body: dict[str, Any]) -> Iterator[Problem]:
+    def walk(value: Any, path: tuple[str | int, ...]) -> Iterator[Problem]:
+        if isinstance(value, str):
+            for problem in reference_problems(value):
+                yield path, problem, False
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, path + (i,))
+
+    for block in ("config", "destination"):
+        if block in body:
+            yield from walk(body[block], ("source", block))
+
+
+def _column_path(body: dict[str, Any], column: ResolvedColumn, index: int) -> tuple[tuple[str | int, ...], bool]:
+    schema = body.get("schema", {})
+    if isinstance(schema.get("columns"), list):
+        return ("source", "schema", "columns", index, "name"), False
+    return ("source", "schema", "mapping", column.spec_name), True
+
+
+def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    if len(columns) > MAX_COLUMNS:
+        yield ("source", "schema"), f"{len(columns)} columns; a Redshift table allows {MAX_COLUMNS} besides " \
+                                    "the lineage columns", False
+    seen: dict[str, str] = {}
+    for i, column in enumerate(columns):
+        path, at_key = _column_path(body, column, i)
+        if problem := identifier_problem(column.spec_name):
+            yield path, problem, at_key
+        elif column.name in LINEAGE_COLUMNS:
+            yield path, f"'{column.spec_name}' is reserved for Onboard's lineage columns " \
+                        f"({', '.join(LINEAGE_COLUMNS)})", at_key
+        elif column.name in seen:
+            yield path, f"'{column.spec_name}' and '{seen[column.name]}' are the same column in Redshift, " \
+                        "which folds names to lower case", at_key
+        seen.setdefault(column.name, column.spec_name)
+        if any(not part for part in column.source.split(".")):
+            yield path, f"source path '{column.source}' has an empty segment", at_key
+
+
+def _table_keys(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    rs = d.redshift
+    by_name = {c.name: c for c in columns}
+    names = list(dict.fromkeys(c.name for c in columns))
+    base = ("source", "redshift")
+
+    def unknown(value: str) -> str:
+        return f"'{value}' is not a column; {choices_hint(names)}"
+
+    if rs.distkey is not None:
+        column = by_name.get(rs.distkey.lower())
+        if column is None:
+            yield base + ("distkey",), unknown(rs.distkey), False
+        elif column.type == "json":
+            yield base + ("distkey",), f"'{rs.distkey}' is json (SUPER), which cannot be a distribution key", False
+        if rs.diststyle not in (None, "key"):
+            yield base + ("diststyle",), f"diststyle {rs.diststyle} cannot have a distkey; use key or " \
+                                         "remove distkey", False
+    elif rs.diststyle == "key":
+        yield base + ("diststyle",), "diststyle key needs a distkey", False
+
+    sort_path = base + ("sortkey",)
+    seen: set[str] = set()
+    for i, key in enumerate(rs.sortkeys):
+        path = sort_path + (i,) if isinstance(rs.sortkey, list) else sort_path
+        column = by_name.get(key.lower())
+        if column is None:
+            yield path, unknown(key), False
+        elif column.type == "json":
+            yield path, f"'{key}' is json (SUPER), which cannot be a sort key", False
+        elif key.lower() in seen:
+            yield path, f"'{key}' is listed twice", False
+        seen.add(key.lower())
+    if rs.sortstyle == "interleaved" and len(rs.sortkeys) > 8:
+        yield sort_path, "an interleaved sort key allows at most 8 columns", False
+    if len(rs.sortkeys) > 400:
+        yield sort_path, "a compound sort key allows at most 400 columns", False
+
+    load = rs.load
+    load_path = base + ("load",)
+    if load.mode == "merge" and not load.keys:
+        yield load_path, "mode merge needs keys: the columns that identify a row", False
+    for i, key in enumerate(load.keys):
+        if key.lower() not in by_name:
+            yield load_path + ("keys", i), unknown(key), False
+        elif by_name[key.lower()].type == "json":
+            yield load_path + ("keys", i), f"'{key}' is json (SUPER), which cannot be a key", False
+    if load.order_by is not None:
+        if load.order_by.lower() not in by_name:
+            yield load_path + ("order_by",), unknown(load.order_by), False
+        if not load.keys:
+            yield load_path + ("order_by",), "order_by picks the latest row per key; give keys too", False
+
+
+def _partitions(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    dest = d.destination
+    base = ("source", "destination")
+    if len(set(dest.partition_by)) != len(dest.partition_by):
+        yield base + ("partitionBy",), "a partition is listed twice", False
+    if dest.partition_column is not None:
+        column = next((c for c in columns if c.name == dest.partition_column.lower()), None)
+        candidates = [c.name for c in columns if c.type in DATE_TYPES]
+        if column is None or column.type not in DATE_TYPES:
+            hint = choices_hint(candidates) if candidates else "no column has a date or timestamp type"
+            yield base + ("partition_column",), f"'{dest.partition_column}' is not a date or timestamp " \
+                                                f"column; {hint}", False
+        elif not dest.partition_by:
+            yield base + ("partition_column",), "partition_column needs partitionBy (e.g. [year, month])", False
+
+
+def _example(d: SourceBase, project: Project) -> Iterator[Problem]:
+    if d.example_input is not None and not (project.root / Path(d.example_input)).is_file():
+        yield ("source", "example_input"), f"file '{d.example_input}' does not exist (paths are relative to " \
+                                           "the project folder)", False

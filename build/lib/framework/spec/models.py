@@ -1,0 +1,186 @@
+"""Pydantic models of a source definition: the blocks every source kind shares.
+
+Connector-specific `config` blocks live in `framework.spec.kinds`, one module per `type`.
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+COLUMN_TYPES = (
+    "string", "integer", "bigint", "double", "decimal", "boolean", "date", "timestamp", "timestamptz", "json",
+)
+PARTITION_PARTS = ("year", "month", "day", "hour")
+ZONES = ("raw", "processed", "curated", "quarantine")
+
+_TYPE_SHORTHAND = re.compile(r"^\s*(decimal|string)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*$", re.IGNORECASE)
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Column(StrictModel):
+    """A typed column of the target table."""
+
+    name: str = Field(description="Column name in the warehouse (folded to lower case by Redshift).")
+    type: str = Field("string", description="One of " + ", ".join(COLUMN_TYPES) + "; `decimal(p,s)` and "
+                      "`string(n)` are shorthands for precision/scale and max_length.",
+                      examples=["string", "decimal(12,2)", "timestamp"])
+    nullable: bool = Field(True, description="false: a row without a value is quarantined.")
+    max_length: Annotated[int, Field(ge=1, le=65535)] | None = Field(
+        None, description="VARCHAR length in bytes (default 256).")
+    precision: Annotated[int, Field(ge=1, le=38)] | None = Field(None, description="DECIMAL precision (≤ 38).")
+    scale: Annotated[int, Field(ge=0, le=37)] | None = Field(None, description="DECIMAL scale (≤ precision).")
+    description: str | None = Field(None, description="Becomes COMMENT ON COLUMN.")
+    source: str | None = Field(
+        None, description="Where the value comes from: a CSV header or a dotted JSON path. Default: name.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_shorthand(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            match = _TYPE_SHORTHAND.match(data["type"])
+            if match:
+                kind, first, second = match.group(1).lower(), int(match.group(2)), match.group(3)
+                data = dict(data, type=kind)
+                if kind == "decimal":
+                    data.setdefault("precision", first)
+                    data.setdefault("scale", int(second) if second is not None else 0)
+                elif second is None:
+                    data.setdefault("max_length", first)
+        return data
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if "(" in value and ")" not in value:
+            raise ValueError(f"type '{value}' was cut at a comma: inside {{ }} quote it, e.g. "
+                             "type: 'decimal(10,2)'")
+        if value not in COLUMN_TYPES:
+            raise ValueError(f"unknown column type '{value}'; choose from: " + ", ".join(COLUMN_TYPES))
+        return value
+
+    @model_validator(mode="after")
+    def _type_options(self) -> Column:
+        if self.type != "decimal" and (self.precision is not None or self.scale is not None):
+            raise ValueError("precision and scale apply only to type decimal")
+        if self.type != "string" and self.max_length is not None:
+            raise ValueError("max_length applies only to type string")
+        if self.type == "decimal":
+            self.precision = self.precision or 18
+            self.scale = self.scale if self.scale is not None else 0
+            if self.scale > self.precision:
+                raise ValueError(f"scale {self.scale} is greater than precision {self.precision}")
+        return self
+
+
+class _SchemaBase(StrictModel):
+    mapping: dict[str, str] | None = Field(
+        None, description="target_column: source_path (a CSV header or a dotted path into nested JSON).",
+        examples=[{"customerId": "id", "city": "address.city"}])
+    columns: list[Column] | None = Field(None, description="Typed columns, in table order.")
+    columns_from: str | None = Field(
+        None, description="Name of a shared column list in schemas/<name>.yaml (instead of `columns`).")
+
+
+class CsvSchema(_SchemaBase):
+    type: Literal["csv"]
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    quote: str = Field('"', min_length=1, max_length=1)
+    escape: str = Field('"', min_length=1, max_length=1)
+    header: bool = Field(True, description="false: columns are taken in declared order.")
+    encoding: str = Field("UTF-8", description="Text encoding, e.g. UTF-8 or ISO-8859-1 (a BOM is stripped).")
+
+
+class JsonSchema(_SchemaBase):
+    type: Literal["json"]
+    records_path: str | None = Field(
+        None, description="Dotted path to the list of records inside the document; empty: the document is the list.")
+
+
+class JsonlSchema(_SchemaBase):
+    type: Literal["jsonl"]
+
+
+class ParquetSchema(_SchemaBase):
+    type: Literal["parquet"]
+
+
+RecordSchema = Annotated[CsvSchema | JsonSchema | JsonlSchema | ParquetSchema, Field(discriminator="type")]
+SCHEMA_TYPES = ("csv", "json", "jsonl", "parquet")
+
+
+class Destination(StrictModel):
+    bucket: str = Field("${BUCKET:processed}", description="Lake zone of the processed Parquet files.")
+    prefix: str | None = Field(None, description="Key prefix of the source's files (default: `<name>/`).")
+    partition_by: list[Literal["year", "month", "day", "hour"]] = Field(
+        default_factory=list, validation_alias=AliasChoices("partitionBy", "partition_by"),
+        serialization_alias="partitionBy",
+        description="Derived partition folders, from partition_column or the ingest time.")
+    partition_column: str | None = Field(
+        None, description="A date or timestamp column to derive partitions from (default: ingest time).")
+    rows_per_file: int = Field(1_000_000, ge=1000, description="Target rows per Parquet file.")
+
+
+class Load(StrictModel):
+    mode: Literal["append", "merge", "replace"] = Field(
+        "append", description="append adds rows; merge upserts on keys; replace swaps the whole table.")
+    keys: list[str] = Field(default_factory=list, description="Key columns (required for merge).")
+    order_by: str | None = Field(
+        None, description="Within one batch, the row with the greatest value of this column wins.")
+
+
+class Redshift(StrictModel):
+    schema_: str = Field(alias="schema", description="Redshift schema.")
+    table: str = Field(description="Redshift table.")
+    diststyle: Literal["auto", "even", "key", "all"] | None = Field(
+        None, description="Default AUTO, or KEY when a distkey is given.")
+    distkey: str | None = None
+    sortkey: str | list[str] | None = None
+    sortstyle: Literal["compound", "interleaved"] = "compound"
+    load: Load = Field(default_factory=Load)
+    slices: int = Field(4, ge=1, le=1024, description="Output file count is a multiple of this (COPY parallelism).")
+
+    @property
+    def sortkeys(self) -> list[str]:
+        if self.sortkey is None:
+            return []
+        return [self.sortkey] if isinstance(self.sortkey, str) else list(self.sortkey)
+
+
+class Glue(StrictModel):
+    """How the source's Glue job runs when deployed (ignored by local runs)."""
+
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = Field(
+        "G.1X", description="Glue worker type; G.1X = 4 vCPU, 16 GB.")
+    workers: int = Field(2, ge=2, le=299, description="Number of workers (at least 2).")
+    timeout_minutes: int = Field(60, ge=1, le=2880, description="The job run is stopped after this long.")
+    crawl: bool = Field(True, description="Start the source's crawler after each transform, so new "
+                        "partitions appear in the Glue catalog.")
+
+
+class SourceBase(StrictModel):
+    """Fields every source kind has; each kind adds `type` and its own `config`."""
+
+    name: str = Field(description="Lower-case snake_case name, unique in the project.",
+                      examples=["customer_data_api"])
+    description: str | None = Field(None, description="Becomes COMMENT ON TABLE and docs.")
+    owner: str | None = None
+    schema_: RecordSchema = Field(alias="schema", description="What arrives and how it maps to columns.")
+    destination: Destination = Field(default_factory=Destination)
+    redshift: Redshift
+    glue: Glue = Field(default_factory=Glue, description="Deployed Glue job settings.")
+    tags: dict[str, str] = Field(default_factory=dict)
+    example_input: str | None = Field(
+        None, description="A sample input file (relative to the project) that `onboard run --all` lands.")
+
+
+class SharedColumns(StrictModel):
+    """A file in schemas/: a column list several sources can share (`columns_from: <file stem>`)."""
+
+    columns: list[Column] = Field(min_length=1)

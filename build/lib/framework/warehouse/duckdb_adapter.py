@@ -1,0 +1,232 @@
+"""The embedded warehouse: DuckDB running the generated *Redshift* SQL (see duckdb_sql for the mapping)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from framework.warehouse.duckdb_sql import WRITE, Kind, Translated, alters_column_type, translate
+from framework.warehouse.errors import RedshiftRuleError, WarehouseError
+from framework.warehouse.load import substitute_placeholders
+from framework.warehouse.manifest import parquet_files, read_manifest
+from framework.warehouse.script import Statement, short_text, split_script
+
+_READ_PARQUET = exp.select("*").from_(exp.func("read_parquet", exp.Placeholder()))
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+class DuckDBWarehouse:
+    """One DuckDB database file (or ``":memory:"``) behind one connection, speaking Redshift SQL.
+
+    The session time zone is UTC, like Redshift's default, so TIMESTAMPTZ values and GETDATE() agree.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection = duckdb.connect(self.path)
+        self._connection.execute("SET TimeZone = 'UTC'")
+
+    # -- scripts -----------------------------------------------------------------------------
+    def execute_script(self, sql_text: str, params: Mapping[str, str] | None = None) -> None:
+        """Run a Redshift script (``ddl.sql``, ``load.sql``, migrations) statement by statement.
+
+        ``params`` fill ``${name}`` placeholders after validation (see ``load.substitute_placeholders``).
+        BEGIN/COMMIT are honoured: when a statement fails inside a transaction, the transaction is
+        rolled back (the tables are exactly as before) and a WarehouseError names the statement.
+        Every statement is parsed before the first one runs, so a syntax error changes nothing.
+        """
+        if params:
+            sql_text = substitute_placeholders(sql_text, params)
+        prepared = [self._translate(statement) for statement in self._split(sql_text)]
+        in_transaction = False
+        current: Statement | None = None
+        try:
+            for item in prepared:
+                current = item.statement
+                in_transaction = self._run(item, in_transaction)
+        except Exception as error:
+            if in_transaction:
+                self._rollback()
+            assert current is not None
+            message = str(error) if isinstance(error, RedshiftRuleError) else _first_line(error)
+            raise WarehouseError(current.number, current.short_text, message) from error
+        if in_transaction:
+            self._rollback()
+            assert current is not None
+            raise WarehouseError(
+                current.number, current.short_text, "the script ended inside a transaction without COMMIT"
+            )
+
+    @staticmethod
+    def _split(sql_text: str) -> list[Statement]:
+        try:
+            return split_script(sql_text)
+        except SqlglotError as error:
+            raise WarehouseError(0, short_text(sql_text), f"cannot split the script: {error}") from error
+
+    @staticmethod
+    def _translate(statement: Statement) -> Translated:
+        try:
+            return translate(statement)
+        except SqlglotError as error:
+            raise WarehouseError(statement.number, statement.short_text, _first_line(error)) from error
+
+    def _rollback(self) -> None:
+        try:
+            self._connection.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # DuckDB already ended the transaction (e.g. a failed COMMIT)
+
+    def _run(self, item: Translated, in_transaction: bool) -> bool:
+        """Run one statement; return whether a transaction is open afterwards."""
+        if item.kind is Kind.BEGIN:
+            if not in_transaction:  # Redshift only warns about a nested BEGIN
+                self._connection.execute("BEGIN")
+            return True
+        if item.kind in (Kind.COMMIT, Kind.ROLLBACK):
+            if in_transaction:  # Redshift only warns when no transaction is open
+                self._connection.execute(item.kind.value.upper())
+            return False
+        if item.kind is Kind.COPY:
+            assert isinstance(item.expression, exp.Copy)
+            self._atomically(lambda: self._copy(item.expression), in_transaction)
+        elif item.kind is Kind.CREATE_LIKE:
+            assert isinstance(item.expression, exp.Create)
+            self._create_like(item.expression)
+        else:
+            assert item.duckdb_sql is not None
+            if in_transaction and alters_column_type(item.expression):
+                raise RedshiftRuleError("ALTER TABLE ALTER COLUMN cannot run inside a transaction block")
+            self._connection.execute(item.duckdb_sql)
+        return in_transaction
+
+    def _atomically(self, action: Callable[[], None], in_transaction: bool) -> None:
+        if in_transaction:
+            action()
+            return
+        self._connection.execute("BEGIN")
+        try:
+            action()
+        except Exception:
+            self._rollback()
+            raise
+        self._connection.execute("COMMIT")
+
+    # -- emulated statements -----------------------------------------------------------------
+    def _describe(self, relation: exp.Expression, params: list[str] | None = None) -> list[tuple]:
+        return self._connection.execute(exp.Describe(this=relation).sql(dialect=WRITE), params).fetchall()
+
+    def _create_like(self, create: exp.Create) -> None:
+        """``CREATE [TEMP] TABLE x (LIKE y)``: same column names, types and NOT NULL as y."""
+        new_table = create.this.this
+        source = create.this.expressions[0].this
+        columns = []
+        for name, type_text, nullable, *_ in self._describe(source):
+            constraints = [] if nullable == "YES" else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+            columns.append(
+                exp.ColumnDef(
+                    this=exp.to_identifier(name),
+                    kind=exp.DataType.build(type_text, dialect=WRITE, udt=True),
+                    constraints=constraints,
+                )
+            )
+        like = exp.Create(
+            this=exp.Schema(this=new_table.copy(), expressions=columns),
+            kind="TABLE",
+            exists=create.args.get("exists"),
+            properties=create.args.get("properties"),
+        )
+        self._connection.execute(like.sql(dialect=WRITE))
+
+    def _copy(self, copy: exp.Copy) -> None:
+        """COPY ... FORMAT AS PARQUET MANIFEST from local files, by position, like Redshift."""
+        target = copy.this
+        if not isinstance(target, exp.Table):
+            raise RedshiftRuleError("COPY with a column list is not supported by the local warehouse")
+        table = target.sql(dialect="redshift")
+        manifest_uri = self._copy_source(copy, table)
+        files = parquet_files(read_manifest(manifest_uri), table)
+        table_columns = len(self._describe(target))
+        for file in files:
+            data_columns = len(self._describe(_READ_PARQUET.copy(), [str(file)]))
+            if data_columns != table_columns:
+                raise RedshiftRuleError(
+                    f"COPY into {table} failed: Unmatched number of columns between table and file. "
+                    f"Table columns: {table_columns}, Data columns: {data_columns}, File name: {file}"
+                )
+        insert = exp.insert(_READ_PARQUET.copy(), into=target.copy()).sql(dialect=WRITE)
+        for file in files:
+            self._connection.execute(insert, [str(file)])
+
+    @staticmethod
+    def _copy_source(copy: exp.Copy, table: str) -> str:
+        options = {}
+        for parameter in copy.args.get("params") or []:
+            value = parameter.args.get("expression")
+            options[parameter.name.upper()] = value.name.upper() if value is not None else ""
+        if options != {"FORMAT": "PARQUET", "MANIFEST": ""}:
+            raise RedshiftRuleError(
+                f"COPY into {table}: the local warehouse supports only FORMAT AS PARQUET MANIFEST, "
+                f"got {', '.join(sorted(options)) or 'no options'}"
+            )
+        files = copy.args.get("files") or []
+        if len(files) != 1 or not isinstance(files[0], exp.Literal) or not files[0].is_string:
+            raise RedshiftRuleError(f"COPY into {table}: expected one quoted manifest location")
+        location = files[0].name
+        if "${" in location:
+            raise RedshiftRuleError(
+                f"COPY into {table}: the manifest location is still a placeholder; pass params "
+                "(manifest_uri, iam_role_arn) to execute_script"
+            )
+        return location
+
+    # -- analyst access ----------------------------------------------------------------------
+    def query(self, sql_redshift: str) -> tuple[list[str], list[tuple]]:
+        """Run one Redshift-dialect statement (GETDATE, NVL, DATEADD, ``::`` casts, LISTAGG, ...).
+
+        Returns the column names and the rows (``([], [])`` when DuckDB reports no result set).
+        """
+        statements = self._split(sql_redshift)
+        if len(statements) != 1:
+            raise ValueError(f"query runs exactly one statement, got {len(statements)}")
+        item = self._translate(statements[0])
+        if item.kind is not Kind.SQL:
+            raise ValueError("query runs plain SQL; use execute_script for COPY and transaction control")
+        assert item.duckdb_sql is not None
+        try:
+            cursor = self._connection.execute(item.duckdb_sql)
+        except duckdb.Error as error:
+            raise WarehouseError(1, item.statement.short_text, _first_line(error)) from error
+        if cursor.description is None:
+            return [], []
+        return [column[0] for column in cursor.description], cursor.fetchall()
+
+    def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """``(name, DuckDB type)`` of a table's columns in order; empty when the table does not exist."""
+        rows = self._connection.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+            "ORDER BY column_index",
+            [schema, table],
+        ).fetchall()
+        return [(name, data_type) for name, data_type in rows]
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

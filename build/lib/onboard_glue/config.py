@@ -1,0 +1,179 @@
+"""The job configuration a generated Glue job embeds (see docs/contracts.md, "Job config")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+COLUMN_TYPES = frozenset(
+    {"string", "integer", "bigint", "double", "decimal", "boolean", "date", "timestamp", "timestamptz", "json"}
+)
+FORMAT_TYPES = frozenset({"csv", "json", "jsonl", "parquet"})
+PARTITION_PARTS = ("year", "month", "day", "hour")
+TEMPORAL_TYPES = frozenset({"date", "timestamp", "timestamptz"})
+LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
+# Keys of a quarantine JSON line besides the column values.
+QUARANTINE_KEYS = ("_record", "_reason", "_batch_id")
+# Redshift VARCHAR length used by the DDL when a string column declares no max_length.
+DEFAULT_VARCHAR_BYTES = 256
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    source: str
+    type: str
+    nullable: bool = True
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+
+    @property
+    def type_label(self) -> str:
+        """The type as the spec writes it, e.g. ``decimal(10,2)``."""
+        if self.type == "decimal":
+            return f"decimal({self.precision},{self.scale})"
+        return self.type
+
+    @property
+    def byte_limit(self) -> int | None:
+        """UTF-8 byte limit of a string column (the Redshift VARCHAR length)."""
+        if self.type != "string":
+            return None
+        return self.max_length if self.max_length is not None else DEFAULT_VARCHAR_BYTES
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    type: str
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    header: bool = True
+    encoding: str = "UTF-8"
+    records_path: str | None = None
+
+
+@dataclass(frozen=True)
+class DedupeSpec:
+    keys: tuple[str, ...]
+    order_by: str | None = None
+
+
+@dataclass(frozen=True)
+class FilesSpec:
+    slices: int = 1
+    rows_per_file: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    source: str
+    format: FormatSpec
+    columns: tuple[ColumnSpec, ...]
+    partition_by: tuple[str, ...] = ()
+    partition_column: str | None = None
+    dedupe: DedupeSpec | None = None
+    files: FilesSpec = FilesSpec()
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+def load_config(raw: dict[str, Any]) -> JobConfig:
+    """Build a JobConfig from the embedded dict; raise ValueError listing every problem."""
+    fmt_raw = dict(raw.get("format") or {})
+    fmt = FormatSpec(
+        type=fmt_raw.get("type", ""),
+        delimiter=fmt_raw.get("delimiter") or ",",
+        quote=fmt_raw.get("quote") or '"',
+        escape=fmt_raw.get("escape") or '"',
+        header=bool(fmt_raw.get("header", True)),
+        encoding=fmt_raw.get("encoding") or "UTF-8",
+        records_path=fmt_raw.get("records_path") or None,
+    )
+    columns = tuple(
+        ColumnSpec(
+            name=c["name"],
+            source=str(c.get("source") or c["name"]),
+            type=c.get("type") or "string",
+            nullable=bool(c.get("nullable", True)),
+            max_length=c.get("max_length"),
+            precision=c.get("precision"),
+            scale=c.get("scale"),
+        )
+        for c in raw.get("columns") or ()
+    )
+    dedupe_raw = raw.get("dedupe")
+    dedupe = (
+        DedupeSpec(keys=tuple(dedupe_raw.get("keys") or ()), order_by=dedupe_raw.get("order_by"))
+        if dedupe_raw
+        else None
+    )
+    files_raw = raw.get("files") or {}
+    config = JobConfig(
+        source=raw.get("source", ""),
+        format=fmt,
+        columns=columns,
+        partition_by=tuple(raw.get("partition_by") or ()),
+        partition_column=raw.get("partition_column"),
+        dedupe=dedupe,
+        files=FilesSpec(
+            slices=int(files_raw.get("slices") or 1),
+            rows_per_file=int(files_raw.get("rows_per_file") or 1_000_000),
+        ),
+    )
+    problems = _problems(config)
+    if problems:
+        raise ValueError("invalid job config:\n" + "\n".join(f"- {p}" for p in problems))
+    return config
+
+
+def _problems(config: JobConfig) -> list[str]:
+    problems: list[str] = []
+    if not config.source:
+        problems.append("source: missing")
+    if config.format.type not in FORMAT_TYPES:
+        problems.append(f"format.type: {config.format.type!r} is not one of {sorted(FORMAT_TYPES)}")
+    if not config.columns:
+        problems.append("columns: at least one column is needed")
+    names = [c.name for c in config.columns]
+    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_PARTS)
+    for column in config.columns:
+        where = f"columns.{column.name}"
+        if names.count(column.name) > 1:
+            problems.append(f"{where}: duplicate column name")
+        if column.name in reserved:
+            problems.append(f"{where}: the name is reserved for lineage, quarantine or partition columns")
+        if column.type not in COLUMN_TYPES:
+            problems.append(f"{where}: type {column.type!r} is not one of {sorted(COLUMN_TYPES)}")
+        if column.type == "decimal" and not (
+            column.precision is not None
+            and column.scale is not None
+            and 1 <= column.precision <= 38
+            and 0 <= column.scale <= column.precision
+        ):
+            problems.append(f"{where}: decimal needs precision 1..38 and 0 <= scale <= precision")
+        if column.max_length is not None and column.max_length < 1:
+            problems.append(f"{where}: max_length must be positive")
+    for part in config.partition_by:
+        if part not in PARTITION_PARTS:
+            problems.append(f"partition_by: {part!r} is not one of {list(PARTITION_PARTS)}")
+    if config.partition_column is not None:
+        if config.partition_column not in names:
+            problems.append(f"partition_column: {config.partition_column!r} is not a column")
+        elif config.column(config.partition_column).type not in TEMPORAL_TYPES:
+            problems.append(f"partition_column: {config.partition_column!r} is not a date or timestamp column")
+    if config.dedupe is not None:
+        if not config.dedupe.keys:
+            problems.append("dedupe.keys: at least one key is needed")
+        for key in config.dedupe.keys:
+            if key not in names:
+                problems.append(f"dedupe.keys: {key!r} is not a column")
+        if config.dedupe.order_by is not None and config.dedupe.order_by not in names:
+            problems.append(f"dedupe.order_by: {config.dedupe.order_by!r} is not a column")
+    if config.files.slices < 1 or config.files.rows_per_file < 1:
+        problems.append("files: slices and rows_per_file must be positive")
+    if config.format.type == "csv" and not config.format.delimiter:
+        problems.append("format.delimiter: missing")
+    return problems

@@ -1,0 +1,133 @@
+"""File access through Hadoop's FileSystem API (via the session's JVM): local paths and s3:// alike.
+
+Using the JVM's FileSystem keeps the library free of boto3 and gives the same URIs Spark itself uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+GLOB_CHARS = frozenset("*?[{")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    read_path: str  # what to hand to spark.read
+    key: str  # the URI Spark reports in _metadata.file_path for this file
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    relative_path: str  # below the listed root, "/"-separated
+    length: int
+
+
+class LakeFS:
+    def __init__(self, spark: SparkSession) -> None:
+        self._jvm = spark._jvm
+        self._conf = spark._jsc.hadoopConfiguration()
+
+    def _resolve(self, uri: str) -> tuple[Any, Any]:
+        path = self._jvm.org.apache.hadoop.fs.Path(uri)
+        fs = path.getFileSystem(self._conf)
+        return fs, fs.makeQualified(path)
+
+    def expand_inputs(self, uris: list[str] | tuple[str, ...]) -> list[InputFile]:
+        """Files named by ``uris`` in the given order; folders and globs expand to their files, sorted."""
+        found: list[InputFile] = []
+        seen: set[str] = set()
+        for uri in uris:
+            fs, path = self._resolve(uri)
+            if GLOB_CHARS & set(uri):
+                statuses = fs.globStatus(path) or []
+                paths = [p for s in statuses for p in self._files_under(fs, s.getPath())]
+            elif not fs.exists(path):
+                raise FileNotFoundError(f"input not found: {uri}")
+            else:
+                paths = self._files_under(fs, path)
+            for p in paths:
+                key = p.toUri().toString()
+                if key not in seen:
+                    seen.add(key)
+                    found.append(InputFile(read_path=p.toString(), key=key))
+        return found
+
+    def _files_under(self, fs: Any, path: Any) -> list[Any]:
+        if not fs.getFileStatus(path).isDirectory():
+            return [path]
+        root = path.toString().rstrip("/") + "/"
+        files = []
+        iterator = fs.listFiles(path, True)
+        while iterator.hasNext():
+            file_path = iterator.next().getPath()
+            relative = file_path.toString()[len(root) :]
+            if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+                files.append(file_path)
+        return sorted(files, key=lambda p: p.toString())
+
+    def head(self, uri: str, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` from the start of a file, decompressed when its suffix names a codec."""
+        fs, path = self._resolve(uri)
+        stream = fs.open(path)
+        try:
+            codec = self._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(self._conf).getCodec(path)
+            if codec is not None:
+                stream = codec.createInputStream(stream)
+            return bytes(stream.readNBytes(max_bytes))
+        finally:
+            stream.close()
+
+    def list_files(self, root: str) -> list[StoredFile]:
+        """Data files below ``root`` (names starting with ``_`` or ``.`` are skipped), sorted."""
+        fs, path = self._resolve(root)
+        if not fs.exists(path):
+            return []
+        prefix = path.toString().rstrip("/") + "/"
+        files = []
+        iterator = fs.listFiles(path, True)
+        while iterator.hasNext():
+            status = iterator.next()
+            relative = status.getPath().toString()[len(prefix) :]
+            if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+                files.append(StoredFile(relative_path=relative, length=int(status.getLen())))
+        return sorted(files, key=lambda f: f.relative_path)
+
+    def move(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target``, replacing a file already there (a re-run of the batch)."""
+        fs, src = self._resolve(source)
+        _, dst = self._resolve(target)
+        if fs.exists(dst):
+            fs.delete(dst, False)
+        fs.mkdirs(dst.getParent())
+        if not fs.rename(src, dst):
+            raise OSError(f"could not move {source} to {target}")
+
+    def write_text(self, uri: str, text: str) -> None:
+        fs, path = self._resolve(uri)
+        stream = fs.create(path, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+    def read_text(self, uri: str) -> str:
+        fs, path = self._resolve(uri)
+        length = int(fs.getFileStatus(path).getLen())
+        return self.head(uri, length).decode("utf-8") if length else ""
+
+    def delete(self, uri: str, recursive: bool = True) -> None:
+        fs, path = self._resolve(uri)
+        if fs.exists(path):
+            fs.delete(path, recursive)
+
+    def delete_if_empty(self, uri: str) -> None:
+        """Remove an empty folder; leave it when anything (another batch's staging) is inside."""
+        fs, path = self._resolve(uri)
+        try:
+            if fs.exists(path) and len(fs.listStatus(path)) == 0:
+                fs.delete(path, False)
+        except Exception:  # noqa: BLE001 - racing another batch is harmless: the folder stays
+            pass

@@ -1,0 +1,319 @@
+"""Readers per input format. Every reader returns the same "raw record" frame:
+
+- ``__file`` (int): position of the record's file in the input list, ``__row`` (long): order in the file;
+- ``__v0 .. __vN`` (string): the value of each configured column, as text (all leaves read as strings);
+- ``__record`` (string): the original text of a record the parser could not read, else null;
+- ``__malformed`` (string): the quarantine reason for such a record, else null.
+
+Corrupt records are captured with ``columnNameOfCorruptRecord`` in PERMISSIVE mode and never dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Sequence
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from onboard_glue.config import ColumnSpec, FormatSpec
+from onboard_glue.lake_fs import InputFile, LakeFS
+
+FILE_COL = "__file"
+ROW_COL = "__row"
+RECORD_COL = "__record"
+MALFORMED_COL = "__malformed"
+HEADER_PROBE_BYTES = 1 << 20
+
+
+def value_col(index: int) -> str:
+    return f"__v{index}"
+
+
+def quoted(name: str) -> Column:
+    """A top-level column by exact name (dots and spaces are part of the name)."""
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def read_records(
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+) -> DataFrame:
+    """The raw record frame (see module doc) of ``files`` read as ``fmt``."""
+    if not files:
+        return _empty(spark, columns)
+    if fmt.type == "csv":
+        return _read_csv(spark, lake, fmt, columns, files)
+    if fmt.type == "jsonl":
+        return _read_json_lines(spark, fmt, columns, files)
+    if fmt.type == "json":
+        return _read_json_documents(spark, fmt, columns, files)
+    if fmt.type == "parquet":
+        return _read_parquet(spark, columns, files)
+    raise ValueError(f"unsupported format {fmt.type!r}")
+
+
+def _empty(spark: SparkSession, columns: Sequence[ColumnSpec]) -> DataFrame:
+    fields = [T.StructField(FILE_COL, T.IntegerType()), T.StructField(ROW_COL, T.LongType())]
+    fields += [T.StructField(value_col(i), T.StringType()) for i in range(len(columns))]
+    fields += [T.StructField(RECORD_COL, T.StringType()), T.StructField(MALFORMED_COL, T.StringType())]
+    return spark.createDataFrame([], T.StructType(fields))
+
+
+def _file_index(files: Sequence[InputFile], scanned: Sequence[InputFile]) -> Column:
+    """Each record's position in ``files`` (the input order), from the path Spark reports for it."""
+    position = {f.key: i for i, f in enumerate(files)}
+    if len(scanned) == 1:
+        return F.lit(position[scanned[0].key])
+    pairs = [item for f in scanned for item in (F.lit(f.key), F.lit(position[f.key]))]
+    return F.create_map(*pairs)[F.col("_metadata.file_path")]
+
+
+def _standard(
+    df: DataFrame,
+    file_index: Column,
+    values: Sequence[Column],
+    record: Column,
+    malformed: Column,
+) -> DataFrame:
+    """Project a scan onto the raw record frame; ``__row`` follows the scan's order within a file."""
+    return df.select(
+        file_index.cast("int").alias(FILE_COL),
+        F.monotonically_increasing_id().alias(ROW_COL),
+        *[v.cast("string").alias(value_col(i)) for i, v in enumerate(values)],
+        record.cast("string").alias(RECORD_COL),
+        malformed.alias(MALFORMED_COL),
+    )
+
+
+# --------------------------------------------------------------------------------------------- CSV
+
+
+def _read_csv(
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+) -> DataFrame:
+    # Files are grouped by header so each group is one scan whose schema is as wide as its header:
+    # Spark flags a record as corrupt when its field count differs from the schema's width.
+    groups: dict[tuple[str, ...], list[InputFile]] = {}
+    for file in files:
+        header = _csv_header(lake, file, fmt) if fmt.header else tuple(c.name for c in columns)
+        if header:  # an empty file has no header and no records
+            groups.setdefault(header, []).append(file)
+    frames = []
+    for header, group in groups.items():
+        if fmt.header:
+            positions = [_header_position(header, column.source) for column in columns]
+        else:
+            positions = list(range(len(columns)))
+        frames.append(_read_csv_group(spark, fmt, files, group, len(header), positions))
+    if not frames:
+        return _empty(spark, columns)
+    return reduce(DataFrame.unionByName, frames)
+
+
+def _read_csv_group(
+    spark: SparkSession,
+    fmt: FormatSpec,
+    all_files: Sequence[InputFile],
+    group: Sequence[InputFile],
+    width: int,
+    positions: Sequence[int | None],
+) -> DataFrame:
+    schema = T.StructType(
+        [T.StructField(f"c{i}", T.StringType()) for i in range(width)] + [T.StructField(RECORD_COL, T.StringType())]
+    )
+    df = (
+        spark.read.schema(schema)
+        .option("header", fmt.header)
+        .option("enforceSchema", True)
+        .option("sep", fmt.delimiter)
+        .option("quote", fmt.quote)
+        .option("escape", fmt.escape)
+        .option("encoding", fmt.encoding)
+        # multiLine: quoted newlines stay inside their field; it also honours any encoding.
+        .option("multiLine", True)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", RECORD_COL)
+        .csv([f.read_path for f in group])
+    )
+    values = []
+    for position in positions:
+        if position is None:  # not in this file's header: an optional column not sent
+            values.append(F.lit(None))
+        elif position == 0 and not fmt.header:  # the first field of the file may carry a BOM
+            values.append(F.regexp_replace(F.col("c0"), "^\ufeff", ""))
+        else:
+            values.append(F.col(f"c{position}"))
+    record = F.regexp_replace(quoted(RECORD_COL), "^\ufeff", "")
+    malformed = F.when(
+        record.isNotNull(),
+        F.concat(
+            F.lit("malformed: CSV record has "),
+            _csv_field_count(record, fmt).cast("string"),
+            F.lit(f" fields, expected {width}"),
+        ),
+    )
+    return _standard(df, _file_index(all_files, group), values, record, malformed)
+
+
+def _csv_field_count(record: Column, fmt: FormatSpec) -> Column:
+    """Fields in a raw CSV record: delimiters outside quoted sections, plus one (linear time)."""
+    text = record
+    if fmt.escape != fmt.quote:
+        text = F.regexp_replace(text, "(?s)" + _java_literal(fmt.escape) + ".", "")
+    q = _java_literal(fmt.quote)
+    text = F.regexp_replace(text, f"{q}[^{q}]*{q}", "")
+    return F.size(F.split(text, _java_literal(fmt.delimiter), -1))
+
+
+def _java_literal(text: str) -> str:
+    """Escape ``text`` for a Java regex (a backslash before a non-alphanumeric is always literal)."""
+    return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
+
+
+def _csv_header(lake: LakeFS, file: InputFile, fmt: FormatSpec) -> tuple[str, ...]:
+    """The file's header names, normalised (BOM stripped, trimmed, case-folded)."""
+    try:
+        codec = codecs.lookup(fmt.encoding).name
+    except LookupError as exc:
+        raise ValueError(f"format.encoding {fmt.encoding!r} is not a known encoding") from exc
+    text = lake.head(file.read_path, HEADER_PROBE_BYTES).decode(codec, errors="replace")
+    text = text.lstrip("\ufeff")
+    if len(fmt.delimiter) == 1:
+        escape = None if fmt.escape == fmt.quote else fmt.escape
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=fmt.delimiter,
+            quotechar=fmt.quote,
+            escapechar=escape,
+            doublequote=escape is None,
+        )
+        first = next((row for row in reader if row), [])
+    else:
+        first = next((line.split(fmt.delimiter) for line in text.splitlines() if line), [])
+    return tuple(_normal_name(name) for name in first)
+
+
+def _normal_name(name: str) -> str:
+    return name.replace("\ufeff", "").strip().casefold()
+
+
+def _header_position(header: tuple[str, ...], source: str) -> int | None:
+    wanted = _normal_name(source)
+    return next((i for i, name in enumerate(header) if name == wanted), None)
+
+
+# -------------------------------------------------------------------------------------------- JSON
+
+
+def _json_tree(columns: Sequence[ColumnSpec]) -> dict:
+    """Nested dict of the dotted ``source`` paths; a leaf is None."""
+    tree: dict = {}
+    for column in columns:
+        node = tree
+        *parents, leaf = column.source.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if node is None:
+                raise ValueError(f"columns.{column.name}: source {column.source!r} nests inside a leaf")
+        if isinstance(node.get(leaf), dict):
+            raise ValueError(f"columns.{column.name}: source {column.source!r} is also a parent path")
+        node[leaf] = None
+    return tree
+
+
+def _json_struct(tree: dict) -> T.StructType:
+    return T.StructType(
+        [T.StructField(name, T.StringType() if sub is None else _json_struct(sub)) for name, sub in tree.items()]
+    )
+
+
+def _leaf(root: Column | None, path: str) -> Column:
+    parts = path.split(".")
+    node = quoted(parts[0]) if root is None else root.getField(parts[0])
+    for part in parts[1:]:
+        node = node.getField(part)
+    return node
+
+
+def _json_reader(spark: SparkSession, fmt: FormatSpec, schema: T.StructType, multi_line: bool):
+    reader = (
+        spark.read.schema(schema)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", RECORD_COL)
+        .option("multiLine", multi_line)
+    )
+    if codecs.lookup(fmt.encoding).name != "utf-8":
+        reader = reader.option("encoding", fmt.encoding).option("lineSep", "\n")
+    return reader
+
+
+def _read_json_lines(
+    spark: SparkSession, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+) -> DataFrame:
+    record_struct = _json_struct(_json_tree(columns))
+    schema = T.StructType([*record_struct.fields, T.StructField(RECORD_COL, T.StringType())])
+    df = _json_reader(spark, fmt, schema, multi_line=False).json([f.read_path for f in files])
+    malformed = F.when(quoted(RECORD_COL).isNotNull(), F.lit("malformed: invalid JSON record"))
+    values = [_leaf(None, c.source) for c in columns]
+    return _standard(df, _file_index(files, files), values, quoted(RECORD_COL), malformed)
+
+
+def _read_json_documents(
+    spark: SparkSession, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+) -> DataFrame:
+    record_struct = _json_struct(_json_tree(columns))
+    malformed = F.when(quoted(RECORD_COL).isNotNull(), F.lit("malformed: invalid JSON document"))
+    paths = [f.read_path for f in files]
+    if not fmt.records_path:  # an array of records (or a single object)
+        schema = T.StructType([*record_struct.fields, T.StructField(RECORD_COL, T.StringType())])
+        df = _json_reader(spark, fmt, schema, multi_line=True).json(paths)
+        values = [_leaf(None, c.source) for c in columns]
+        return _standard(df, _file_index(files, files), values, quoted(RECORD_COL), malformed)
+    # An object whose records sit at records_path: read that array, then one row per element.
+    nested: T.DataType = T.ArrayType(record_struct)
+    for part in reversed(fmt.records_path.split(".")):
+        nested = T.StructType([T.StructField(part, nested)])
+    schema = T.StructType([*nested.fields, T.StructField(RECORD_COL, T.StringType())])
+    df = _json_reader(spark, fmt, schema, multi_line=True).json(paths)
+    exploded = df.select(
+        _file_index(files, files).alias("__doc_file"),
+        quoted(RECORD_COL).alias(RECORD_COL),
+        F.posexplode_outer(_leaf(None, fmt.records_path)).alias("__pos", "__rec"),
+    ).where(F.col("__pos").isNotNull() | quoted(RECORD_COL).isNotNull())
+    return exploded.select(
+        F.col("__doc_file").cast("int").alias(FILE_COL),
+        F.coalesce(F.col("__pos"), F.lit(0)).cast("long").alias(ROW_COL),
+        *[_leaf(F.col("__rec"), c.source).cast("string").alias(value_col(i)) for i, c in enumerate(columns)],
+        quoted(RECORD_COL).alias(RECORD_COL),
+        malformed.alias(MALFORMED_COL),
+    )
+
+
+# ----------------------------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(spark: SparkSession, columns: Sequence[ColumnSpec], files: Sequence[InputFile]) -> DataFrame:
+    df = spark.read.option("mergeSchema", len(files) > 1).parquet(*[f.read_path for f in files])
+    values = [_parquet_leaf(df.schema, c.source) for c in columns]
+    return _standard(df, _file_index(files, files), values, F.lit(None), F.lit(None).cast("string"))
+
+
+def _parquet_leaf(schema: T.StructType, path: str) -> Column:
+    """The value at a dotted path (names matched case-insensitively) as text; null when absent."""
+    node: Column | None = None
+    data_type: T.DataType = schema
+    for part in path.split("."):
+        if not isinstance(data_type, T.StructType):
+            return F.lit(None)
+        field = next((f for f in data_type.fields if f.name.casefold() == part.casefold()), None)
+        if field is None:
+            return F.lit(None)
+        node = quoted(field.name) if node is None else node.getField(field.name)
+        data_type = field.dataType
+    if isinstance(data_type, T.StructType | T.ArrayType | T.MapType):
+        return F.to_json(node)
+    return node.cast("string")

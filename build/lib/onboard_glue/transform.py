@@ -1,0 +1,146 @@
+"""From raw text values to typed table rows: casts with failure detection, quality checks,
+lineage columns and the derived partition columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from onboard_glue.config import ColumnSpec, JobConfig
+from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quoted, value_col
+
+REASON_COL = "__reason"
+SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offending value
+
+# try_cast is strict for integers and decimals; doubles and dates need a look first, since Spark
+# also takes "1d", "NaN", "inf" as doubles, "2024" as a date, and a bare "10:00" as today's time.
+_NUMBER = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
+_DATE_FIRST = r"^\s*[+-]?[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}"
+_GATES = {"double": _NUMBER, "date": _DATE_FIRST, "timestamp": _DATE_FIRST, "timestamptz": _DATE_FIRST}
+_SQL_TYPES = {
+    "integer": "INT",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMP",
+}
+_PARTITION_FORMATS = {"year": "yyyy", "month": "MM", "day": "dd", "hour": "HH"}
+_TEXT_TYPES = frozenset({"string", "json"})
+
+
+def typed_col(index: int) -> str:
+    return f"__t{index}"
+
+
+def typed_value(column: ColumnSpec, raw_name: str) -> Column:
+    """The column's value cast to its Spark type; null when absent or when the text does not cast."""
+    raw = F.col(raw_name)
+    if column.type in _TEXT_TYPES:
+        return raw
+    sql_type = f"DECIMAL({column.precision},{column.scale})" if column.type == "decimal" else _SQL_TYPES[column.type]
+    cast = F.expr(f"try_cast(`{raw_name}` AS {sql_type})")
+    gate = _GATES.get(column.type)
+    return F.when(raw.rlike(gate), cast) if gate else cast
+
+
+def _is_empty(column: ColumnSpec, raw: Column) -> Column:
+    blank = raw == "" if column.type in _TEXT_TYPES else F.trim(raw) == ""
+    return raw.isNull() | blank
+
+
+def _shown(raw: Column) -> Column:
+    return F.when(
+        F.length(raw) > SHOWN_VALUE_CHARS, F.concat(F.substring(raw, 1, SHOWN_VALUE_CHARS), F.lit("..."))
+    ).otherwise(raw)
+
+
+def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
+    """The first rule this column's value breaks (not_null, cast, max_length), or null."""
+    empty = _is_empty(column, raw)
+    checks = []
+    if not column.nullable:
+        checks.append(F.when(empty, F.lit(f"not_null: {column.name}")))
+    if column.type not in _TEXT_TYPES:
+        checks.append(
+            F.when(
+                ~empty & typed.isNull(),
+                F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(f"' is not {column.type_label}")),
+            )
+        )
+    limit = column.byte_limit
+    if limit is not None:
+        checks.append(F.when(F.octet_length(raw) > limit, F.lit(f"max_length: {column.name} exceeds {limit} bytes")))
+    return F.coalesce(*checks) if checks else F.lit(None).cast("string")
+
+
+def check_records(records: DataFrame, columns: Sequence[ColumnSpec]) -> DataFrame:
+    """Raw records -> ``__file, __row, __t<i>`` (typed values), ``__reason`` (the first broken rule:
+    a malformed record, then each column's rules in declared order) and, for rejected rows only,
+    their original text ``__v<i>`` and ``__record``."""
+    raws = [value_col(i) for i in range(len(columns))]
+    typed = [typed_col(i) for i in range(len(columns))]
+    with_typed = records.select(
+        FILE_COL,
+        ROW_COL,
+        RECORD_COL,
+        MALFORMED_COL,
+        *raws,
+        *[typed_value(c, raws[i]).alias(typed[i]) for i, c in enumerate(columns)],
+    )
+    reasons = [F.col(MALFORMED_COL)] + [
+        column_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)
+    ]
+    with_reason = with_typed.select(
+        FILE_COL, ROW_COL, RECORD_COL, *raws, *typed, F.coalesce(*reasons).alias(REASON_COL)
+    )
+    rejected = F.col(REASON_COL).isNotNull()
+    return with_reason.select(
+        FILE_COL,
+        ROW_COL,
+        *typed,
+        REASON_COL,
+        *[F.when(rejected, F.col(name)).alias(name) for name in (*raws, RECORD_COL)],
+    )
+
+
+def reason_kind(reason: Column) -> Column:
+    return F.substring_index(reason, ":", 1)
+
+
+def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id: str) -> DataFrame:
+    """Rejected rows as the quarantine keeps them: original text values, the record, reason, batch."""
+    return checked.where(F.col(REASON_COL).isNotNull()).select(
+        *[F.col(value_col(i)).alias(c.name) for i, c in enumerate(columns)],
+        F.col(RECORD_COL).alias("_record"),
+        F.col(REASON_COL).alias("_reason"),
+        F.lit(batch_id).alias("_batch_id"),
+    )
+
+
+def table_rows(checked: DataFrame, config: JobConfig, batch_id: str, ingest_time: datetime) -> DataFrame:
+    """Accepted rows with typed columns in DDL order, lineage, partition columns, and the input order
+    (``__file``, ``__row``) that deduplication needs."""
+    typed = [F.col(typed_col(i)).alias(c.name) for i, c in enumerate(config.columns)]
+    micros = round(ingest_time.timestamp() * 1_000_000)
+    lineage = [F.lit(batch_id).alias("_batch_id"), F.expr(f"timestamp_micros({micros})").alias("_ingested_at")]
+    rows = checked.where(F.col(REASON_COL).isNull()).select(*typed, *lineage, FILE_COL, ROW_COL)
+    if config.partition_column is not None:
+        moment = quoted(config.partition_column)
+        parts = [F.date_format(moment, _PARTITION_FORMATS[p]).alias(p) for p in config.partition_by]
+    else:
+        parts = [F.lit(ingest_time.strftime(_python_format(p))).alias(p) for p in config.partition_by]
+    return rows.select("*", *parts)
+
+
+def _python_format(part: str) -> str:
+    return {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H"}[part]
+
+
+def output_columns(config: JobConfig) -> list[str]:
+    """Columns of the Parquet files, in DDL order (partition columns are directories, not columns)."""
+    return [c.name for c in config.columns] + ["_batch_id", "_ingested_at"]

@@ -1,0 +1,123 @@
+"""Outputs of a batch: partitioned Parquet (appended), the COPY manifest, the summary, the quarantine."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from onboard_glue.lake_fs import LakeFS
+from onboard_glue.read import quoted
+
+QUARANTINE_ROWS_PER_FILE = 1_000_000
+_NO_SUCCESS_MARKER = {"mapreduce.fileoutputcommitter.marksuccessfuljobs": "false"}
+_SPARK_PART_NAME = re.compile(r"^part-(\d+)-[0-9a-fA-F-]{36}(.*)$")
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    url: str
+    content_length: int
+
+
+def file_count(rows: int, rows_per_file: int, slices: int) -> int:
+    """``ceil(rows / rows_per_file)``, rounded up to a multiple of ``slices`` when more than one,
+    and never more than ``rows`` (no empty files)."""
+    if rows <= 0:
+        return 0
+    count = math.ceil(rows / rows_per_file)
+    if count > 1:
+        count = math.ceil(count / slices) * slices
+    return min(count, rows)
+
+
+def root_uri(uri: str) -> str:
+    """A folder URI without its trailing slash; local paths without a scheme are made absolute."""
+    if "://" not in uri and not uri.startswith("file:"):
+        uri = os.path.abspath(uri)
+    return uri.rstrip("/") or "/"
+
+
+def write_table_files(
+    rows: DataFrame,
+    *,
+    lake: LakeFS,
+    output: str,
+    batch_id: str,
+    columns: Sequence[str],
+    partition_by: Sequence[str],
+    files: int,
+) -> list[LakeFile]:
+    """Append ``rows`` under ``output`` as ``files`` Parquet files (per partition directory a file
+    range is split at directory boundaries) and return exactly the files this batch wrote.
+
+    Spark writes into ``<output>/_staging/<batch_id>``; each file then moves to its partition
+    directory as ``part-NNNNN-<batch_id>...parquet``, so this batch's files are known without listing
+    the whole table and a re-run of the batch replaces its own files instead of adding copies."""
+    if files <= 0:
+        return []
+    root = root_uri(output)
+    staging = f"{root}/_staging/{batch_id}"
+    frame = rows.select(*[quoted(c) for c in columns], *[quoted(p) for p in partition_by])
+    if files == 1:
+        frame = frame.coalesce(1)
+    else:
+        # Contiguous, equal ranges of (partition directory, input position): N balanced files.
+        frame = frame.withColumn("__seq", F.monotonically_increasing_id())
+        frame = frame.repartitionByRange(files, *[quoted(p) for p in partition_by], F.col("__seq")).drop("__seq")
+    (
+        frame.write.mode("overwrite")
+        .partitionBy(*partition_by)
+        .option("maxRecordsPerFile", 0)
+        .options(**_NO_SUCCESS_MARKER)
+        .parquet(staging)
+    )
+    written = []
+    for staged in lake.list_files(staging):
+        folder, _, name = staged.relative_path.rpartition("/")
+        final = f"{folder}/{batch_file_name(name, batch_id)}" if folder else batch_file_name(name, batch_id)
+        lake.move(f"{staging}/{staged.relative_path}", f"{root}/{final}")
+        written.append(LakeFile(url=f"{root}/{final}", content_length=staged.length))
+    lake.delete(staging)
+    lake.delete_if_empty(f"{root}/_staging")
+    return written
+
+
+def batch_file_name(spark_name: str, batch_id: str) -> str:
+    """``part-00003-<uuid>.c000.snappy.parquet`` -> ``part-00003-<batch_id>.c000.snappy.parquet``."""
+    match = _SPARK_PART_NAME.match(spark_name)
+    if match is None:
+        return f"{batch_id}-{spark_name}"
+    return f"part-{match.group(1)}-{batch_id}{match.group(2)}"
+
+
+def write_quarantine(rows: DataFrame, *, lake: LakeFS, folder: str, count: int) -> None:
+    """Rejected rows as JSON lines in the batch's quarantine folder (replaced on a re-run)."""
+    target = root_uri(folder)
+    if count <= 0:
+        lake.delete(target)
+        return
+    (
+        rows.coalesce(math.ceil(count / QUARANTINE_ROWS_PER_FILE))
+        .write.mode("overwrite")
+        .option("ignoreNullFields", False)
+        .options(**_NO_SUCCESS_MARKER)
+        .json(target)
+    )
+
+
+def manifest(files: Sequence[LakeFile]) -> dict[str, Any]:
+    """A Redshift COPY manifest; Parquet entries need ``meta.content_length``."""
+    return {"entries": [{"url": f.url, "mandatory": True, "meta": {"content_length": f.content_length}} for f in files]}
+
+
+def write_json(lake: LakeFS, uri: str, document: dict[str, Any]) -> None:
+    target = uri if "://" in uri or uri.startswith("file:") else os.path.abspath(uri)
+    lake.write_text(target, json.dumps(document, indent=2) + "\n")
