@@ -8,6 +8,7 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -16,7 +17,7 @@ from onboard_cdk.settings import DeploySettings, ServerlessWarehouse
 from onboard_cdk.warehouse import ServerlessWarehouseConstruct, WarehouseTarget, existing_cluster_target
 
 # Services that write with the platform key on the platform's behalf (logs, alarms, rule targets).
-KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
+KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "ses.amazonaws.com")
 WAREHOUSE_AZS = 3
 
 
@@ -32,6 +33,7 @@ class PlatformStack(Stack):
         self._allow_services(self.key)
         self.lake = LakeBuckets(self, "Lake", prefix=settings.prefix, key=self.key, retention=settings.retention)
         self.buckets = self.lake.buckets
+        self._receive_email(settings.prefix)
         self.glue_database_name = f"{settings.prefix.replace('-', '_')}_lake"
         glue.CfnDatabase(
             self, "GlueDatabase", catalog_id=Aws.ACCOUNT_ID, database_input=glue.CfnDatabase.DatabaseInputProperty(
@@ -71,6 +73,17 @@ class PlatformStack(Stack):
         """Three AZs even when the account and region are not known at synth time (CDK would pick two):
         a Redshift Serverless workgroup needs subnets in three."""
         return [Fn.select(i, Fn.get_azs()) for i in range(WAREHOUSE_AZS)]
+
+    def _receive_email(self, prefix: str) -> None:
+        """The receipt rule set email sources add their rules to; SES may store messages under `_inbox/`
+        of the raw bucket for this account only. (Activate the rule set once: SES has one active set.)"""
+        from onboard_cdk.triggers.ses_inbox import INBOX_ROOT, receipt_rule_set_name
+
+        ses.ReceiptRuleSet(self, "Inbound", receipt_rule_set_name=receipt_rule_set_name(prefix))
+        self.buckets["raw"].add_to_resource_policy(iam.PolicyStatement(
+            actions=["s3:PutObject"], principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+            resources=[self.buckets["raw"].arn_for_objects(INBOX_ROOT + "*")],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
 
     def _allow_services(self, key: kms.Key) -> None:
         """Key policy: CloudWatch Logs for this account's log groups; alarms and rules for the topic and DLQs."""

@@ -113,12 +113,13 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
             out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
         else:
             _print_summary(summary)
-    if any(s.status != "succeeded" for s in summaries):
+    if any(s.status not in ("succeeded", "duplicate") for s in summaries):
         raise SystemExit(1)
 
 
 def _print_summary(s) -> None:
-    mark = "[green]ok[/green]" if s.status == "succeeded" else "[red]FAILED[/red]"
+    mark = {"succeeded": "[green]ok[/green]", "duplicate": "[yellow]duplicate[/yellow]",
+            "quarantined": "[red]QUARANTINED[/red]"}.get(s.status, "[red]FAILED[/red]")
     out.print(f"{mark} {s.source} batch {s.batch_id}: {s.rows_in} in, {s.rows_loaded} loaded, "
               f"{s.rows_quarantined} quarantined, {s.rows_duplicate} duplicate")
     for reason, count in sorted(s.quarantine_reasons.items()):

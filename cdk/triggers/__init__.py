@@ -57,4 +57,4 @@ def add_trigger(context: TriggerContext) -> None:
     TRIGGERS[kind](context)
 
 
-from onboard_cdk.triggers import s3_objects  # noqa: E402,F401  (registers "s3")
+from onboard_cdk.triggers import s3_objects, ses_inbox  # noqa: E402,F401  (register "s3", "ses")

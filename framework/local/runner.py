@@ -4,6 +4,7 @@ on local Spark and load it with the generated Redshift SQL into the embedded war
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import runpy
@@ -18,7 +19,7 @@ from framework.local.spark import run_glue_script
 from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
-from framework.runtime.events import s3_put_event
+from framework.runtime.events import s3_put_event, ses_receipt_event
 from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
@@ -108,10 +109,16 @@ class LocalRunner:
         return [_batch_from_dict(b) for b in result["batches"]]
 
     def _trigger_event(self, config: dict[str, Any], input_path: Path) -> dict[str, Any]:
+        """Deliver the input where the source's trigger would find it; return the event it would send."""
         from framework.runtime.references import resolve
 
         settings = config["config"]
         bucket = resolve(settings["bucket"])
+        if config["type"] == "email":  # SES stored the message under the inbox prefix, then invoked us
+            data = input_path.read_bytes()
+            message_id = hashlib.sha256(data).hexdigest()[:32]
+            self.storage.put(bucket, settings["prefix"] + message_id, data)
+            return ses_receipt_event(message_id, settings["recipients"])
         key = settings["prefix"] + input_path.name
         with open(input_path, "rb") as data:
             self.storage.put(bucket, key, data)
@@ -136,6 +143,9 @@ class LocalRunner:
             "ingest_time": batch.ingest_time,
         }
         result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects))
+        if batch.status != "landed":  # quarantined or duplicate by the connector: nothing to transform
+            result.status, result.error = batch.status, batch.reason
+            return result
         started = time.perf_counter()
         try:
             run_glue_script(folder / "glue/job.py", args)

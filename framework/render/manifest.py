@@ -19,7 +19,14 @@ def trigger(source: ResolvedSource) -> dict[str, Any]:
     if source.kind == "s3_file":
         return {"kind": "s3", "zone": bucket_zone(config.bucket), "bucket": config.bucket,
                 "prefix": config.prefix, "suffix": config.suffix}
+    if source.kind == "email":
+        return {"kind": "ses", "recipients": list(config.recipients), "zone": bucket_zone(config.bucket),
+                "bucket": config.bucket, "prefix": config.prefix}
     raise ValueError(f"no trigger for source type {source.kind}")
+
+
+# Kinds whose connector itself quarantines what it cannot land (a message, a record).
+QUARANTINING_CONNECTORS = ("email",)
 
 
 def manifest(source: ResolvedSource) -> dict[str, Any]:
@@ -52,7 +59,8 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,
         "iam": {
-            "connector": {"read": reads, "write": [lake["raw"]]},
+            "connector": {"read": reads, "write": [lake["raw"]] + (
+                [lake["quarantine"]] if source.kind in QUARANTINING_CONNECTORS else [])},
             "glue": {"read": [lake["raw"]], "write": [lake["processed"], lake["manifests"], lake["quarantine"]]},
             "redshift": {"read": [lake["processed"], lake["manifests"]]},
         },

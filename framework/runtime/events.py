@@ -50,3 +50,14 @@ def s3_put_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
         "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/"), "size": size,
                                                       "eTag": etag}},
     }]}
+
+
+def ses_receipt_event(message_id: str, recipients: list[str], sender: str = "",
+                      verdicts: dict[str, str] | None = None) -> dict[str, Any]:
+    """The event an SES receipt rule's Lambda action sends: the message id, recipients and verdicts only."""
+    receipt: dict[str, Any] = {"recipients": recipients}
+    for name, status in (verdicts or {}).items():
+        receipt[f"{name}Verdict"] = {"status": status}
+    return {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
+        "mail": {"messageId": message_id, "source": sender, "destination": recipients},
+        "receipt": receipt}}]}

@@ -25,7 +25,8 @@ def make_handler(config_path: str | os.PathLike[str], **connector_args: Any) -> 
             from framework.runtime.orchestration import start_pipeline
 
             for batch in batches:
-                start_pipeline(batch)
+                if batch.status == "landed":
+                    start_pipeline(batch)
         return {"source": config["source"], "batches": [b.to_dict() for b in batches]}
 
     return handler

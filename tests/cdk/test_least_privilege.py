@@ -11,7 +11,7 @@ from tests.cdk import cfn
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
-SOURCES = ("customers", "products", "sales_transactions")
+SOURCES = tuple(sorted(p.parent.name for p in (REPO / "generated").glob("*/manifest.json")))
 BATCH = "20241116T100000Z-1a2b3c4d"
 
 

@@ -7,9 +7,11 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.cdk import cfn
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 ZONES = ("raw", "processed", "curated", "quarantine", "artifact")
+EXAMPLE_SOURCES = sorted(p.parent.name for p in (REPO / "generated").glob("*/manifest.json"))
 
 
 @pytest.fixture(scope="module")
@@ -133,4 +135,17 @@ def test_the_role_attached_to_redshift_may_assume_only_the_named_copy_roles(plat
     [statement] = access.statements[chain_role]
     assert statement["Action"] == "sts:AssumeRole"
     assert statement["Resource"] == [f"arn:aws:iam::{cfn.ACCOUNT}:role/onboard-copy-{source}"
-                                     for source in ("customers", "products", "sales_transactions")]
+                                     for source in EXAMPLE_SOURCES]
+
+
+def test_ses_may_store_inbound_mail_only_under_the_raw_inbox_of_this_account(assembly):
+    template = cfn.load(assembly, "Platform")
+    [rule_set] = cfn.resources(template, "AWS::SES::ReceiptRuleSet").values()
+    assert rule_set == {"RuleSetName": "onboard-inbound"}
+    policies = [p for p in cfn.resources(template, "AWS::S3::BucketPolicy").values()
+                if p["Bucket"].startswith("<LakeRaw")]
+    [ses] = [s for p in policies for s in p["PolicyDocument"]["Statement"]
+             if s.get("Principal") == {"Service": "ses.amazonaws.com"}]
+    assert ses["Action"] == "s3:PutObject"
+    assert ses["Resource"].endswith("/_inbox/*")
+    assert ses["Condition"] == {"StringEquals": {"aws:SourceAccount": cfn.ACCOUNT}}

@@ -39,7 +39,23 @@ def assert_s3_trigger(template: dict, source: str) -> None:
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 8}
 
 
-TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger}
+def assert_ses_trigger(template: dict, source: str) -> None:
+    """The receipt rule stores the message under the source's inbox prefix, then invokes the connector."""
+    trigger = MANIFESTS[source]["connector"]["trigger"]
+    connector = next(k for k in cfn.resources(template, "AWS::Lambda::Function") if k.startswith("Connector"))
+    [rule] = cfn.resources(template, "AWS::SES::ReceiptRule").values()
+    assert rule == {"RuleSetName": "onboard-inbound", "Rule": {
+        "Name": f"onboard-{source.replace('_', '-')}", "Enabled": True, "Recipients": trigger["recipients"],
+        "ScanEnabled": True, "TlsPolicy": "Require",
+        "Actions": [{"S3Action": {"BucketName": f"onboard-raw-{cfn.ACCOUNT}-{cfn.REGION}",
+                                  "ObjectKeyPrefix": f"_inbox/{source}/"}},
+                    {"LambdaAction": {"FunctionArn": f"<{connector}.Arn>", "InvocationType": "Event"}}]}}
+    [permission] = cfn.resources(template, "AWS::Lambda::Permission").values()
+    assert permission == {"Action": "lambda:InvokeFunction", "FunctionName": f"<{connector}.Arn>",
+                          "Principal": "ses.amazonaws.com", "SourceAccount": cfn.ACCOUNT}
+
+
+TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "email": assert_ses_trigger}
 
 
 @pytest.fixture(scope="module", params=sorted(SOURCE_KINDS))

@@ -22,6 +22,7 @@ def test_onboard_synth_of_every_example_source_is_nag_clean(example_synth):
         "  Source-customers  (onboard-source-customers)",
         "  Source-products  (onboard-source-products)",
         "  Source-sales_transactions  (onboard-source-sales-transactions)",
+        "  Source-supplier_invoices  (onboard-source-supplier-invoices)",
     ]
     assert "cdk-nag AwsSolutions and cfn-lint clean" in output.splitlines()[0]
     report = json.loads((outdir / "validation-report.json").read_text())
@@ -33,7 +34,8 @@ def test_onboard_synth_of_every_example_source_is_nag_clean(example_synth):
 def test_every_template_is_cfn_lint_clean(assembly):
     templates = sorted(assembly.glob("*.template.json"))
     assert [t.name for t in templates] == ["Platform.template.json", "Source-customers.template.json",
-                                           "Source-products.template.json", "Source-sales_transactions.template.json"]
+                                           "Source-products.template.json", "Source-sales_transactions.template.json",
+                                           "Source-supplier_invoices.template.json"]
     assert lint_templates(templates) == []
 
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from framework.cli import main
 from framework.warehouse import DuckDBWarehouse
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -61,6 +62,8 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project):
                      "rows_duplicate": 0, "files_landed": 1},
         "sales_transactions": {"status": "succeeded", "rows_in": 15, "rows_loaded": 15, "rows_quarantined": 0,
                                "rows_duplicate": 0, "files_landed": 1},
+        "supplier_invoices": {"status": "succeeded", "rows_in": 6, "rows_loaded": 5, "rows_quarantined": 1,
+                              "rows_duplicate": 0, "files_landed": 2},
     }
     with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query(DEMO_QUERY)[1] == EXPECTED_REVENUE
@@ -71,6 +74,11 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project):
                         ("PROD108", "4K Monitor", Decimal("899.99"), "TechCorp", "USA", True, 12)]
         [(signup,)] = warehouse.query("SELECT signup_date::varchar FROM sales.customers WHERE customer_id = 'CUST008'")[1]
         assert signup == "2020-07-19"
+        assert warehouse.query(
+            "SELECT invoice_id, COUNT(*), SUM(amount), MIN(supplier) FROM procurement.supplier_invoices "
+            "GROUP BY invoice_id ORDER BY invoice_id")[1] == [
+            ("INV-1001", 3, Decimal("183.49"), "Acme Supplies"), ("INV-1002", 1, Decimal("50.00"), "Acme Supplies"),
+            ("INV-1003", 1, Decimal("30.00"), "Acme Supplies Société")]
 
 
 def test_query_command_prints_csv_and_json(repo_project):
@@ -95,3 +103,23 @@ def test_merge_loaded_twice_gives_the_same_table(repo_project):
         assert len(first) == 15
         batches = warehouse.query("SELECT COUNT(DISTINCT _batch_id) FROM sales.transactions")[1]
     assert batches == [(1,)]  # every row now carries the second batch's id
+
+
+def test_email_runs_from_an_eml_lands_a_message_once_and_reports_a_malformed_one(repo_project):
+    crlf = REPO / "tests/fixtures/email/crlf_quoted_printable_rfc2231.eml"
+    first = run_cli(repo_project, "run", "supplier_invoices", "--input", str(crlf), "--json")
+    assert first.exit_code == 0, first.output
+    row = summaries(first.output)["supplier_invoices"]
+    assert (row["status"], row["rows_in"], row["rows_loaded"], row["files_landed"]) == ("succeeded", 2, 2, 2)
+    again = run_cli(repo_project, "run", "supplier_invoices", "--input", str(crlf), "--json")
+    assert again.exit_code == 0 and summaries(again.output)["supplier_invoices"]["status"] == "duplicate"
+    broken = run_cli(repo_project, "run", "supplier_invoices", "--input",
+                     str(REPO / "tests/fixtures/email/broken_boundary.eml"), "--json")
+    assert broken.exit_code == 1
+    row = summaries(broken.output)["supplier_invoices"]
+    assert (row["status"], row["error"], row["files_landed"]) == (
+        "quarantined", "malformed MIME: StartBoundaryNotFoundDefect in a multipart/mixed part", 0)
+    with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
+        assert warehouse.query("SELECT invoice_id, supplier, amount FROM procurement.supplier_invoices "
+                               "ORDER BY invoice_id")[1] == [("INV-2001", "Globex München", Decimal("75.00")),
+                                                             ("INV-2002", "Globex", Decimal("10.00"))]

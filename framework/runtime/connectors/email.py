@@ -1,0 +1,132 @@
+"""`email`: attachments of a message SES stored in S3 land unchanged in the raw zone.
+
+The connector is invoked by the SES receipt rule's Lambda action (an event carrying only the message id;
+the rule's S3 action stored the message under the source's inbox prefix first) or by an S3 notification
+of the stored object. A message that fails a check is copied to the quarantine zone with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from framework.runtime import references
+from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, new_batch_id
+from framework.runtime.connectors.base import Connector
+from framework.runtime.events import objects_in_event
+from framework.runtime.lake import ZONE_BUCKETS, quarantine_prefix, raw_key
+from framework.runtime.mime import (
+    InboundMessage,
+    MalformedMessage,
+    event_verdicts,
+    failed_verdicts,
+    matches_any,
+    parse_message,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One stored message and, when SES invoked us directly, its receipt (recipients and verdicts)."""
+
+    key: str
+    receipt: dict[str, Any] | None = None
+
+
+def deliveries(event: dict[str, Any], bucket: str, prefix: str) -> list[Delivery]:
+    """Messages named by an SES Lambda-action event (key = prefix + messageId) or an S3 notification."""
+    found = []
+    for record in event.get("Records", []):
+        if record.get("eventSource") == "aws:ses":
+            ses = record["ses"]
+            found.append(Delivery(prefix + ses["mail"]["messageId"], ses.get("receipt") or {}))
+    found += [Delivery(obj.key) for obj in objects_in_event(event) if obj.bucket == bucket
+              and obj.key.startswith(prefix) and not obj.key.endswith("/")]
+    return found
+
+
+class EmailConnector(Connector):
+    def __init__(self, config: dict[str, Any], **kwargs: Any):
+        super().__init__(config, **kwargs)
+        self.settings = config["config"]
+        self.inbox_bucket = references.resolve(self.settings["bucket"])
+        self.quarantine_bucket = references.resolve(ZONE_BUCKETS["quarantine"])
+
+    def handle(self, event: dict[str, Any]) -> list[Batch]:
+        """One batch per message: landed, quarantined (with the reason) or duplicate."""
+        return [self.receive(d) for d in deliveries(event, self.inbox_bucket, self.settings["prefix"])]
+
+    def receive(self, delivery: Delivery) -> Batch:
+        now = self.clock()
+        raw = self.storage.get(self.inbox_bucket, delivery.key)
+        batch = Batch(self.source, new_batch_id(now, self.inbox_bucket, delivery.key),
+                      now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        try:
+            message = parse_message(raw)
+        except MalformedMessage as exc:
+            return self.quarantine(batch, raw, str(exc))
+        marker = self._marker_key(message, raw)
+        if self.storage.list(self.raw_bucket, marker) == [marker]:
+            previous = json.loads(self.storage.get(self.raw_bucket, marker))
+            batch.status, batch.reason = "duplicate", f"message {message.message_id} already landed as batch " \
+                                                      f"{previous['batch_id']}"
+            log.info("%s: %s", delivery.key, batch.reason)
+            return batch
+        reason = self.rejection(message, delivery.receipt)
+        if reason:
+            return self.quarantine(batch, raw, reason)
+        selected = [a for a in message.attachments if self._selected(a.filename, a.content_type)]
+        if not selected:
+            names = ", ".join(a.filename for a in message.attachments) or "none"
+            return self.quarantine(batch, raw, f"no attachment matches {self.settings['attachment_pattern']!r} "
+                                               f"(attachments: {names})")
+        extension = RAW_EXTENSIONS[self.format]
+        for index, attachment in enumerate(selected, start=1):
+            key = raw_key(self.source, f"{batch.batch_id}-{index}", now, extension)
+            self.storage.put(self.raw_bucket, key, attachment.data)
+            batch.objects.append(LandedObject(self.raw_bucket, key, self.storage.uri(self.raw_bucket, key),
+                                              f"{delivery.key}#{attachment.filename}", None, len(attachment.data)))
+        self.storage.put(self.raw_bucket, marker, json.dumps(
+            {"message_id": message.message_id, "batch_id": batch.batch_id}).encode())
+        log.info("landed %d attachment(s) of %s as batch %s", len(selected), delivery.key, batch.batch_id)
+        return batch
+
+    def rejection(self, message: InboundMessage, receipt: dict[str, Any] | None) -> str | None:
+        """Why the message must not land (sender, recipient, SES verdicts), or None."""
+        allowed = self.settings.get("allowed_senders") or []
+        if allowed and not matches_any(message.sender, allowed):
+            return f"sender {message.sender or '(none)'} is not in allowed_senders"
+        if receipt and receipt.get("recipients"):
+            ours = set(self.settings["recipients"])
+            if not ours & {r.lower() for r in receipt["recipients"]}:
+                return "none of the message's recipients is in this source's recipients"
+        if self.settings.get("require_verdicts", True):
+            verdicts = {**message.verdicts, **event_verdicts(receipt or {})}  # the receipt's own verdicts win
+            failed = failed_verdicts(verdicts)
+            if failed:
+                return "SES verdict FAIL: " + ", ".join(failed)
+        return None
+
+    def quarantine(self, batch: Batch, raw: bytes, reason: str) -> Batch:
+        folder = quarantine_prefix(self.source, batch.batch_id)
+        self.storage.put(self.quarantine_bucket, folder + "message.eml", raw)
+        self.storage.put(self.quarantine_bucket, folder + "reason.json",
+                         json.dumps({"batch_id": batch.batch_id, "_reason": reason}).encode())
+        batch.status, batch.reason = "quarantined", reason
+        log.warning("quarantined message as %s: %s", folder, reason)
+        return batch
+
+    def _selected(self, filename: str, content_type: str) -> bool:
+        pattern = self.settings.get("attachment_pattern") or "*"
+        patterns = [pattern] if isinstance(pattern, str) else pattern
+        types = self.settings.get("content_types") or []
+        return matches_any(filename, patterns) and (not types or content_type in types)
+
+    def _marker_key(self, message: InboundMessage, raw: bytes) -> str:
+        identity = message.message_id or hashlib.sha256(raw).hexdigest()
+        return f"{self.source}/_messages/{hashlib.sha256(identity.encode()).hexdigest()}.json"
