@@ -108,7 +108,8 @@ class SourceStack(Stack):
                                   resources=[self.pipeline.state_machine.state_machine_arn]))
          .attach(self.connector.role, PREFIX_REASON))
         add_trigger(TriggerContext(stack=self, source=source, prefix=prefix, trigger=manifest.trigger,
-                                   function=self.connector.function, dead_letter_queue=self.dead_letters))
+                                   function=self.connector.function, dead_letter_queue=self.dead_letters,
+                                   key=key, log_retention=platform.log_retention))
 
         self.alarms = SourceAlarms(
             self, "Alarms", source=source, connector=self.connector.function, loader=self.loader.function,

@@ -1,4 +1,4 @@
-"""The `onboard` command line: validate, generate, run, query, export-schema, synth, deploy.
+"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, deploy.
 
 Exit codes: 0 success, 1 the work failed (invalid sources, drift, a failed run or query), 2 usage errors.
 """
@@ -126,6 +126,49 @@ def _print_summary(s) -> None:
         out.print(f"    quarantined {count}: {reason}", markup=False)
     if s.error:
         out.print(f"    {s.error}", style="red", markup=False)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--port", default=8080, show_default=True, help="Local port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--load/--no-load", default=False, show_default=True,
+              help="Transform and load each accepted batch into the local warehouse after answering.")
+@click.pass_obj
+def serve(project: Project, source: str, port: int, host: str, load: bool) -> None:
+    """Serve an http_push source's endpoint locally: POST records to http://HOST:PORT/<config.path>."""
+    import os
+
+    from framework.local.runner import LocalRunner, RunError
+    from framework.local.serve import generated_handler, push_server
+
+    sources = {s.name: s for s in _sources(project)}
+    if source not in sources or sources[source].kind != "http_push":
+        pushable = sorted(n for n, s in sources.items() if s.kind == "http_push")
+        raise click.UsageError(f"'{source}' is not an http_push source; choose from: {', '.join(pushable)}")
+    resolved = sources[source]
+    runner = LocalRunner(project)
+    try:
+        folder = runner.generated(resolved)
+    except RunError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise SystemExit(1) from None
+    os.environ["ONBOARD_LAKE_ROOT"] = str(project.lake_dir)
+
+    def process(answer: dict) -> None:
+        summary = runner.process(resolved, folder, runner.accepted_batch(
+            resolved.name, {"statusCode": 202, "body": json.dumps(answer)}))
+        out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
+
+    path = resolved.definition.config.path  # type: ignore[attr-defined]
+    server = push_server(generated_handler(folder), path, port, host, process if load else None)
+    out.print(f"serving {source} at http://{host}:{server.server_address[1]}{path} (Ctrl-C stops)", markup=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.command()

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
 
@@ -35,6 +37,8 @@ class TriggerContext:
     trigger: Mapping[str, Any]
     function: lambda_.IFunction
     dead_letter_queue: sqs.IQueue
+    key: kms.IKey | None = None  # the platform key, for anything the trigger must encrypt (log groups)
+    log_retention: logs.RetentionDays | None = None
 
 
 TriggerBuilder = Callable[[TriggerContext], None]
@@ -57,4 +61,4 @@ def add_trigger(context: TriggerContext) -> None:
     TRIGGERS[kind](context)
 
 
-from onboard_cdk.triggers import s3_objects, ses_inbox  # noqa: E402,F401  (register "s3", "ses")
+from onboard_cdk.triggers import http_endpoint, s3_objects, ses_inbox  # noqa: E402,F401  (register them)

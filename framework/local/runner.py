@@ -19,7 +19,7 @@ from framework.local.spark import run_glue_script
 from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
-from framework.runtime.events import s3_put_event, ses_receipt_event
+from framework.runtime.events import api_gateway_post, s3_put_event, ses_receipt_event
 from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
@@ -106,13 +106,32 @@ class LocalRunner:
             event = self._trigger_event(config, input_path)
             handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
             result = handler(event, None)
+        if "statusCode" in result:  # an HTTP answer (http_push): the accepted batch, or why it was refused
+            return [self.accepted_batch(source.name, result)]
         return [_batch_from_dict(b) for b in result["batches"]]
+
+    def accepted_batch(self, source: str, response: dict[str, Any]) -> Batch:
+        """The batch an http_push answer names (its one JSONL object in the raw zone)."""
+        from framework.runtime.batch import LandedObject
+
+        body = json.loads(response["body"])
+        if response["statusCode"] != 202:
+            raise RunError(f"the endpoint answered {response['statusCode']}: {json.dumps(body, sort_keys=True)}")
+        batch_id = body["batch_id"]
+        [key] = [k for k in self.storage.list("raw", f"{source}/") if k.endswith(f"/{batch_id}.jsonl")]
+        stamp = batch_id.split("-")[0]
+        ingest_time = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z"
+        return Batch(source, batch_id, ingest_time, [LandedObject("raw", key, self.storage.uri("raw", key),
+                                                                  "local request")])
 
     def _trigger_event(self, config: dict[str, Any], input_path: Path) -> dict[str, Any]:
         """Deliver the input where the source's trigger would find it; return the event it would send."""
         from framework.runtime.references import resolve
 
         settings = config["config"]
+        if config["type"] == "http_push":  # the file is the body of one POST to the endpoint
+            data = input_path.read_bytes()
+            return api_gateway_post(settings["path"], data, "local-" + hashlib.sha256(data).hexdigest()[:16])
         bucket = resolve(settings["bucket"])
         if config["type"] == "email":  # SES stored the message under the inbox prefix, then invoked us
             data = input_path.read_bytes()

@@ -22,6 +22,8 @@ def trigger(source: ResolvedSource) -> dict[str, Any]:
     if source.kind == "email":
         return {"kind": "ses", "recipients": list(config.recipients), "zone": bucket_zone(config.bucket),
                 "bucket": config.bucket, "prefix": config.prefix}
+    if source.kind == "http_push":
+        return {"kind": "http", "path": config.path, "auth": config.auth, "max_body_bytes": config.max_body_bytes}
     raise ValueError(f"no trigger for source type {source.kind}")
 
 

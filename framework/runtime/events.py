@@ -61,3 +61,12 @@ def ses_receipt_event(message_id: str, recipients: list[str], sender: str = "",
     return {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
         "mail": {"messageId": message_id, "source": sender, "destination": recipients},
         "receipt": receipt}}]}
+
+
+def api_gateway_post(path: str, body: bytes, request_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway REST proxy-integration event for a POST (body base64-encoded, as binary bodies are)."""
+    import base64
+
+    return {"resource": path, "path": path, "httpMethod": "POST", "headers": headers or {},
+            "isBase64Encoded": True, "body": base64.b64encode(body).decode("ascii"),
+            "requestContext": {"requestId": request_id, "resourcePath": path, "httpMethod": "POST"}}

@@ -27,6 +27,6 @@ def make_handler(config_path: str | os.PathLike[str], **connector_args: Any) -> 
             for batch in batches:
                 if batch.status == "landed":
                     start_pipeline(batch)
-        return {"source": config["source"], "batches": [b.to_dict() for b in batches]}
+        return connector.respond(batches)
 
     return handler

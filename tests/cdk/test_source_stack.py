@@ -55,7 +55,30 @@ def assert_ses_trigger(template: dict, source: str) -> None:
                           "Principal": "ses.amazonaws.com", "SourceAccount": cfn.ACCOUNT}
 
 
-TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "email": assert_ses_trigger}
+def assert_http_trigger(template: dict, source: str) -> None:
+    """A REST API with a proxy POST at the source's path, its auth from the YAML, throttled and access-logged."""
+    trigger = MANIFESTS[source]["connector"]["trigger"]
+    connector = next(k for k in cfn.resources(template, "AWS::Lambda::Function") if k.startswith("Connector"))
+    [method] = cfn.resources(template, "AWS::ApiGateway::Method").values()
+    assert method["HttpMethod"] == "POST"
+    assert method["Integration"]["Type"] == "AWS_PROXY"
+    assert method["Integration"]["Uri"].endswith(f"functions/<{connector}.Arn>/invocations")
+    api_key = trigger["auth"] == "api_key"
+    assert (method["ApiKeyRequired"], method["AuthorizationType"]) == ((True, "NONE") if api_key else (False, "AWS_IAM"))
+    parts = {r["PathPart"] for r in cfn.resources(template, "AWS::ApiGateway::Resource").values()}
+    assert parts == set(trigger["path"].strip("/").split("/"))
+    [stage] = cfn.resources(template, "AWS::ApiGateway::Stage").values()
+    assert stage["StageName"] == "v1" and stage["TracingEnabled"] is True
+    assert stage["AccessLogSetting"]["DestinationArn"].startswith("<ApiAccessLogs")
+    if api_key:
+        [plan] = cfn.resources(template, "AWS::ApiGateway::UsagePlan").values()
+        assert plan["Throttle"] == {"BurstLimit": 200, "RateLimit": 100}
+        assert len(cfn.resources(template, "AWS::ApiGateway::UsagePlanKey")) == 1
+    permissions = cfn.resources(template, "AWS::Lambda::Permission").values()
+    assert {p["SourceArn"].rsplit("/POST/", 1)[1] for p in permissions} == {trigger["path"].lstrip("/")}
+
+
+TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "email": assert_ses_trigger, "http_push": assert_http_trigger}
 
 
 @pytest.fixture(scope="module", params=sorted(SOURCE_KINDS))

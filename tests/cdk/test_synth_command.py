@@ -22,6 +22,7 @@ def test_onboard_synth_of_every_example_source_is_nag_clean(example_synth):
         "  Source-customers  (onboard-source-customers)",
         "  Source-products  (onboard-source-products)",
         "  Source-sales_transactions  (onboard-source-sales-transactions)",
+        "  Source-sensor_readings_push  (onboard-source-sensor-readings-push)",
         "  Source-supplier_invoices  (onboard-source-supplier-invoices)",
     ]
     assert "cdk-nag AwsSolutions and cfn-lint clean" in output.splitlines()[0]
@@ -35,6 +36,7 @@ def test_every_template_is_cfn_lint_clean(assembly):
     templates = sorted(assembly.glob("*.template.json"))
     assert [t.name for t in templates] == ["Platform.template.json", "Source-customers.template.json",
                                            "Source-products.template.json", "Source-sales_transactions.template.json",
+                                           "Source-sensor_readings_push.template.json",
                                            "Source-supplier_invoices.template.json"]
     assert lint_templates(templates) == []
 
@@ -53,7 +55,8 @@ def test_acknowledgements_name_one_finding_or_rule_with_a_reason(assembly):
         assert len(reason) > 40, (path, rule)
         assert path.count("/") >= 2, f"{rule} acknowledged on a whole stack: {path}"
     rules = sorted({rule.split("[")[0].removeprefix("AwsSolutions::AwsSolutions-") for _, rule, _ in acknowledged})
-    assert rules == ["GL1", "GL3", "IAM5", "SQS3"]
+    # APIG2/3/4/6 and COG4 are the http_push endpoint's (request validation, WAF, API key auth, logging)
+    assert rules == ["APIG2", "APIG3", "APIG4", "APIG6", "COG4", "GL1", "GL3", "IAM5", "SQS3"]
     wildcard_findings = {rule for _, rule, _ in acknowledged if rule.startswith("AwsSolutions::AwsSolutions-IAM5[")}
     assert "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::onboard-raw-<AWS::AccountId>-" \
            "<AWS::Region>/sales_transactions/*]" in wildcard_findings

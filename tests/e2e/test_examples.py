@@ -62,6 +62,8 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project):
                      "rows_duplicate": 0, "files_landed": 1},
         "sales_transactions": {"status": "succeeded", "rows_in": 15, "rows_loaded": 15, "rows_quarantined": 0,
                                "rows_duplicate": 0, "files_landed": 1},
+        "sensor_readings_push": {"status": "succeeded", "rows_in": 8, "rows_loaded": 8, "rows_quarantined": 0,
+                                 "rows_duplicate": 0, "files_landed": 1},
         "supplier_invoices": {"status": "succeeded", "rows_in": 6, "rows_loaded": 5, "rows_quarantined": 1,
                               "rows_duplicate": 0, "files_landed": 2},
     }
@@ -123,3 +125,41 @@ def test_email_runs_from_an_eml_lands_a_message_once_and_reports_a_malformed_one
         assert warehouse.query("SELECT invoice_id, supplier, amount FROM procurement.supplier_invoices "
                                "ORDER BY invoice_id")[1] == [("INV-2001", "Globex München", Decimal("75.00")),
                                                              ("INV-2002", "Globex", Decimal("10.00"))]
+
+
+def test_onboard_serve_answers_real_http_requests(repo_project, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, ONBOARD_HOME=str(tmp_path / "serve-state"))
+    server = subprocess.Popen([sys.executable, "-m", "framework.cli", "--project", str(REPO), "serve",
+                               "sensor_readings_push", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line.strip() == f"serving sensor_readings_push at http://127.0.0.1:{port}/ingest/sensor-readings " \
+                               "(Ctrl-C stops)"
+        url = f"http://127.0.0.1:{port}/ingest/sensor-readings"
+        body = (REPO / "sources/samples/sensor_readings.jsonl").read_bytes()
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=5) as r:
+                    status, answer = r.status, json.loads(r.read())
+                break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        assert status == 202 and answer["records"] == 8
+        landed = list((tmp_path / "serve-state").rglob(f"{answer['batch_id']}.jsonl"))
+        assert len(landed) == 1 and landed[0].read_bytes().count(b"\n") == 8
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

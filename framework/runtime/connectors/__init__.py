@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from framework.runtime.connectors.base import Connector
 from framework.runtime.connectors.email import EmailConnector
+from framework.runtime.connectors.http_push import HttpPushConnector
 from framework.runtime.connectors.s3_file import S3FileConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "s3_file": S3FileConnector,
     "email": EmailConnector,
+    "http_push": HttpPushConnector,
 }
 
 

@@ -25,3 +25,7 @@ class Connector:
 
     def handle(self, event: dict[str, Any]) -> list[Batch]:
         raise NotImplementedError
+
+    def respond(self, batches: list[Batch]) -> dict[str, Any]:
+        """What the Lambda returns for the event just handled (kinds with a protocol override this)."""
+        return {"source": self.source, "batches": [b.to_dict() for b in batches]}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from framework.spec.kinds.email import EmailSource
+from framework.spec.kinds.http_push import HttpPushSource
 from framework.spec.kinds.s3_file import S3FileSource
 from framework.spec.models import SourceBase
 
 SOURCE_KINDS: dict[str, type[SourceBase]] = {
     "s3_file": S3FileSource,
     "email": EmailSource,
+    "http_push": HttpPushSource,
 }
