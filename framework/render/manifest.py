@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from framework.render.connector import connector_config, uses_ledger
 from framework.render.glue_job import processed_prefix
 from framework.render.redshift import table_spec
 from framework.runtime.lake import ZONE_BUCKETS, manifest_prefix, quarantine_prefix, raw_prefix
@@ -18,6 +19,8 @@ def trigger(source: ResolvedSource) -> dict[str, Any]:
     if source.kind == "s3_file":
         return {"kind": "s3", "zone": bucket_zone(config.bucket), "bucket": config.bucket,
                 "prefix": config.prefix, "suffix": config.suffix}
+    if source.kind == "rest_api":
+        return {"kind": "schedule", "expression": config.schedule}
     raise ValueError(f"no trigger for source type {source.kind}")
 
 
@@ -43,8 +46,9 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
         "description": d.description,
         "owner": d.owner,
         "tags": dict(sorted(d.tags.items())),
-        "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig},
-        "secrets": sorted(set(secret_names(d.config.model_dump(mode="json")))),  # type: ignore[attr-defined]
+        "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig,
+                      "ledger": uses_ledger(source)},
+        "secrets": sorted(set(secret_names(connector_config(source)))),
         "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": "5.0"},
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
