@@ -1,15 +1,16 @@
 """Resolve `${BUCKET:zone}`, `${ENV:NAME}` and `${SECRET:name}` at run time.
 
 Buckets come from `ONBOARD_BUCKET_<ZONE>` (locally the zone name itself is the bucket folder).
-Secrets come from Secrets Manager when deployed, or locally from `ONBOARD_SECRET_<NAME>`;
-their values are never logged.
+Secrets come from `framework.runtime.secrets` (Secrets Manager when deployed, the environment or a
+git-ignored file locally); their values are never logged.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+
+from framework.runtime.secrets import SecretSource, SecretUnavailable, secrets_from_env
 
 REFERENCE = re.compile(r"\$\{(SECRET|BUCKET|ENV):([^}]*)\}")
 
@@ -28,22 +29,21 @@ def env_value(name: str) -> str:
     return os.environ[name]
 
 
-def local_secret(name: str) -> str:
-    var = "ONBOARD_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
-    if var not in os.environ:
-        raise ReferenceError_(f"secret '{name}' is not available: set {var} for local runs")
-    return os.environ[var]
-
-
-def resolve(value: str, secret: Callable[[str], str] = local_secret) -> str:
-    """Replace every reference inside `value`."""
+def resolve(value: str, secret: SecretSource | None = None) -> str:
+    """Replace every reference inside `value`; secrets come from `secret` (default: `secrets_from_env()`)."""
+    source = secret
 
     def one(match: re.Match[str]) -> str:
+        nonlocal source
         kind, name = match.group(1), match.group(2)
         if kind == "BUCKET":
             return bucket_name(name)
         if kind == "ENV":
             return env_value(name)
-        return secret(name)
+        source = source or secrets_from_env()
+        try:
+            return source(name)
+        except SecretUnavailable as exc:
+            raise ReferenceError_(str(exc)) from None
 
     return REFERENCE.sub(one, value)

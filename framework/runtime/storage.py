@@ -18,6 +18,7 @@ class Storage(Protocol):
     def open(self, bucket: str, key: str, first_bytes: int | None = None) -> IO[bytes]: ...
     def list(self, bucket: str, prefix: str = "") -> list[str]: ...
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None: ...
+    def delete(self, bucket: str, key: str) -> None: ...
     def uri(self, bucket: str, key: str) -> str: ...
 
 
@@ -61,6 +62,19 @@ class LocalStorage:
         with self.open(src_bucket, src_key) as src:
             self.put(dst_bucket, dst_key, src)
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove the object (absent is fine) and the folders it leaves empty."""
+        path = self._path(bucket, key)
+        path.unlink(missing_ok=True)
+        base = (self.root / bucket).resolve()
+        folder = path.parent
+        while folder != base and folder.is_relative_to(base):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): stop climbing
+                break
+            folder = folder.parent
+
     def uri(self, bucket: str, key: str) -> str:
         return str(self._path(bucket, key))
 
@@ -96,6 +110,9 @@ class S3Storage:
 
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
         self.client.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.client.delete_object(Bucket=bucket, Key=key)
 
     def uri(self, bucket: str, key: str) -> str:
         return f"s3://{bucket}/{key}"

@@ -1,0 +1,53 @@
+"""Landing a batch that arrives as a stream of objects (API pages), all or nothing.
+
+Objects are written to the batch's raw folder as they arrive, so memory holds one object at a time.
+The batch becomes real only when `commit` writes the folder's `_batch.json` marker and returns the
+folder; `discard` deletes whatever was written, so a failure part-way hands nothing on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from framework.runtime.batch import LandedFolder
+from framework.runtime.lake import raw_batch_marker_key, raw_batch_prefix, raw_part_key
+from framework.runtime.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class BatchWriter:
+    def __init__(self, storage: Storage, bucket: str, source: str, batch_id: str, now: datetime):
+        self.storage, self.bucket = storage, bucket
+        self.source, self.batch_id, self.now = source, batch_id, now
+        self.keys: list[str] = []
+        self.bytes = 0
+
+    def add(self, body: bytes, extension: str) -> str:
+        """Write the next object of the batch; returns its key."""
+        key = raw_part_key(self.source, self.batch_id, self.now, len(self.keys) + 1, extension)
+        self.keys.append(key)  # before the write: a failed write is cleaned up too
+        self.storage.put(self.bucket, key, body)
+        self.bytes += len(body)
+        return key
+
+    def commit(self, summary: dict[str, Any]) -> LandedFolder:
+        """Seal the batch: write the marker (with `summary`) and describe the folder."""
+        prefix = raw_batch_prefix(self.source, self.batch_id, self.now)
+        marker = {"source": self.source, "batch_id": self.batch_id, "objects": len(self.keys),
+                  "bytes": self.bytes, **summary}
+        self.storage.put(self.bucket, raw_batch_marker_key(self.source, self.batch_id, self.now),
+                         json.dumps(marker, sort_keys=True).encode())
+        return LandedFolder(self.bucket, prefix, self.storage.uri(self.bucket, prefix), len(self.keys), self.bytes)
+
+    def discard(self) -> None:
+        """Delete every object written so far (best effort: a folder without a marker is never handed on)."""
+        for key in self.keys:
+            try:
+                self.storage.delete(self.bucket, key)
+            except Exception as exc:  # noqa: BLE001 - keep deleting the rest
+                log.warning("could not delete abandoned %s/%s: %s", self.bucket, key, type(exc).__name__)
+        self.keys.clear()
