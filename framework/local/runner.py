@@ -13,12 +13,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.local.fixture_api import FixtureError
 from framework.local.spark import run_glue_script
+from framework.local.triggers import INPUT_OPTIONAL, TRIGGERS
 from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
-from framework.runtime.events import s3_put_event
+from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
+from framework.runtime.references import ReferenceError_
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
 from framework.warehouse import DuckDBWarehouse, render_load_sql
@@ -84,32 +87,31 @@ class LocalRunner:
             raise RunError(f"generated/{source.name} is out of date ({stale[0]}); run `onboard generate`")
         return folder
 
-    def run(self, source: ResolvedSource, input_path: Path) -> list[RunSummary]:
+    def run(self, source: ResolvedSource, input_path: Path | None) -> list[RunSummary]:
+        """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
         folder = self.generated(source)
-        if not input_path.is_file():
+        if input_path is None and source.kind not in INPUT_OPTIONAL:
+            raise RunError(f"a {source.kind} source needs an input file")
+        if input_path is not None and not input_path.is_file():
             raise RunError(f"input file not found: {input_path}")
-        batches = self.land(source, folder, input_path)
+        try:
+            batches = self.land(source, folder, input_path)
+        except (ConnectorError, ReferenceError_, FixtureError) as exc:
+            return [RunSummary(source.name, None, "failed", error=f"landing failed: {exc}")]
+        if not batches:
+            return [RunSummary(source.name, None, "no_data")]
         return [self.process(source, folder, batch) for batch in batches]
 
-    def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> list[Batch]:
-        """Deliver the input as its trigger would, then run the generated connector handler."""
+    def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> list[Batch]:
+        """Deliver the input as the source's trigger would, then run the generated connector handler."""
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
-        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir)):
-            event = self._trigger_event(config, input_path)
-            handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
-            result = handler(event, None)
-        return [_batch_from_dict(b) for b in result["batches"]]
-
-    def _trigger_event(self, config: dict[str, Any], input_path: Path) -> dict[str, Any]:
-        from framework.runtime.references import resolve
-
-        settings = config["config"]
-        bucket = resolve(settings["bucket"])
-        key = settings["prefix"] + input_path.name
-        with open(input_path, "rb") as data:
-            self.storage.put(bucket, key, data)
-        size = input_path.stat().st_size
-        return s3_put_event(bucket, key, size, f"local-{size}-{int(input_path.stat().st_mtime_ns)}")
+        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
+                          ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
+                          ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
+            with TRIGGERS[source.kind](self.storage, config, input_path) as event:
+                handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
+                result = handler(event, None)
+        return [Batch.from_dict(b) for b in result["batches"]]
 
     def process(self, source: ResolvedSource, folder: Path, batch: Batch) -> RunSummary:
         """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was."""
@@ -121,14 +123,14 @@ class LocalRunner:
         args = {
             "JOB_NAME": f"onboard-{source.name}",
             "batch_id": batch.batch_id,
-            "input": ",".join(o.uri for o in batch.objects),
+            "input": ",".join(batch.input_uris()),
             "output": str(processed / prefix),
             "quarantine": str(quarantine),
             "manifest": str(manifest),
             "summary": str(summary_path),
             "ingest_time": batch.ingest_time,
         }
-        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects))
+        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed)
         try:
             run_glue_script(folder / "glue/job.py", args)
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -161,13 +163,6 @@ class LocalRunner:
             self._warehouse.close()
             self._warehouse = None
         shutil.rmtree(self.project.state_dir, ignore_errors=True)
-
-
-def _batch_from_dict(data: dict[str, Any]) -> Batch:
-    from framework.runtime.batch import LandedObject
-
-    objects = [LandedObject(**o) for o in data.pop("objects")]
-    return Batch(objects=objects, **data)
 
 
 def _short(exc: BaseException) -> str:
