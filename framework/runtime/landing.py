@@ -20,34 +20,38 @@ log = logging.getLogger(__name__)
 
 
 class BatchWriter:
+    """Writes one batch's objects; keeps counts only, so its memory does not grow with the batch."""
+
     def __init__(self, storage: Storage, bucket: str, source: str, batch_id: str, now: datetime):
         self.storage, self.bucket = storage, bucket
         self.source, self.batch_id, self.now = source, batch_id, now
-        self.keys: list[str] = []
+        self.prefix = raw_batch_prefix(source, batch_id, now)
+        self.objects = 0
         self.bytes = 0
 
     def add(self, body: bytes, extension: str) -> str:
         """Write the next object of the batch; returns its key."""
-        key = raw_part_key(self.source, self.batch_id, self.now, len(self.keys) + 1, extension)
-        self.keys.append(key)  # before the write: a failed write is cleaned up too
+        self.objects += 1
+        key = raw_part_key(self.source, self.batch_id, self.now, self.objects, extension)
         self.storage.put(self.bucket, key, body)
         self.bytes += len(body)
         return key
 
     def commit(self, summary: dict[str, Any]) -> LandedFolder:
         """Seal the batch: write the marker (with `summary`) and describe the folder."""
-        prefix = raw_batch_prefix(self.source, self.batch_id, self.now)
-        marker = {"source": self.source, "batch_id": self.batch_id, "objects": len(self.keys),
+        marker = {"source": self.source, "batch_id": self.batch_id, "objects": self.objects,
                   "bytes": self.bytes, **summary}
         self.storage.put(self.bucket, raw_batch_marker_key(self.source, self.batch_id, self.now),
                          json.dumps(marker, sort_keys=True).encode())
-        return LandedFolder(self.bucket, prefix, self.storage.uri(self.bucket, prefix), len(self.keys), self.bytes)
+        return LandedFolder(self.bucket, self.prefix, self.storage.uri(self.bucket, self.prefix), self.objects,
+                            self.bytes)
 
     def discard(self) -> None:
-        """Delete every object written so far (best effort: a folder without a marker is never handed on)."""
-        for key in self.keys:
+        """Delete everything under the batch's folder (best effort: a folder without a marker is never
+        handed on)."""
+        for key in self.storage.list(self.bucket, self.prefix):
             try:
                 self.storage.delete(self.bucket, key)
             except Exception as exc:  # noqa: BLE001 - keep deleting the rest
                 log.warning("could not delete abandoned %s/%s: %s", self.bucket, key, type(exc).__name__)
-        self.keys.clear()
+        self.objects = 0

@@ -21,6 +21,7 @@ class Seen:
     query: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per TCP connection
 
     @property
     def params(self) -> dict[str, str]:
@@ -36,6 +37,7 @@ class Reply:
     body: Any = None  # JSON value, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
     drop_connection: bool = False  # close the socket without answering
+    close_silently: bool = False  # answer, then close the socket without a `Connection: close` header
 
     def payload(self) -> bytes:
         return self.body if isinstance(self.body, bytes) else json.dumps(self.body).encode()
@@ -58,7 +60,7 @@ class ApiServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
                 request = Seen(self.command, parts.path, parts.query, dict(self.headers.items()),
-                               self.rfile.read(length) if length else b"")
+                               self.rfile.read(length) if length else b"", self.client_address)
                 with server._lock:
                     server.seen.append(request)
                 reply = server.responder(request)
@@ -73,6 +75,8 @@ class ApiServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+                if reply.close_silently:
+                    self.close_connection = True
 
             do_GET = do_POST = _handle
 

@@ -210,3 +210,23 @@ def test_a_body_that_is_not_json_fails(api, connector):
 ])
 def test_link_header_parsing_follows_rfc_8288(header, expected):
     assert next_link([header]) == expected
+
+
+def test_pages_share_one_kept_alive_connection(api, connector):
+    pages = iter([RECORDS[:2], RECORDS[2:4], RECORDS[4:], []])
+    api.responder = lambda r: Reply(body={"data": next(pages)})
+    pagination = {"type": "page_number", "param": "page", "start": 1, "has_more_path": None, "max_pages": 10}
+    connector(rest_config(api.url("/orders"), pagination=pagination)).handle({})
+    assert len(api.seen) == 4
+    assert len({r.peer for r in api.seen}) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_retry_wait(api, connector, timing):
+    pages = iter([RECORDS[:2], RECORDS[2:], []])
+    api.responder = lambda r: Reply(body={"data": next(pages)}, close_silently=True)
+    pagination = {"type": "page_number", "param": "page", "start": 1, "has_more_path": None, "max_pages": 10}
+    [batch] = connector(rest_config(api.url("/orders"), pagination=pagination)).handle({})
+    assert api.paths() == ["/orders?page=1", "/orders?page=2", "/orders?page=3"]
+    assert len({r.peer for r in api.seen}) == 3
+    assert timing.waits == []
+    assert batch.folder.objects == 2

@@ -108,13 +108,14 @@ class RestApiConnector(Connector):
                 log.info("%s: no records (%d page(s) fetched); nothing to land", self.source, count)
                 return None
             state = {"cursor": cursor, "batch_id": batch_id} if incremental else None
-            folder = writer.commit({"pages": len(writer.keys), "records": records, "requests": client.requests,
+            folder = writer.commit({"pages": writer.objects, "records": records, "requests": client.requests,
                                     "cursor_from": start, "cursor_to": cursor})
         except BaseException:
             writer.discard()
             raise
         finally:
             self.requests = client.requests
+            client.close()
         log.info("%s: landed %d records in %d pages as batch %s", self.source, records, folder.objects, batch_id)
         return Batch(self.source, batch_id, now.strftime("%Y-%m-%dT%H:%M:%SZ"), folder=folder, state=state)
 

@@ -16,11 +16,13 @@ from email.message import Message
 from urllib.parse import urlsplit
 
 from framework.runtime.errors import ConnectorError
+from framework.runtime.rest.connections import PersistentConnections
 from framework.runtime.rest.retry import Deadline, RateLimiter, RetryPolicy, Timing, retry_after_seconds
 
 log = logging.getLogger(__name__)
 USER_AGENT = "onboard-rest-connector/1"
 BODY_EXCERPT_CHARS = 300
+ERROR_BODY_LIMIT = 64 * 1024
 CONNECTION_ERRORS = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
 
 
@@ -58,7 +60,7 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 
 
 def default_opener() -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(_NoCredentialsToOtherOrigins())
+    return urllib.request.build_opener(_NoCredentialsToOtherOrigins(), PersistentConnections())
 
 
 class HttpClient:
@@ -120,9 +122,16 @@ class HttpClient:
                         wait)
             self.timing.wait(wait)
 
+    def close(self) -> None:
+        """Close the connections kept open between requests."""
+        for handler in getattr(self.opener, "handlers", []):
+            if isinstance(handler, PersistentConnections):
+                handler.close()
+
     def _excerpt(self, exc: urllib.error.HTTPError) -> str:
         try:
-            text = exc.read(BODY_EXCERPT_CHARS * 4).decode("utf-8", errors="replace")
+            # Read the body to its end (up to a limit) so the connection can serve the next attempt.
+            text = exc.read(ERROR_BODY_LIMIT)[:BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
         except Exception:  # noqa: BLE001 - the status alone still makes a clear error
             return ""
         text = " ".join(self.mask(text).split())[:BODY_EXCERPT_CHARS]
