@@ -66,6 +66,9 @@ def test_seed_003_runs_end_to_end_against_a_local_server(tmp_path, state, monkey
         processed = state / "lake" / "processed" / "customers" / f"year={today:%Y}" / f"month={today:%m}"
         assert len(list(processed.glob(f"day={today:%d}/*.parquet"))) == 1
         runner.warehouse.close()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]  # generated files, lake, warehouse
+    assert [p for p in written if b"seed-003-key" in p.read_bytes()] == []
+    assert any(b"${SECRET:customer_api_key}" in p.read_bytes() for p in written)
 
 
 def demo_project(tmp_path: Path) -> Path:

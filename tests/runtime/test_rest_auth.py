@@ -215,3 +215,33 @@ def test_local_secrets_come_from_the_environment_then_the_secrets_file(tmp_path,
 def test_the_masker_hides_encoded_forms():
     masker = Masker(["a b/c+d"])
     assert masker("raw a b/c+d, quoted a%20b%2Fc%2Bd, plus a+b%2Fc%2Bd") == "raw ***, quoted ***, plus ***"
+
+
+def test_credentials_follow_a_redirect_only_within_the_same_origin(api, connector):
+    from tests.runtime.api_server import ApiServer
+
+    with ApiServer().running() as elsewhere:
+        elsewhere.responder = lambda r: Reply(body={"data": [{"id": "moved"}]})
+
+        def respond(request):
+            if request.path == "/orders":
+                return Reply(302, {}, {"Location": "/v2/orders"})
+            return Reply(302, {}, {"Location": elsewhere.url("/orders")})
+
+        api.responder = respond
+        auth = {"type": "bearer", "token": "${SECRET:token}"}
+        [batch] = connector(rest_config(api.url("/orders"), auth=auth)).handle({})
+    assert [(r.path, r.header("Authorization")) for r in api.seen] == [
+        ("/orders", "Bearer t0ken-VALUE"), ("/v2/orders", "Bearer t0ken-VALUE")]
+    assert [(r.path, r.header("Authorization")) for r in elsewhere.seen] == [("/orders", None)]
+    assert batch.folder.objects == 1
+
+
+def test_a_post_sends_its_json_body_with_references_resolved(api, connector):
+    api.responder = lambda r: Reply(body={"data": [{"id": "o1"}]})
+    config = rest_config(api.url("/search"), config={
+        "method": "POST", "body": {"filter": {"status": "open"}, "key": "${SECRET:api_key}", "limit": 50}})
+    connector(config).handle({})
+    [request] = api.seen
+    assert (request.method, request.header("Content-Type")) == ("POST", "application/json")
+    assert json.loads(request.body) == {"filter": {"status": "open"}, "key": SECRETS["api_key"], "limit": 50}
