@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +34,13 @@ LAMBDA_MARGIN_SECONDS = 30  # left to land, hand on and report after the last re
 
 
 class RestApiConnector(Connector):
-    def __init__(self, config: dict[str, Any], storage: Storage | None = None, clock=utc_now, *,
-                 ledger: Ledger | None = None, secrets: SecretSource | None = None, timing: Timing | None = None,
-                 opener: Any = None):
+    """Fetches, lands and remembers; every collaborator can be replaced (tests, benchmarks), and each
+    defaults to what the deployed Lambda uses: storage, ledger and secrets from the environment."""
+
+    def __init__(self, config: dict[str, Any], storage: Storage | None = None,
+                 clock: Callable[[], datetime] = utc_now, *, ledger: Ledger | None = None,
+                 secrets: SecretSource | None = None, timing: Timing | None = None,
+                 opener: urllib.request.OpenerDirector | None = None):
         super().__init__(config, storage, clock)
         self._ledger = ledger
         self.secrets = secrets
