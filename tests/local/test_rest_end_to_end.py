@@ -122,3 +122,17 @@ def test_a_wrong_api_key_fails_the_run_clearly_and_lands_nothing(tmp_path, state
                                      'Unauthorized: {"error": "missing or wrong credentials"}')
     assert "wrong-key" not in result.output
     assert not (state / "lake" / "raw" / "product_reviews").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "customers", "--live"], "--live applies to sources that fetch by themselves (rest_api)"),
+    (["run", "--all", "--live"], "--live runs one source: give its name"),
+    (["run", "product_reviews", "--live", "--input", "sources/samples/reviews_api.json"],
+     "give --input or --live, not both"),
+])
+def test_live_runs_are_refused_where_they_make_no_sense(tmp_path, monkeypatch, args, message):
+    project = demo_project(tmp_path)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["--project", str(project), *args])
+    assert result.exit_code == 2
+    assert f"Error: {message}" in result.output
