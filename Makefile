@@ -10,9 +10,9 @@ DEMO_QUERY := SELECT c.customer_tier, p.category, COUNT(*) AS orders, SUM(t.tota
   JOIN sales.products p ON p.product_id = t.product_id \
   GROUP BY c.customer_tier, p.category ORDER BY revenue DESC, c.customer_tier, p.category
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint clean deploy-tools
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,cdk]'
@@ -33,6 +33,10 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The AWS CDK CLI that `onboard deploy` runs, pinned in package.json (not needed by synth or the tests).
+deploy-tools:
+	npm ci --no-audit --no-fund
 
 clean:
 	rm -rf .onboard cdk.out .pytest_cache

@@ -1,4 +1,4 @@
-"""The `onboard` command line: validate, generate, run, query, export-schema.
+"""The `onboard` command line: validate, generate, run, query, export-schema, synth, deploy.
 
 Exit codes: 0 success, 1 the work failed (invalid sources, drift, a failed run or query), 2 usage errors.
 """
@@ -161,7 +161,7 @@ def _print_summary(s) -> None:
 @click.pass_obj
 def query(project: Project, sql: str, fmt: str) -> None:
     """Run analyst SQL (Redshift dialect) against the local warehouse."""
-    from framework.warehouse import DuckDBWarehouse, WarehouseError
+    from framework.warehouse import DuckDBWarehouse
 
     if not project.warehouse_path.exists():
         err.print("no local warehouse yet: run `onboard run --all` first", style="red")
@@ -169,7 +169,7 @@ def query(project: Project, sql: str, fmt: str) -> None:
     warehouse = DuckDBWarehouse(project.warehouse_path, read_only=True)
     try:
         columns, rows = warehouse.query(sql)
-    except WarehouseError as exc:
+    except Exception as exc:  # parse errors, unknown tables, ...: a message, never a traceback
         err.print(f"query failed: {exc}", style="red", markup=False)
         raise SystemExit(1) from None
     finally:
@@ -213,6 +213,72 @@ def export_schema(project: Project, check: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     out.print(f"wrote {project.display(path)}")
+
+
+def _synthesize(project: Project, outdir: str):
+    """Synthesize with cdk-nag and cfn-lint; print each problem and exit 1 on any."""
+    try:
+        from onboard_cdk.manifests import ManifestError
+        from onboard_cdk.settings import SettingsError
+        from onboard_cdk.synth import SynthFailed, synthesize
+    except ImportError as exc:
+        err.print(f"synth needs the CDK extras: pip install 'onboard[cdk]' ({exc.name} is missing)", style="red")
+        raise SystemExit(1) from None
+    target = Path(outdir) if Path(outdir).is_absolute() else project.root / outdir
+    with err.status("synthesizing (cdk-nag AwsSolutions, then cfn-lint)"):
+        try:
+            return synthesize(project.root, target)
+        except (SynthFailed, ManifestError, SettingsError) as exc:
+            for line in getattr(exc, "problems", []):
+                err.print(line, markup=False)
+            err.print(str(exc), style="red", markup=False)
+            raise SystemExit(1) from None
+
+
+@main.command()
+@click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder.")
+@click.pass_obj
+def synth(project: Project, outdir: str) -> None:
+    """Synthesize the CDK app from generated/ with cdk-nag (AwsSolutions) on; cfn-lint every template."""
+    result = _synthesize(project, outdir)
+    seconds = result.seconds
+    out.print(f"synthesized {len(result.stacks)} stack(s) to {project.display(result.outdir)}/ in "
+              f"{seconds['total']:.1f} s: cdk-nag AwsSolutions and cfn-lint clean", markup=False)
+    out.print(f"  (build {seconds['build']:.1f} s, synth with cdk-nag {seconds['synth']:.1f} s, "
+              f"cfn-lint {seconds['lint']:.1f} s)", markup=False)
+    for construct_id, stack_name in sorted(result.stacks.items()):
+        out.print(f"  {construct_id}  ({stack_name})", markup=False)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder.")
+@click.option("--require-approval", type=click.Choice(["never", "any-change", "broadening"]), default="broadening",
+              show_default=True, help="Passed to `cdk deploy`.")
+@click.pass_obj
+def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_approval: str) -> None:
+    """Synthesize, then `cdk deploy` the platform stack and SOURCES (default: every source).
+
+    Uses the AWS credentials of the environment and the CDK CLI installed by `npm ci` (package.json).
+    """
+    import subprocess
+
+    from onboard_cdk.manifests import ManifestError, load_manifests
+    from onboard_cdk.synth import deploy_command, find_cdk_cli
+
+    try:
+        load_manifests(project.generated_dir, list(sources))
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        cli = find_cdk_cli(project.root, Path(__file__).resolve().parent.parent)
+    except FileNotFoundError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise SystemExit(1) from None
+    result = _synthesize(project, outdir)
+    command = deploy_command(cli, result, list(sources), require_approval)
+    out.print("$ " + " ".join(command), markup=False)
+    raise SystemExit(subprocess.call(command, cwd=project.root))
 
 
 if __name__ == "__main__":

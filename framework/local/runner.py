@@ -8,6 +8,7 @@ import json
 import os
 import runpy
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class RunSummary:
     files_landed: int = 0
     error: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -94,13 +96,18 @@ class LocalRunner:
             raise RunError(f"a {source.kind} source needs an input file")
         if input_path is not None and not input_path.is_file():
             raise RunError(f"input file not found: {input_path}")
+        started = time.perf_counter()
         try:
             batches = self.land(source, folder, input_path)
         except (ConnectorError, ReferenceError_, FixtureError) as exc:
             return [RunSummary(source.name, None, "failed", error=f"landing failed: {exc}")]
+        landed = round(time.perf_counter() - started, 3)
         if not batches:
-            return [RunSummary(source.name, None, "no_data")]
-        return [self.process(source, folder, batch) for batch in batches]
+            return [RunSummary(source.name, None, "no_data", seconds={"land": landed})]
+        summaries = [self.process(source, folder, batch) for batch in batches]
+        for summary in summaries:
+            summary.seconds = {"land": landed, **summary.seconds}
+        return summaries
 
     def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> list[Batch]:
         """Deliver the input as the source's trigger would, then run the generated connector handler."""
@@ -131,6 +138,7 @@ class LocalRunner:
             "ingest_time": batch.ingest_time,
         }
         result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed)
+        started = time.perf_counter()
         try:
             run_glue_script(folder / "glue/job.py", args)
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -142,6 +150,8 @@ class LocalRunner:
         result.rows_quarantined = counts["rows_quarantined"]
         result.rows_duplicate = counts["rows_duplicate"]
         result.quarantine_reasons = counts.get("quarantine_reasons", {})
+        result.seconds["transform"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
         if counts.get("files", 0) == 0:  # nothing survived: COPY of an empty manifest fails in Redshift
             result.status = "succeeded"
             return result
@@ -154,6 +164,7 @@ class LocalRunner:
             result.error = f"load failed: {_short(exc)}"
             result.rows_loaded = 0
             return result
+        result.seconds["load"] = round(time.perf_counter() - started, 3)
         result.status = "succeeded"
         return result
 

@@ -12,6 +12,9 @@ from framework.spec import ResolvedSource
 from framework.spec.references import bucket_zone, secret_names
 
 MANIFEST_VERSION = 1
+GLUE_VERSION = "5.0"
+# The connector Lambda's timeout: a REST fetch pages for up to retry.deadline_seconds (at most 840 s).
+CONNECTOR_TIMEOUT_SECONDS = {"s3_file": 300, "rest_api": 900}
 
 
 def trigger(source: ResolvedSource) -> dict[str, Any]:
@@ -47,14 +50,17 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
         "owner": d.owner,
         "tags": dict(sorted(d.tags.items())),
         "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig,
-                      "ledger": uses_ledger(source)},
+                      "ledger": uses_ledger(source), "timeout_seconds": CONNECTOR_TIMEOUT_SECONDS[source.kind]},
         "secrets": sorted(set(secret_names(connector_config(source)))),
-        "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": "5.0"},
+        "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": GLUE_VERSION,
+                 **d.glue.model_dump(mode="json")},
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,
         "iam": {
-            "connector": {"read": reads, "write": [lake["raw"]]},
+            # A REST fetch that fails part-way deletes the pages it had landed.
+            "connector": {"read": reads, "write": [lake["raw"]],
+                          "delete": [lake["raw"]] if source.kind == "rest_api" else []},
             "glue": {"read": [lake["raw"]], "write": [lake["processed"], lake["manifests"], lake["quarantine"]]},
             "redshift": {"read": [lake["processed"], lake["manifests"]]},
         },

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 ZONE_BUCKETS = {"raw": "${BUCKET:raw}", "processed": "${BUCKET:processed}",
@@ -48,3 +51,22 @@ def summary_key(source: str, batch_id: str) -> str:
 
 def quarantine_prefix(source: str, batch_id: str | None = None) -> str:
     return f"{source}/{batch_id}/" if batch_id else f"{source}/"
+
+
+def lake_from_env(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """The source's lake locations, `{area: (bucket, prefix)}`, from `ONBOARD_LAKE`.
+
+    `ONBOARD_LAKE` is the `lake` block of the source's manifest.json (set on the deployed Lambdas);
+    `${BUCKET:zone}` references in it resolve through `ONBOARD_BUCKET_<ZONE>`.
+    """
+    from framework.runtime.references import resolve
+
+    environ = os.environ if environ is None else environ
+    if "ONBOARD_LAKE" not in environ:
+        raise LookupError("ONBOARD_LAKE is not set: it holds the lake block of the source's manifest.json")
+    areas = json.loads(environ["ONBOARD_LAKE"])
+    return {area: (resolve(spot["bucket"], environ=environ), spot["prefix"]) for area, spot in areas.items()}
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"

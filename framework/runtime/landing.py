@@ -7,6 +7,7 @@ folder; `discard` deletes whatever was written, so a failure part-way hands noth
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from datetime import datetime
@@ -28,10 +29,12 @@ class BatchWriter:
         self.prefix = raw_batch_prefix(source, batch_id, now)
         self.objects = 0
         self.bytes = 0
+        self.extensions: set[str] = set()
 
     def add(self, body: bytes, extension: str) -> str:
         """Write the next object of the batch; returns its key."""
         self.objects += 1
+        self.extensions.add(extension)
         key = raw_part_key(self.source, self.batch_id, self.now, self.objects, extension)
         self.storage.put(self.bucket, key, body)
         self.bytes += len(body)
@@ -47,9 +50,11 @@ class BatchWriter:
                             self.bytes)
 
     def discard(self) -> None:
-        """Delete everything under the batch's folder (best effort: a folder without a marker is never
-        handed on)."""
-        for key in self.storage.list(self.bucket, self.prefix):
+        """Delete every object written so far, and the marker (best effort: a folder without a marker is
+        never handed on). Keys are rebuilt from the count: no listing, no memory per object."""
+        parts = (raw_part_key(self.source, self.batch_id, self.now, n, extension)
+                 for n in range(1, self.objects + 1) for extension in sorted(self.extensions))
+        for key in itertools.chain(parts, [raw_batch_marker_key(self.source, self.batch_id, self.now)]):
             try:
                 self.storage.delete(self.bucket, key)
             except Exception as exc:  # noqa: BLE001 - keep deleting the rest

@@ -4,11 +4,47 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from framework.runtime.batch import Batch
+from framework.runtime.lake import lake_from_env, manifest_key, quarantine_prefix, s3_uri, summary_key
 
 
-def start_pipeline(batch: Batch, client=None) -> str:
+def job_arguments(batch: Batch, lake: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The Glue job arguments of one batch (docs/contracts.md "Job arguments"), as S3 URIs.
+
+    Glue passes `--JOB_NAME` itself, so it is not among them.
+    """
+    processed_bucket, processed_prefix = lake["processed"]
+    manifests_bucket, _ = lake["manifests"]
+    quarantine_bucket, _ = lake["quarantine"]
+    return {
+        "--batch_id": batch.batch_id,
+        "--input": ",".join(batch.input_uris()),
+        "--output": s3_uri(processed_bucket, processed_prefix),
+        "--quarantine": s3_uri(quarantine_bucket, quarantine_prefix(batch.source, batch.batch_id)),
+        "--manifest": s3_uri(manifests_bucket, manifest_key(batch.source, batch.batch_id)),
+        "--summary": s3_uri(manifests_bucket, summary_key(batch.source, batch.batch_id)),
+        "--ingest_time": batch.ingest_time,
+    }
+
+
+def pipeline_input(batch: Batch, lake: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The execution input of the source's state machine: the batch and what each step needs."""
+    arguments = job_arguments(batch, lake)
+    return {
+        "source": batch.source,
+        "batch_id": batch.batch_id,
+        "ingest_time": batch.ingest_time,
+        "files": batch.files_landed,
+        "objects": batch.input_uris(),
+        "glue_arguments": arguments,
+        "manifest_uri": arguments["--manifest"],
+        "summary_uri": arguments["--summary"],
+    }
+
+
+def start_pipeline(batch: Batch, client: Any = None) -> str:
     """Start one execution per batch, named by the batch id so a repeated event cannot start it twice."""
     import boto3
 
@@ -17,7 +53,7 @@ def start_pipeline(batch: Batch, client=None) -> str:
         response = client.start_execution(
             stateMachineArn=os.environ["ONBOARD_STATE_MACHINE_ARN"],
             name=batch.batch_id,
-            input=json.dumps(batch.to_dict()),
+            input=json.dumps(pipeline_input(batch, lake_from_env()), sort_keys=True),
         )
     except client.exceptions.ExecutionAlreadyExists:
         return "already-started"

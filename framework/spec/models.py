@@ -186,6 +186,17 @@ class Retry(StrictModel):
         "connector Lambda's 15-minute timeout so a slow API fails cleanly instead of being killed.")
 
 
+class Glue(StrictModel):
+    """How the source's Glue job runs when deployed (ignored by local runs)."""
+
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = Field(
+        "G.1X", description="Glue worker type; G.1X = 4 vCPU, 16 GB.")
+    workers: int = Field(2, ge=2, le=299, description="Number of workers (at least 2).")
+    timeout_minutes: int = Field(60, ge=1, le=2880, description="The job run is stopped after this long.")
+    crawl: bool = Field(True, description="Start the source's crawler after each transform, so new "
+                        "partitions appear in the Glue catalog.")
+
+
 class SourceBase(StrictModel):
     """Fields every source kind has; each kind adds `type` and its own `config`."""
 
@@ -196,6 +207,7 @@ class SourceBase(StrictModel):
     schema_: RecordSchema = Field(alias="schema", description="What arrives and how it maps to columns.")
     destination: Destination = Field(default_factory=Destination)
     redshift: Redshift
+    glue: Glue = Field(default_factory=Glue, description="Deployed Glue job settings.")
     tags: dict[str, str] = Field(default_factory=dict)
     example_input: str | None = Field(
         None, description="A sample input file (relative to the project) that `onboard run --all` lands.")

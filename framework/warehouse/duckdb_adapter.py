@@ -33,11 +33,11 @@ class DuckDBWarehouse:
     The session time zone is UTC, like Redshift's default, so TIMESTAMPTZ values and GETDATE() agree.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", read_only: bool = False) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._connection = duckdb.connect(self.path)
+        self._connection = duckdb.connect(self.path, read_only=read_only)
         self._connection.execute("SET TimeZone = 'UTC'")
 
     # -- scripts -----------------------------------------------------------------------------

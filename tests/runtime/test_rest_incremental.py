@@ -172,9 +172,9 @@ def test_local_ledger_keeps_records_per_source(tmp_path):
     ledger = LocalLedger(tmp_path / "state" / "ledger.sqlite")
     put_state(ledger, "a", {"cursor": 1})
     put_state(ledger, "a", {"cursor": 2})
-    ledger.put_record("a", "batch#b1", {"status": "landed"})
+    ledger.put_record("a", "20241116T100000Z-1a2b3c4d", {"status": "landed"})
     again = LocalLedger(tmp_path / "state" / "ledger.sqlite")
-    assert (get_state(again, "a"), get_state(again, "b"), again.get_record("a", "batch#b1")) == (
+    assert (get_state(again, "a"), get_state(again, "b"), again.get_record("a", "20241116T100000Z-1a2b3c4d")) == (
         {"cursor": 2}, None, {"status": "landed"})
 
 
@@ -183,13 +183,13 @@ def test_dynamodb_ledger_round_trips_state():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         client.create_table(TableName="onboard-ledger", BillingMode="PAY_PER_REQUEST",
                             KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
-                                       {"AttributeName": "record", "KeyType": "RANGE"}],
+                                       {"AttributeName": "batch_id", "KeyType": "RANGE"}],
                             AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
-                                                  {"AttributeName": "record", "AttributeType": "S"}])
+                                                  {"AttributeName": "batch_id", "AttributeType": "S"}])
         ledger = DynamoDBLedger("onboard-ledger", client)
         assert get_state(ledger, "orders") is None
         put_state(ledger, "orders", {"cursor": "2024-11-05T08:00:00Z", "batch_id": "b1"})
         put_state(ledger, "orders", {"cursor": 17, "batch_id": "b2"})
-        item = client.get_item(TableName="onboard-ledger", Key={"source": {"S": "orders"}, "record": {"S": "state"}})
+        item = client.get_item(TableName="onboard-ledger", Key={"source": {"S": "orders"}, "batch_id": {"S": "#state"}})
         assert get_state(ledger, "orders") == {"cursor": 17, "batch_id": "b2"}
         assert json.loads(item["Item"]["body"]["S"]) == {"cursor": 17, "batch_id": "b2"}

@@ -1,0 +1,152 @@
+"""End-to-end throughput of a generated pipeline against a minimal hand-written PySpark job.
+
+Generates N rows of seed 001's transaction schema as JSONL (1% duplicate transaction ids), runs them
+through the generated connector, Glue job and Redshift load on the local embedded default, and, in the
+same process and Spark session, a hand-written job doing the same read -> dedupe -> write.
+
+    .venv/bin/python benchmarks/e2e.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from framework.local.runner import LocalRunner
+from framework.local.spark import local_spark
+from framework.project import Project
+from framework.render import render_project, write_generated
+from framework.spec import load_project
+
+DATA = Path(__file__).resolve().parent / ".data"
+
+SOURCE = """
+source:
+  name: bench_transactions
+  type: s3_file
+  config: {prefix: incoming/transactions/}
+  schema:
+    type: jsonl
+    columns:
+      - {name: transaction_id, type: string(36), nullable: false}
+      - {name: event_time, source: timestamp, type: timestamp}
+      - {name: customer_id, type: string(16)}
+      - {name: product_id, type: string(16)}
+      - {name: product_name, type: string(64)}
+      - {name: category, type: string(32)}
+      - {name: quantity, type: integer}
+      - {name: price, type: 'decimal(10,2)'}
+      - {name: total_amount, type: 'decimal(12,2)'}
+  destination:
+    partitionBy: [year, month, day]
+    partition_column: event_time
+  redshift:
+    schema: bench
+    table: transactions
+    distkey: customer_id
+    sortkey: event_time
+    load: {mode: merge, keys: [transaction_id]}
+"""
+
+CATEGORIES = ["Electronics", "Home & Kitchen", "Furniture", "Sports", "Office Supplies", "Books"]
+
+
+def make_input(rows: int) -> Path:
+    """Seed 001's transactions as JSONL, cached between runs; 1% of rows repeat an earlier id."""
+    path = DATA / f"transactions-{rows}.jsonl"
+    if path.exists():
+        return path
+    DATA.mkdir(exist_ok=True)
+    rng = random.Random(1)
+    start = datetime(2024, 11, 1, tzinfo=UTC)
+    unique = rows - rows // 100
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(rows):
+            n = i if i < unique else rng.randrange(unique)
+            quantity = rng.randint(1, 5)
+            price = round(rng.uniform(1, 500), 2)
+            product = rng.randrange(1000)
+            out.write(json.dumps({
+                "transaction_id": f"TXN{n:09d}",
+                "timestamp": (start + timedelta(seconds=n * 7)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "customer_id": f"CUST{rng.randrange(100_000):06d}",
+                "product_id": f"PROD{product:04d}",
+                "product_name": f"Product {product}",
+                "category": CATEGORIES[product % len(CATEGORIES)],
+                "quantity": quantity,
+                "price": price,
+                "total_amount": round(quantity * price, 2),
+            }) + "\n")
+    return path
+
+
+def hand_written(spark, path: Path, out: Path) -> float:
+    """The minimal job a data engineer would write by hand: explicit schema, dedupe, partitioned Parquet."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    schema = T.StructType([
+        T.StructField("transaction_id", T.StringType()), T.StructField("timestamp", T.TimestampType()),
+        T.StructField("customer_id", T.StringType()), T.StructField("product_id", T.StringType()),
+        T.StructField("product_name", T.StringType()), T.StructField("category", T.StringType()),
+        T.StructField("quantity", T.IntegerType()), T.StructField("price", T.DecimalType(10, 2)),
+        T.StructField("total_amount", T.DecimalType(12, 2)),
+    ])
+    started = time.perf_counter()
+    df = spark.read.schema(schema).json(str(path)).dropDuplicates(["transaction_id"])
+    df = (df.withColumn("year", F.year("timestamp")).withColumn("month", F.month("timestamp"))
+          .withColumn("day", F.dayofmonth("timestamp")))
+    df.write.mode("overwrite").partitionBy("year", "month", "day").parquet(str(out))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    path = make_input(args.rows)
+    print(f"input: {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB JSONL ({time.perf_counter() - started:.1f}s)")
+
+    root = Path(tempfile.mkdtemp(prefix="onboard-bench-"))
+    try:
+        (root / "sources").mkdir()
+        (root / "sources/bench.yaml").write_text(SOURCE, encoding="utf-8")
+        project = Project.at(root)
+        [source] = load_project(project)
+        write_generated(project, render_project([source]))
+
+        spark = local_spark()
+        spark.range(1000).count()  # JVM warm-up, outside both measurements
+        hand_seconds = hand_written(spark, path, root / "hand_written")
+
+        runner = LocalRunner(project)
+        total_started = time.perf_counter()
+        [summary] = runner.run(source, path)
+        total = time.perf_counter() - total_started
+        if summary.status != "succeeded":
+            raise SystemExit(f"pipeline failed: {summary.error}")
+        assert summary.rows_in == summary.rows_loaded + summary.rows_quarantined + summary.rows_duplicate
+        [(loaded,)] = runner.warehouse.query("SELECT COUNT(*) FROM bench.transactions")[1]
+
+        print(f"rows in {summary.rows_in:,}  loaded {summary.rows_loaded:,}  duplicate {summary.rows_duplicate:,}  "
+              f"quarantined {summary.rows_quarantined:,}  in warehouse {loaded:,}")
+        print(f"{'stage':<12}{'seconds':>10}{'rows/s':>14}")
+        for stage, seconds in summary.seconds.items():
+            print(f"{stage:<12}{seconds:>10.2f}{summary.rows_in / seconds:>14,.0f}")
+        print(f"{'total':<12}{total:>10.2f}{summary.rows_in / total:>14,.0f}")
+        print(f"{'hand-written':<12}{hand_seconds:>10.2f}{args.rows / hand_seconds:>14,.0f}  (read, dedupe, write)")
+        print(f"generated pipeline / hand-written job: {total / hand_seconds:.2f}x (target <= 1.5x)")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

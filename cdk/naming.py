@@ -1,0 +1,33 @@
+"""Names of stacks and of the few resources that need a fixed physical name."""
+
+from __future__ import annotations
+
+
+def platform_stack_name(prefix: str) -> str:
+    return f"{prefix}-platform"
+
+
+def source_stack_name(prefix: str, source: str) -> str:
+    """CloudFormation stack names allow letters, digits and '-': `onboard-source-sales-transactions`."""
+    return f"{prefix}-source-{source.replace('_', '-')}"
+
+
+def copy_role_name(prefix: str, source: str) -> str:
+    """The role Redshift's COPY chains into for one source (named, so the platform can allow it by ARN).
+
+    A source name has at most 48 characters and the prefix at most 10, so this fits IAM's 64.
+    """
+    return f"{prefix}-copy-{source}"
+
+
+def resource_name(prefix: str, source: str) -> str:
+    """Glue job and state machine names of one source."""
+    return f"{prefix}-{source}"
+
+
+def function_name(prefix: str, source: str, role: str) -> str:
+    """`<prefix>-<source>-land` (the connector) or `-load` (the loader): at most 10 + 1 + 48 + 5 = 64,
+    Lambda's limit."""
+    if role not in ("land", "load"):
+        raise ValueError(f"unknown function role {role!r}; valid: land, load")
+    return f"{prefix}-{source}-{role}"

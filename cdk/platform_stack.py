@@ -1,0 +1,98 @@
+"""PlatformStack: what every source shares — key, lake buckets, Glue catalog, alerts, warehouse, run ledger."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from onboard_cdk.lake_buckets import LakeBuckets
+from onboard_cdk.settings import DeploySettings, ServerlessWarehouse
+from onboard_cdk.warehouse import ServerlessWarehouseConstruct, WarehouseTarget, existing_cluster_target
+
+# Services that write with the platform key on the platform's behalf (logs, alarms, rule targets).
+KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
+WAREHOUSE_AZS = 3
+
+
+class PlatformStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: DeploySettings, sources: list[str],
+                 **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        self.log_retention = logs.RetentionDays(_retention_name(settings.retention.log_days))
+        self.key = kms.Key(self, "LakeKey", enable_key_rotation=True, alias=f"alias/{settings.prefix}-lake",
+                           description="Onboard: encrypts the lake, logs, queues, topics and the warehouse",
+                           removal_policy=RemovalPolicy.RETAIN)
+        self._allow_services(self.key)
+        self.lake = LakeBuckets(self, "Lake", prefix=settings.prefix, key=self.key, retention=settings.retention)
+        self.buckets = self.lake.buckets
+        self.glue_database_name = f"{settings.prefix.replace('-', '_')}_lake"
+        glue.CfnDatabase(
+            self, "GlueDatabase", catalog_id=Aws.ACCOUNT_ID, database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.glue_database_name, description="Onboard: the processed zone's tables, one per source"))
+        self.glue_security_configuration = glue.CfnSecurityConfiguration(
+            self, "GlueSecurity", name=f"{settings.prefix}-glue",
+            encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
+                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(
+                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn),
+                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(
+                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=self.key.key_arn),
+                s3_encryptions=[glue.CfnSecurityConfiguration.S3EncryptionProperty(
+                    s3_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn)]))
+        self.alerts = sns.Topic(self, "Alerts", display_name="Onboard alerts", master_key=self.key, enforce_ssl=True)
+        # The topic policy replaces SNS's default one, so CloudWatch alarms of this account need their own allow.
+        self.alerts.add_to_resource_policy(iam.PolicyStatement(
+            actions=["sns:Publish"], principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            resources=[self.alerts.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+        self.ledger = dynamodb.Table(
+            self, "RunLedger", partition_key=dynamodb.Attribute(name="source", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST, encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key, point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True), removal_policy=RemovalPolicy.RETAIN)
+        warehouse = settings.warehouse
+        if isinstance(warehouse, ServerlessWarehouse):
+            self.serverless = ServerlessWarehouseConstruct(
+                self, "Warehouse", settings=settings, config=warehouse, key=self.key, sources=sources,
+                log_retention=self.log_retention)
+            self.warehouse: WarehouseTarget = self.serverless.target
+        else:
+            self.serverless = None
+            self.warehouse = existing_cluster_target(warehouse)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Three AZs even when the account and region are not known at synth time (CDK would pick two):
+        a Redshift Serverless workgroup needs subnets in three."""
+        return [Fn.select(i, Fn.get_azs()) for i in range(WAREHOUSE_AZS)]
+
+    def _allow_services(self, key: kms.Key) -> None:
+        """Key policy: CloudWatch Logs for this account's log groups; alarms and rules for the topic and DLQs."""
+        key.add_to_resource_policy(iam.PolicyStatement(
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")], resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                    f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"}}))
+        key.add_to_resource_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            principals=[iam.ServicePrincipal(s) for s in KEY_USING_SERVICES], resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+
+
+RETENTION_NAMES = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1827: "FIVE_YEARS",
+    3653: "TEN_YEARS",
+}
+
+
+def _retention_name(days: int) -> str:
+    """The RetentionDays member for a number of days (deploy.yaml allows only CloudWatch's values)."""
+    return RETENTION_NAMES[days]

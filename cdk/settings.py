@@ -1,0 +1,85 @@
+"""deploy.yaml: how a project is deployed (every key optional; defaults below).
+
+```yaml
+prefix: onboard                 # stack and resource name prefix
+retention: {log_days: 30, raw_infrequent_access_days: 30, raw_glacier_days: 90, quarantine_days: 30}
+warehouse:                      # default: a new Redshift Serverless namespace and workgroup
+  kind: serverless
+  database: analytics
+  base_capacity: 8
+  vpc_cidr: 10.40.0.0/16
+# or an existing provisioned cluster, by reference:
+#  kind: cluster
+#  cluster_identifier: analytics
+#  database: analytics
+#  db_user: onboard_loader
+#  attached_role_arn: arn:aws:iam::123456789012:role/redshift-s3   # the role attached to the cluster
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FILE_NAME = "deploy.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Retention(_Strict):
+    log_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653] = 30
+    raw_infrequent_access_days: int = Field(30, ge=30, description="Raw objects move to S3 Standard-IA after this.")
+    raw_glacier_days: int = Field(90, ge=60, description="... and to Glacier Flexible Retrieval after this.")
+    quarantine_days: int = Field(30, ge=1, description="Quarantined rows expire after this.")
+
+
+class ServerlessWarehouse(_Strict):
+    """A Redshift Serverless namespace and workgroup in the private subnets of a new VPC."""
+
+    kind: Literal["serverless"] = "serverless"
+    database: str = Field("analytics", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    base_capacity: int = Field(8, ge=8, le=1024, description="RPUs, in steps of 8.")
+    vpc_cidr: str = "10.40.0.0/16"
+
+
+class ExistingCluster(_Strict):
+    """A provisioned cluster that exists already; the loaders reach it through the Data API."""
+
+    kind: Literal["cluster"]
+    cluster_identifier: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=63)
+    database: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    db_user: str = Field(pattern=r"^[a-z_][a-z0-9_$]{0,126}$")
+    attached_role_arn: str = Field(
+        pattern=r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_\-/]{1,512}$",
+        description="The IAM role attached to the cluster; it must be allowed to assume the per-source "
+                    "COPY roles (<prefix>-copy-<source>), which chain from it.")
+
+
+class DeploySettings(_Strict):
+    prefix: str = Field("onboard", pattern=r"^[a-z][a-z0-9-]{0,9}$",
+                        description="Up to 10 characters: names such as <prefix>-copy-<source> fit IAM's 64.")
+    retention: Retention = Field(default_factory=Retention)
+    warehouse: Annotated[ServerlessWarehouse | ExistingCluster, Field(discriminator="kind")] = Field(
+        default_factory=ServerlessWarehouse)
+
+
+class SettingsError(ValueError):
+    """deploy.yaml is not valid; the message lists every problem."""
+
+
+def load_settings(project_root: Path) -> DeploySettings:
+    path = project_root / FILE_NAME
+    if not path.is_file():
+        return DeploySettings()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        return DeploySettings.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{FILE_NAME}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError("\n".join(problems)) from None

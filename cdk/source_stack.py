@@ -1,0 +1,124 @@
+"""One stack per source: connector Lambda + trigger, Glue job + crawler, loader, state machine, alarms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from onboard_cdk import lambda_assets
+from onboard_cdk.access import (
+    READ_ACTIONS,
+    WRITE_ACTIONS,
+    ScopedPolicy,
+    bucket_name,
+    key_statement,
+    ledger_statement,
+    secret_statement,
+)
+from onboard_cdk.alarms import SourceAlarms
+from onboard_cdk.functions import CONNECTOR_RESERVED_CONCURRENCY, LOADER_RESERVED_CONCURRENCY, OnboardFunction
+from onboard_cdk.glue_resources import GlueResources
+from onboard_cdk.lake_buckets import BUCKETS, ZONES
+from onboard_cdk.manifests import SourceManifest
+from onboard_cdk.nag import acknowledge
+from onboard_cdk.naming import copy_role_name, function_name, resource_name
+from onboard_cdk.pipeline import Pipeline
+from onboard_cdk.platform_stack import PlatformStack
+from onboard_cdk.triggers import TriggerContext, add_trigger
+
+PREFIX_REASON = "Object keys below this source's own prefixes need a trailing *; no other S3 access is granted."
+
+
+class SourceStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, manifest: SourceManifest, platform: PlatformStack,
+                 staging_dir: Path, library_zip: Path, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.add_stack_dependency(platform)
+        prefix, source = platform.settings.prefix, manifest.name
+        name = resource_name(prefix, source)
+        key = platform.key
+        bucket_env = {f"ONBOARD_BUCKET_{zone.upper()}": bucket_name(prefix, zone) for zone in ZONES}
+        lake_env = json.dumps(manifest.lake, sort_keys=True, separators=(",", ":"))
+        warehouse = platform.warehouse
+
+        self.glue = GlueResources(
+            self, "Glue", manifest=manifest, prefix=prefix, job_name=name, key_arn=key.key_arn,
+            database=platform.glue_database_name, security_configuration=platform.glue_security_configuration.ref,
+            library_zip=library_zip)
+
+        self.copy_role = iam.Role(
+            self, "CopyRole", role_name=copy_role_name(prefix, source),
+            assumed_by=iam.ArnPrincipal(warehouse.attached_role_arn),
+            description=f"Redshift COPY of source {source}: reads only its processed files and manifests")
+        (ScopedPolicy(prefix, BUCKETS).objects(manifest.iam["redshift"]["read"], READ_ACTIONS)
+         .add(key_statement(key.key_arn, ("kms:Decrypt",))).attach(self.copy_role, PREFIX_REASON))
+
+        self.loader = OnboardFunction(
+            self, "Loader", function_name=function_name(prefix, source, "load"),
+            handler=lambda_assets.LOADER_HANDLER,
+            code_dir=lambda_assets.stage_loader(manifest.folder, staging_dir / source / "loader"),
+            description=f"Loads batches of {source} into Redshift through the Data API", key=key,
+            log_retention=platform.log_retention, reserved_concurrency=LOADER_RESERVED_CONCURRENCY,
+            timeout=Duration.minutes(1), memory_mb=256,
+            environment={"ONBOARD_SOURCE": source, "ONBOARD_LAKE": lake_env, **bucket_env,
+                         "ONBOARD_COPY_ROLE_ARN": f"{warehouse.attached_role_arn},{self.copy_role.role_arn}",
+                         **warehouse.environment})
+        (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
+         .add(iam.PolicyStatement(actions=["redshift-data:BatchExecuteStatement"],
+                                  resources=warehouse.data_api_resources))
+         .add(warehouse.credential_statement)
+         .add(iam.PolicyStatement(actions=["redshift-data:DescribeStatement"], resources=["*"], conditions={
+             "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}}), ["*"])
+         .add(key_statement(key.key_arn, ("kms:Decrypt",)))
+         .attach(self.loader.role, PREFIX_REASON + " redshift-data:DescribeStatement has no resource-level "
+                 "permission; the condition limits it to statements this role ran."))
+
+        self.pipeline = Pipeline(
+            self, "Pipeline", source=source, state_machine_name=name, job=self.glue.job,
+            crawler=self.glue.crawler if manifest.glue.get("crawl", True) else None,
+            loader=self.loader.function, ledger=platform.ledger, alerts=platform.alerts, key=key,
+            log_retention=platform.log_retention,
+            timeout=Duration.minutes(manifest.glue["timeout_minutes"] + 120))
+
+        self.dead_letters = sqs.Queue(self, "DeadLetters", encryption=sqs.QueueEncryption.KMS,
+                                      encryption_master_key=key, enforce_ssl=True,
+                                      retention_period=Duration.days(14))
+        acknowledge(self.dead_letters.node.default_child, "SQS3",
+                    "This queue is itself the dead-letter queue of the connector Lambda and its trigger.")
+        self.connector = OnboardFunction(
+            self, "Connector", function_name=function_name(prefix, source, "land"),
+            handler=lambda_assets.CONNECTOR_HANDLER,
+            code_dir=lambda_assets.stage_connector(manifest.folder, staging_dir / source / "connector"),
+            description=f"Lands new input of {source} in the raw zone and starts its pipeline", key=key,
+            log_retention=platform.log_retention, reserved_concurrency=CONNECTOR_RESERVED_CONCURRENCY,
+            timeout=Duration.seconds(manifest.connector["timeout_seconds"]), dead_letter_queue=self.dead_letters,
+            environment={"ONBOARD_LAKE": lake_env, **bucket_env,
+                         "ONBOARD_STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn,
+                         **({"ONBOARD_LEDGER_TABLE": platform.ledger.table_name}
+                            if manifest.connector["ledger"] else {})})
+        connector_scopes = manifest.iam["connector"]
+        policy = (ScopedPolicy(prefix, BUCKETS)
+                  .objects(connector_scopes["read"], READ_ACTIONS)
+                  .objects(connector_scopes["write"], WRITE_ACTIONS))
+        if connector_scopes.get("delete"):
+            policy.objects(connector_scopes["delete"], ("s3:DeleteObject",))
+        if manifest.connector["ledger"]:
+            policy.add(ledger_statement(platform.ledger.table_arn, source))
+        (policy
+         .add(secret_statement(manifest.secrets))
+         .add(key_statement(key.key_arn))
+         .add(iam.PolicyStatement(actions=["states:StartExecution"],
+                                  resources=[self.pipeline.state_machine.state_machine_arn]))
+         .attach(self.connector.role, PREFIX_REASON))
+        add_trigger(TriggerContext(stack=self, source=source, prefix=prefix, trigger=manifest.trigger,
+                                   function=self.connector.function, dead_letter_queue=self.dead_letters))
+
+        self.alarms = SourceAlarms(
+            self, "Alarms", source=source, connector=self.connector.function, loader=self.loader.function,
+            dead_letter_queue=self.dead_letters, job=self.glue.job, state_machine=self.pipeline.state_machine,
+            alerts=platform.alerts)

@@ -1,0 +1,65 @@
+"""deploy.yaml validation, the trigger registry and the S3 key filter (no synthesis needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from onboard_cdk.settings import DeploySettings, ExistingCluster, ServerlessWarehouse, SettingsError, load_settings
+from onboard_cdk.triggers import TRIGGERS, TriggerContext, add_trigger
+from onboard_cdk.triggers.s3_objects import key_pattern
+
+
+def test_no_deploy_yaml_means_the_defaults(tmp_path):
+    settings = load_settings(tmp_path)
+    assert settings == DeploySettings()
+    assert (settings.prefix, settings.warehouse) == ("onboard", ServerlessWarehouse())
+
+
+def test_an_existing_cluster_is_selected_by_kind(tmp_path):
+    (tmp_path / "deploy.yaml").write_text(
+        "warehouse: {kind: cluster, cluster_identifier: dw, database: dev, db_user: loader, "
+        "attached_role_arn: 'arn:aws:iam::123456789012:role/dw-s3'}\n")
+    assert load_settings(tmp_path).warehouse == ExistingCluster(
+        kind="cluster", cluster_identifier="dw", database="dev", db_user="loader",
+        attached_role_arn="arn:aws:iam::123456789012:role/dw-s3")
+
+
+def test_every_problem_in_deploy_yaml_is_reported_at_once(tmp_path):
+    (tmp_path / "deploy.yaml").write_text("prefix: Way-Too-Long-Prefix\nretention: {log_days: 31}\nwarehose: {}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path)
+    lines = str(caught.value).splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["prefix", "retention.log_days", "warehose"]
+    assert lines[2] == "deploy.yaml: warehose: Extra inputs are not permitted"
+
+
+def test_the_registry_has_a_trigger_for_every_kind_the_renderer_writes():
+    assert sorted(TRIGGERS) == ["s3", "schedule"]
+
+
+def test_an_unknown_trigger_kind_names_the_known_ones():
+    context = TriggerContext(stack=None, source="inbox", prefix="onboard", trigger={"kind": "ses"},  # type: ignore[arg-type]
+                             function=None, dead_letter_queue=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no trigger for kind 'ses' \\(source inbox\\); known: s3, schedule"):
+        add_trigger(context)
+
+
+@pytest.mark.parametrize("prefix, suffix, expected", [
+    ("incoming/sales/", None, {"prefix": "incoming/sales/"}),
+    ("incoming/sales/", ".csv", {"wildcard": "incoming/sales/*.csv"}),
+    ("in*coming\\/", ".c*v", {"wildcard": "in\\*coming\\\\/*.c\\*v"}),
+])
+def test_s3_key_filter(prefix, suffix, expected):
+    assert key_pattern(prefix, suffix) == expected
+
+
+def test_the_longest_allowed_prefix_and_source_name_fit_aws_name_limits():
+    from onboard_cdk.naming import copy_role_name, function_name, resource_name, source_stack_name
+
+    prefix, source = "p" * 10, "s" * 48  # deploy.yaml and source-name maxima
+    assert len(copy_role_name(prefix, source)) == 64  # IAM role names: 64
+    assert max(len(function_name(prefix, source, role)) for role in ("land", "load")) == 64  # Lambda: 64
+    assert len(resource_name(prefix, source)) <= 80  # state machines: 80; Glue jobs and crawlers: 255
+    assert len(source_stack_name(prefix, source)) <= 128  # CloudFormation stacks: 128
+    with pytest.raises(ValueError, match="unknown function role 'connector'; valid: land, load"):
+        function_name(prefix, source, "connector")

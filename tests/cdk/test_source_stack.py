@@ -1,0 +1,216 @@
+"""A source stack of every source kind: connector Lambda, trigger, Glue job and crawler, state machine
+(retries with backoff and jitter, catches that alert), alarms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from framework.spec.kinds import SOURCE_KINDS
+from tests.cdk import cfn
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+MANIFESTS = {p.parent.name: json.loads(p.read_text()) for p in sorted((REPO / "generated").glob("*/manifest.json"))}
+
+
+def example_of(kind: str) -> str:
+    """The first example source of a kind: every kind must have one, so its stack is synthesized and tested."""
+    names = [name for name, manifest in MANIFESTS.items() if manifest["type"] == kind]
+    assert names, f"no example source of type {kind} in sources/: add one so its stack is tested"
+    return names[0]
+
+
+def assert_s3_trigger(template: dict, source: str) -> None:
+    trigger = MANIFESTS[source]["connector"]["trigger"]
+    rules = [r for r in cfn.resources(template, "AWS::Events::Rule").values()
+             if r.get("EventPattern", {}).get("source") == ["aws.s3"]]
+    [rule] = rules
+    key = {"wildcard": f"{trigger['prefix']}*{trigger['suffix']}"} if trigger["suffix"] else {"prefix": trigger["prefix"]}
+    assert rule["EventPattern"] == {
+        "source": ["aws.s3"], "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [f"onboard-raw-{cfn.ACCOUNT}-{cfn.REGION}"]}, "object": {"key": [key]}}}
+    [target] = rule["Targets"]
+    connector = next(k for k in cfn.resources(template, "AWS::Lambda::Function") if k.startswith("Connector"))
+    queue = next(iter(cfn.resources(template, "AWS::SQS::Queue")))
+    assert target["Arn"] == f"<{connector}.Arn>"
+    assert target["DeadLetterConfig"] == {"Arn": f"<{queue}.Arn>"}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 8}
+
+
+def assert_schedule_trigger(template: dict, source: str) -> None:
+    [rule] = [r for r in cfn.resources(template, "AWS::Events::Rule").values() if "ScheduleExpression" in r]
+    assert rule["ScheduleExpression"] == MANIFESTS[source]["connector"]["trigger"]["expression"]
+    [target] = rule["Targets"]
+    connector = next(k for k in cfn.resources(template, "AWS::Lambda::Function") if k.startswith("Connector"))
+    queue = next(iter(cfn.resources(template, "AWS::SQS::Queue")))
+    assert target["Arn"] == f"<{connector}.Arn>"
+    assert target["DeadLetterConfig"] == {"Arn": f"<{queue}.Arn>"}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
+
+
+TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "rest_api": assert_schedule_trigger}
+
+
+@pytest.fixture(scope="module", params=sorted(SOURCE_KINDS))
+def kind_stack(request, assembly):
+    source = example_of(request.param)
+    return request.param, source, cfn.load(assembly, f"Source-{source}")
+
+
+def test_every_kind_has_its_trigger_asserted(kind_stack):
+    kind, source, template = kind_stack
+    assert kind in TRIGGER_ASSERTIONS, f"add the trigger assertions of kind {kind}"
+    TRIGGER_ASSERTIONS[kind](template, source)
+
+
+def test_lambdas_have_reserved_concurrency_log_retention_and_encrypted_logs(kind_stack):
+    _, source, template = kind_stack
+    functions = cfn.resources(template, "AWS::Lambda::Function")
+    assert sorted(f["FunctionName"] for f in functions.values()) == [
+        f"onboard-{source}-land", f"onboard-{source}-load"]
+    concurrency = {f["FunctionName"].rsplit("-", 1)[1]: f["ReservedConcurrentExecutions"] for f in functions.values()}
+    assert concurrency == {"land": 5, "load": 2}
+    assert all(f["Runtime"] == "python3.14" for f in functions.values())
+    for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():
+        assert log_group["RetentionInDays"] == 30
+        assert log_group["KmsKeyId"].startswith("<import:onboard-platform:")
+
+
+def test_connector_failures_go_to_an_encrypted_tls_only_dead_letter_queue(kind_stack):
+    _, source, template = kind_stack
+    [(queue_id, queue)] = cfn.resources(template, "AWS::SQS::Queue").items()
+    assert queue["KmsMasterKeyId"].startswith("<import:onboard-platform:")
+    connector = next(f for f in cfn.resources(template, "AWS::Lambda::Function").values()
+                     if f["FunctionName"].endswith("-land"))
+    assert connector["DeadLetterConfig"] == {"TargetArn": f"<{queue_id}.Arn>"}
+    assert connector["Handler"] == "connector.handler.handler"
+    [policy] = cfn.resources(template, "AWS::SQS::QueuePolicy").values()
+    assert any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["PolicyDocument"]["Statement"])
+    Template.from_json(template).has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2})
+
+
+def test_connector_environment_resolves_the_lake_and_names_the_state_machine(kind_stack):
+    _, source, template = kind_stack
+    connector = next(f for f in cfn.resources(template, "AWS::Lambda::Function").values()
+                     if f["FunctionName"].endswith("-land"))
+    env = connector["Environment"]["Variables"]
+    state_machine = next(iter(cfn.resources(template, "AWS::StepFunctions::StateMachine")))
+    assert json.loads(env["ONBOARD_LAKE"]) == MANIFESTS[source]["lake"]
+    assert env["ONBOARD_STATE_MACHINE_ARN"] == f"<{state_machine}>"
+    assert {k: v for k, v in env.items() if k.startswith("ONBOARD_BUCKET_")} == {
+        f"ONBOARD_BUCKET_{z.upper()}": f"onboard-{z}-{cfn.ACCOUNT}-{cfn.REGION}"
+        for z in ("raw", "processed", "curated", "quarantine")}
+
+
+def test_glue_job_is_glue_5_with_the_sources_workers_library_and_bookmarks(kind_stack):
+    _, source, template = kind_stack
+    glue = MANIFESTS[source]["glue"]
+    job = cfn.one(template, "AWS::Glue::Job")
+    assert (job["Name"], job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"], job["Timeout"]) == (
+        f"onboard-{source}", "5.0", glue["worker_type"], glue["workers"], glue["timeout_minutes"])
+    assert job["Command"]["Name"] == "glueetl" and job["Command"]["ScriptLocation"].endswith(".py")
+    assert job["SecurityConfiguration"].startswith("<import:onboard-platform:")
+    arguments = job["DefaultArguments"]
+    assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+    assert arguments["--extra-py-files"].startswith("s3://cdk-") and arguments["--extra-py-files"].endswith(".zip")
+    assert arguments["--TempDir"] == f"s3://onboard-artifact-{cfn.ACCOUNT}-{cfn.REGION}/glue-temp/{source}/"
+    assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1} and job["MaxRetries"] == 0
+
+
+def test_crawler_is_built_from_the_generated_crawler_json(kind_stack):
+    _, source, template = kind_stack
+    generated = json.loads((REPO / "generated" / source / "glue/crawler.json").read_text())
+    crawler = cfn.one(template, "AWS::Glue::Crawler")
+    processed = MANIFESTS[source]["lake"]["processed"]["prefix"]
+    assert crawler["Name"] == generated["Name"] and crawler["DatabaseName"] == "onboard_lake"
+    assert crawler["Targets"]["S3Targets"] == [{
+        "Path": f"s3://onboard-processed-{cfn.ACCOUNT}-{cfn.REGION}/{processed}",
+        "Exclusions": generated["Targets"]["S3Targets"][0]["Exclusions"]}]
+    assert crawler["SchemaChangePolicy"] == generated["SchemaChangePolicy"]
+    assert crawler["RecrawlPolicy"] == generated["RecrawlPolicy"]
+    assert crawler["Configuration"] == generated["Configuration"]
+
+
+def test_state_machine_runs_ingest_transform_crawl_load_notify_in_order(kind_stack):
+    _, source, template = kind_stack
+    definition = cfn.state_machine_definition(template)
+    states = definition["States"]
+    path, state = [], definition["StartAt"]
+    while state in states and state not in path:
+        path.append(state)
+        state = states[state].get("Next") or (states[state].get("Default") if states[state]["Type"] == "Choice" else None)
+    assert path == ["Ingest", "Transform", "Crawl", "Load", "LoadSubmitted?", "WaitForLoad", "LoadStatus",
+                    "LoadFinished?"]
+    assert states["LoadSubmitted?"]["Choices"] == [
+        {"Variable": "$.load.status", "StringEquals": "SKIPPED", "Next": "RecordSuccess"}]
+    assert states["LoadFinished?"]["Choices"] == [
+        {"Variable": "$.load_status.status", "StringEquals": "FINISHED", "Next": "RecordSuccess"}]
+    assert [states["RecordSuccess"]["Next"], states["Notify"]["Next"]] == ["Notify", "Done"]
+    assert states["Transform"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
+    assert states["Transform"]["Parameters"] == {"JobName": f"<{next(iter(cfn.resources(template, 'AWS::Glue::Job')))}>",
+                                                 "Arguments.$": "$.glue_arguments"}
+    assert states["Load"]["Parameters"]["Payload"] == {"action": "start", "batch_id.$": "$.batch_id",
+                                                       "manifest_uri.$": "$.manifest_uri",
+                                                       "summary_uri.$": "$.summary_uri"}
+
+
+def test_every_task_retries_with_backoff_and_full_jitter_and_failures_alert(kind_stack):
+    _, _, template = kind_stack
+    states = cfn.state_machine_definition(template)["States"]
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert sorted(tasks) == ["Alert", "Crawl", "Ingest", "Load", "LoadStatus", "Notify", "RecordFailure",
+                             "RecordSuccess", "Transform"]
+    for name, task in tasks.items():
+        assert task["Retry"], name
+        for retry in task["Retry"]:
+            assert retry["JitterStrategy"] == "FULL" and retry["BackoffRate"] > 1, name
+            assert retry["MaxDelaySeconds"] >= retry["IntervalSeconds"], name
+            assert "States.ALL" not in retry["ErrorEquals"] and "States.TaskFailed" not in retry["ErrorEquals"], name
+    assert tasks["Transform"]["Retry"][0]["ErrorEquals"][0] == "Glue.ConcurrentRunsExceededException"
+    for name in ("Ingest", "Transform", "Crawl", "Load", "LoadStatus", "RecordSuccess", "Notify"):
+        assert tasks[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                            "Next": "RecordFailure"}, name
+    assert tasks["Crawl"]["Catch"][0] == {"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": None,
+                                          "Next": "Load"}
+    assert tasks["RecordFailure"]["Next"] == "Alert" and tasks["Alert"]["Next"] == "Failed"
+    assert tasks["Alert"]["Resource"] == "arn:aws:states:::sns:publish"
+    assert tasks["Alert"]["Parameters"]["TopicArn"].startswith("<import:onboard-platform:")
+    assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+
+
+def test_state_machine_logs_everything_and_traces(kind_stack):
+    _, _, template = kind_stack
+    machine = cfn.one(template, "AWS::StepFunctions::StateMachine")
+    assert machine["LoggingConfiguration"]["Level"] == "ALL"
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_alarms_on_lambda_errors_glue_failures_and_state_machine_failures_notify_the_topic(kind_stack):
+    _, source, template = kind_stack
+    alarms = cfn.resources(template, "AWS::CloudWatch::Alarm")
+    by_metric = {(a["Namespace"], a["MetricName"]): a for a in alarms.values()}
+    assert sorted(by_metric) == [("AWS/Events", "TriggeredRules"), ("AWS/Lambda", "Errors"),
+                                 ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed"),
+                                 ("AWS/States", "ExecutionsTimedOut")]
+    assert len(alarms) == 6  # Lambda errors twice: connector and loader
+    for alarm in alarms.values():
+        assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        [action] = alarm["AlarmActions"]
+        assert action.startswith("<import:onboard-platform:") and "Alerts" in action
+    glue_rule_id, glue_rule = next((k, r) for k, r in cfn.resources(template, "AWS::Events::Rule").items()
+                                   if r.get("EventPattern", {}).get("source") == ["aws.glue"])
+    assert glue_rule["EventPattern"]["detail"] == {"jobName": [f"<{next(iter(cfn.resources(template, 'AWS::Glue::Job')))}>"],
+                                                   "state": ["FAILED", "TIMEOUT", "ERROR"]}
+    assert by_metric[("AWS/Events", "TriggeredRules")]["Dimensions"] == [{"Name": "RuleName", "Value": f"<{glue_rule_id}>"}]
+
+
+def test_template_assertions_on_the_connector(kind_stack):
+    _, source, template = kind_stack
+    Template.from_json(template).has_resource_properties("AWS::Lambda::Function", {
+        "FunctionName": f"onboard-{source}-land", "Handler": "connector.handler.handler",
+        "KmsKeyArn": Match.any_value(), "LoggingConfig": {"LogGroup": Match.any_value()},
+        "Timeout": MANIFESTS[source]["connector"]["timeout_seconds"]})

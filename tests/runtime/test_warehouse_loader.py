@@ -1,0 +1,131 @@
+"""The deployed load step: summary from S3 (moto), one BatchExecuteStatement, polling, failures."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from framework.runtime import warehouse_loader
+from framework.runtime.warehouse_loader import LoadFailed, handler
+from tests.conftest import REPO
+
+PROCESSED = "onboard-processed-123456789012-eu-west-1"
+BATCH = "20241116T100000Z-1a2b3c4d"
+MANIFEST = f"s3://{PROCESSED}/_manifests/sales_transactions/{BATCH}.manifest"
+SUMMARY = f"s3://{PROCESSED}/_manifests/sales_transactions/{BATCH}.summary.json"
+CHAIN = "arn:aws:iam::123456789012:role/onboard-copy-chain,arn:aws:iam::123456789012:role/onboard-copy-sales_transactions"
+LAKE = json.loads((REPO / "generated/sales_transactions/manifest.json").read_text())["lake"]
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    values = {"ONBOARD_SOURCE": "sales_transactions", "ONBOARD_LAKE": json.dumps(LAKE),
+              "ONBOARD_BUCKET_PROCESSED": PROCESSED, "ONBOARD_BUCKET_RAW": "onboard-raw-123456789012-eu-west-1",
+              "ONBOARD_BUCKET_QUARANTINE": "onboard-quarantine-123456789012-eu-west-1",
+              "ONBOARD_COPY_ROLE_ARN": CHAIN, "ONBOARD_REDSHIFT_DATABASE": "analytics",
+              "ONBOARD_REDSHIFT_WORKGROUP": "onboard-warehouse",
+              "ONBOARD_SQL_DIR": str(REPO / "generated/sales_transactions/redshift")}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    return values
+
+
+@pytest.fixture
+def s3(environment):
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(Bucket=PROCESSED, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield client
+
+
+def put_summary(s3, files: int, rows: int) -> None:
+    summary = {"batch_id": BATCH, "rows_in": rows + 2, "rows_loaded": rows, "rows_quarantined": 1,
+               "rows_duplicate": 1, "files": files, "quarantine_reasons": {"cast": 1}}
+    s3.put_object(Bucket=PROCESSED, Key=SUMMARY.split(f"{PROCESSED}/")[1], Body=json.dumps(summary).encode())
+
+
+def start_event() -> dict:
+    return {"action": "start", "batch_id": BATCH, "manifest_uri": MANIFEST, "summary_uri": SUMMARY}
+
+
+def test_start_submits_ddl_and_load_as_one_batch_to_the_workgroup(s3):
+    put_summary(s3, files=4, rows=13)
+    data_api = boto3.client("redshift-data", region_name="eu-west-1")
+    folder = REPO / "generated/sales_transactions/redshift"
+    expected_sqls, _ = warehouse_loader.load_batch((folder / "ddl.sql").read_text(), (folder / "load.sql").read_text(),
+                                                   MANIFEST, CHAIN)
+    with Stubber(data_api) as stub:
+        stub.add_response("batch_execute_statement", {"Id": "stmt-1", "Database": "analytics"}, {
+            "Sqls": expected_sqls, "Database": "analytics", "WorkgroupName": "onboard-warehouse",
+            "StatementName": f"onboard-sales_transactions-{BATCH}", "ClientToken": BATCH})
+        result = handler(start_event(), data_api=data_api, s3=s3)
+        stub.assert_no_pending_responses()
+    assert result == {"status": "SUBMITTED", "statement_id": "stmt-1",
+                      "rows": {"rows_in": 15, "rows_loaded": 13, "rows_quarantined": 1, "rows_duplicate": 1}}
+    assert any(f"FROM '{MANIFEST}' IAM_ROLE '{CHAIN}'" in sql for sql in expected_sqls)
+
+
+def test_a_batch_without_files_is_not_loaded(s3):
+    put_summary(s3, files=0, rows=0)
+    data_api = boto3.client("redshift-data", region_name="eu-west-1")
+    with Stubber(data_api) as stub:  # no response queued: any Data API call would fail the test
+        result = handler(start_event(), data_api=data_api, s3=s3)
+        stub.assert_no_pending_responses()
+    assert result["status"] == "SKIPPED" and result["statement_id"] is None
+
+
+def test_a_manifest_outside_the_sources_prefix_is_refused_before_any_call(s3):
+    put_summary(s3, files=1, rows=1)
+    data_api = boto3.client("redshift-data", region_name="eu-west-1")
+    event = dict(start_event(), manifest_uri=f"s3://{PROCESSED}/_manifests/customers/{BATCH}.manifest")
+    with Stubber(data_api), pytest.raises(ValueError, match="outside this source's manifest prefix"):
+        handler(event, data_api=data_api, s3=s3)
+
+
+def test_provisioned_cluster_target_uses_cluster_and_db_user(environment, monkeypatch):
+    monkeypatch.delenv("ONBOARD_REDSHIFT_WORKGROUP")
+    monkeypatch.setenv("ONBOARD_REDSHIFT_CLUSTER", "analytics")
+    monkeypatch.setenv("ONBOARD_REDSHIFT_DB_USER", "onboard_loader")
+    import os
+
+    assert warehouse_loader.target(os.environ) == {"Database": "analytics", "ClusterIdentifier": "analytics",
+                                                   "DbUser": "onboard_loader"}
+
+
+@pytest.mark.parametrize("state", ["SUBMITTED", "PICKED", "STARTED", "FINISHED"])
+def test_status_reports_running_and_finished(environment, state):
+    data_api = boto3.client("redshift-data", region_name="eu-west-1")
+    with Stubber(data_api) as stub:
+        stub.add_response("describe_statement", {"Id": "stmt-1", "Status": state}, {"Id": "stmt-1"})
+        assert handler({"action": "status", "statement_id": "stmt-1"}, data_api=data_api, s3=object()) == {
+            "status": state, "statement_id": "stmt-1"}
+
+
+def test_status_raises_load_failed_with_redshifts_error(environment):
+    data_api = boto3.client("redshift-data", region_name="eu-west-1")
+    with Stubber(data_api) as stub:
+        stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "FAILED",
+                                                 "Error": "ERROR: Spectrum Scan Error: column count mismatch"},
+                          {"Id": "stmt-1"})
+        with pytest.raises(LoadFailed, match="load statement stmt-1 failed: ERROR: Spectrum Scan Error"):
+            handler({"action": "status", "statement_id": "stmt-1"}, data_api=data_api, s3=object())
+
+
+def test_describe_statement_against_moto_redshift_data(environment):
+    """moto's redshift-data keeps statements run with ExecuteStatement (it has no BatchExecuteStatement)."""
+    with mock_aws():
+        data_api = boto3.client("redshift-data", region_name="eu-west-1")
+        statement = data_api.execute_statement(ClusterIdentifier="analytics", Database="analytics",
+                                               DbUser="onboard_loader", Sql="SELECT 1")
+        result = handler({"action": "status", "statement_id": statement["Id"]}, data_api=data_api, s3=object())
+    assert result == {"status": "STARTED", "statement_id": statement["Id"]}  # moto reports STARTED
+
+
+def test_unknown_action_is_refused(environment):
+    with pytest.raises(ValueError, match="unknown action 'go'; valid: start, status"):
+        handler({"action": "go"}, data_api=object(), s3=object())
