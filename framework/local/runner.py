@@ -4,7 +4,6 @@ on local Spark and load it with the generated Redshift SQL into the embedded war
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import runpy
@@ -15,12 +14,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.local.fixture_api import FixtureError
 from framework.local.spark import run_glue_script
+from framework.local.triggers import INPUT_OPTIONAL, TRIGGERS
 from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
-from framework.runtime.events import api_gateway_post, s3_put_event, ses_receipt_event
+from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
+from framework.runtime.references import ReferenceError_
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
 from framework.warehouse import DuckDBWarehouse, render_load_sql
@@ -87,28 +89,38 @@ class LocalRunner:
             raise RunError(f"generated/{source.name} is out of date ({stale[0]}); run `onboard generate`")
         return folder
 
-    def run(self, source: ResolvedSource, input_path: Path) -> list[RunSummary]:
+    def run(self, source: ResolvedSource, input_path: Path | None) -> list[RunSummary]:
+        """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
         folder = self.generated(source)
-        if not input_path.is_file():
+        if input_path is None and source.kind not in INPUT_OPTIONAL:
+            raise RunError(f"a {source.kind} source needs an input file")
+        if input_path is not None and not input_path.is_file():
             raise RunError(f"input file not found: {input_path}")
         started = time.perf_counter()
-        batches = self.land(source, folder, input_path)
+        try:
+            batches = self.land(source, folder, input_path)
+        except (ConnectorError, ReferenceError_, FixtureError) as exc:
+            return [RunSummary(source.name, None, "failed", error=f"landing failed: {exc}")]
         landed = round(time.perf_counter() - started, 3)
+        if not batches:
+            return [RunSummary(source.name, None, "no_data", seconds={"land": landed})]
         summaries = [self.process(source, folder, batch) for batch in batches]
         for summary in summaries:
             summary.seconds = {"land": landed, **summary.seconds}
         return summaries
 
-    def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> list[Batch]:
-        """Deliver the input as its trigger would, then run the generated connector handler."""
+    def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> list[Batch]:
+        """Deliver the input as the source's trigger would, then run the generated connector handler."""
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
-        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir)):
-            event = self._trigger_event(config, input_path)
-            handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
-            result = handler(event, None)
+        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
+                          ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
+                          ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
+            with TRIGGERS[source.kind](self.storage, config, input_path) as event:
+                handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
+                result = handler(event, None)
         if "statusCode" in result:  # an HTTP answer (http_push): the accepted batch, or why it was refused
             return [self.accepted_batch(source.name, result)]
-        return [_batch_from_dict(b) for b in result["batches"]]
+        return [Batch.from_dict(b) for b in result["batches"]]
 
     def accepted_batch(self, source: str, response: dict[str, Any]) -> Batch:
         """The batch an http_push answer names (its one JSONL object in the raw zone)."""
@@ -124,26 +136,6 @@ class LocalRunner:
         return Batch(source, batch_id, ingest_time, [LandedObject("raw", key, self.storage.uri("raw", key),
                                                                   "local request")])
 
-    def _trigger_event(self, config: dict[str, Any], input_path: Path) -> dict[str, Any]:
-        """Deliver the input where the source's trigger would find it; return the event it would send."""
-        from framework.runtime.references import resolve
-
-        settings = config["config"]
-        if config["type"] == "http_push":  # the file is the body of one POST to the endpoint
-            data = input_path.read_bytes()
-            return api_gateway_post(settings["path"], data, "local-" + hashlib.sha256(data).hexdigest()[:16])
-        bucket = resolve(settings["bucket"])
-        if config["type"] == "email":  # SES stored the message under the inbox prefix, then invoked us
-            data = input_path.read_bytes()
-            message_id = hashlib.sha256(data).hexdigest()[:32]
-            self.storage.put(bucket, settings["prefix"] + message_id, data)
-            return ses_receipt_event(message_id, settings["recipients"])
-        key = settings["prefix"] + input_path.name
-        with open(input_path, "rb") as data:
-            self.storage.put(bucket, key, data)
-        size = input_path.stat().st_size
-        return s3_put_event(bucket, key, size, f"local-{size}-{int(input_path.stat().st_mtime_ns)}")
-
     def process(self, source: ResolvedSource, folder: Path, batch: Batch) -> RunSummary:
         """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was."""
         processed = self.project.lake_dir / "processed"
@@ -154,14 +146,14 @@ class LocalRunner:
         args = {
             "JOB_NAME": f"onboard-{source.name}",
             "batch_id": batch.batch_id,
-            "input": ",".join(o.uri for o in batch.objects),
+            "input": ",".join(batch.input_uris()),
             "output": str(processed / prefix),
             "quarantine": str(quarantine),
             "manifest": str(manifest),
             "summary": str(summary_path),
             "ingest_time": batch.ingest_time,
         }
-        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects))
+        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed)
         if batch.status != "landed":  # quarantined or duplicate by the connector: nothing to transform
             result.status, result.error = batch.status, batch.reason
             return result
@@ -201,13 +193,6 @@ class LocalRunner:
             self._warehouse.close()
             self._warehouse = None
         shutil.rmtree(self.project.state_dir, ignore_errors=True)
-
-
-def _batch_from_dict(data: dict[str, Any]) -> Batch:
-    from framework.runtime.batch import LandedObject
-
-    objects = [LandedObject(**o) for o in data.pop("objects")]
-    return Batch(objects=objects, **data)
 
 
 def _short(exc: BaseException) -> str:

@@ -22,11 +22,25 @@ def connector_config(source: ResolvedSource) -> dict[str, Any]:
         "raw_bucket": ZONE_BUCKETS["raw"],
         "config": d.config.model_dump(mode="json", by_alias=True),  # type: ignore[attr-defined]
     }
+    if source.kind == "rest_api":
+        config.update(_rest_api_settings(d))
     if source.kind in VALIDATING_CONNECTORS:
         config["columns"] = [{"name": c.name, "source": c.source, "type": c.type, "nullable": c.nullable,
                               "max_length": c.max_length, "precision": c.precision, "scale": c.scale}
                              for c in source.columns]
     return config
+
+
+def _rest_api_settings(d: Any) -> dict[str, Any]:
+    """The optional blocks of a rest_api source, with their defaults filled in."""
+    dump = {name: (getattr(d, name).model_dump(mode="json") if getattr(d, name) is not None else None)
+            for name in ("auth", "pagination", "incremental", "retry")}
+    return {"records_path": d.schema_.records_path, **dump}
+
+
+def uses_ledger(source: ResolvedSource) -> bool:
+    """Whether the connector reads and writes the run ledger (incremental state)."""
+    return getattr(source.definition, "incremental", None) is not None
 
 
 def handler_py(source: ResolvedSource) -> str:

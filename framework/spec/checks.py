@@ -34,6 +34,7 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
     found += _example(definition, project)
+    found += definition.kind_problems()
     return found
 
 
@@ -57,7 +58,7 @@ def _references(body: dict[str, Any]) -> Iterator[Problem]:
             for i, item in enumerate(value):
                 yield from walk(item, path + (i,))
 
-    for block in ("config", "destination"):
+    for block in ("config", "destination", "auth", "pagination", "incremental"):
         if block in body:
             yield from walk(body[block], ("source", block))
 

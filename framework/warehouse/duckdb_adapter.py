@@ -16,10 +16,10 @@ from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
 from framework.warehouse.script import Statement, short_text, split_script
 
-# Like Redshift's COPY, read only the columns inside the file: DuckDB would otherwise add hive partition
-# folders (year=2024/...) as columns on its own.
-_READ_PARQUET = exp.select("*").from_(exp.func(
-    "read_parquet", exp.Placeholder(), exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())))
+# Partition folders (year=2024/...) are lake layout, not columns: Redshift COPY does not read them either.
+_READ_PARQUET = exp.select("*").from_(
+    exp.func("read_parquet", exp.Placeholder(), exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()))
+)
 
 
 def _first_line(error: Exception) -> str:

@@ -25,7 +25,8 @@ def example_of(kind: str) -> str:
 
 def assert_s3_trigger(template: dict, source: str) -> None:
     trigger = MANIFESTS[source]["connector"]["trigger"]
-    rules = [r for r in cfn.resources(template, "AWS::Events::Rule").values() if r["EventPattern"]["source"] == ["aws.s3"]]
+    rules = [r for r in cfn.resources(template, "AWS::Events::Rule").values()
+             if r.get("EventPattern", {}).get("source") == ["aws.s3"]]
     [rule] = rules
     key = {"wildcard": f"{trigger['prefix']}*{trigger['suffix']}"} if trigger["suffix"] else {"prefix": trigger["prefix"]}
     assert rule["EventPattern"] == {
@@ -37,6 +38,18 @@ def assert_s3_trigger(template: dict, source: str) -> None:
     assert target["Arn"] == f"<{connector}.Arn>"
     assert target["DeadLetterConfig"] == {"Arn": f"<{queue}.Arn>"}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 21600, "MaximumRetryAttempts": 8}
+
+
+def assert_schedule_trigger(template: dict, source: str) -> None:
+    [rule] = [r for r in cfn.resources(template, "AWS::Events::Rule").values() if "ScheduleExpression" in r]
+    assert rule["ScheduleExpression"] == MANIFESTS[source]["connector"]["trigger"]["expression"]
+    [target] = rule["Targets"]
+    connector = next(k for k in cfn.resources(template, "AWS::Lambda::Function") if k.startswith("Connector"))
+    queue = next(iter(cfn.resources(template, "AWS::SQS::Queue")))
+    assert target["Arn"] == f"<{connector}.Arn>"
+    assert target["DeadLetterConfig"] == {"Arn": f"<{queue}.Arn>"}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
+
 
 
 def assert_ses_trigger(template: dict, source: str) -> None:
@@ -78,7 +91,8 @@ def assert_http_trigger(template: dict, source: str) -> None:
     assert {p["SourceArn"].rsplit("/POST/", 1)[1] for p in permissions} == {trigger["path"].lstrip("/")}
 
 
-TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "email": assert_ses_trigger, "http_push": assert_http_trigger}
+TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "rest_api": assert_schedule_trigger, "email": assert_ses_trigger,
+                      "http_push": assert_http_trigger}
 
 
 @pytest.fixture(scope="module", params=sorted(SOURCE_KINDS))
@@ -229,7 +243,7 @@ def test_alarms_on_lambda_errors_glue_failures_and_state_machine_failures_notify
         [action] = alarm["AlarmActions"]
         assert action.startswith("<import:onboard-platform:") and "Alerts" in action
     glue_rule_id, glue_rule = next((k, r) for k, r in cfn.resources(template, "AWS::Events::Rule").items()
-                                   if r["EventPattern"]["source"] == ["aws.glue"])
+                                   if r.get("EventPattern", {}).get("source") == ["aws.glue"])
     assert glue_rule["EventPattern"]["detail"] == {"jobName": [f"<{next(iter(cfn.resources(template, 'AWS::Glue::Job')))}>"],
                                                    "state": ["FAILED", "TIMEOUT", "ERROR"]}
     assert by_metric[("AWS/Events", "TriggeredRules")]["Dimensions"] == [{"Name": "RuleName", "Value": f"<{glue_rule_id}>"}]
@@ -239,4 +253,5 @@ def test_template_assertions_on_the_connector(kind_stack):
     _, source, template = kind_stack
     Template.from_json(template).has_resource_properties("AWS::Lambda::Function", {
         "FunctionName": f"onboard-{source}-land", "Handler": "connector.handler.handler",
-        "KmsKeyArn": Match.any_value(), "LoggingConfig": {"LogGroup": Match.any_value()}, "Timeout": 300})
+        "KmsKeyArn": Match.any_value(), "LoggingConfig": {"LogGroup": Match.any_value()},
+        "Timeout": MANIFESTS[source]["connector"]["timeout_seconds"]})

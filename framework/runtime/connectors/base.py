@@ -23,8 +23,12 @@ class Connector:
         self.clock = clock
         self.raw_bucket = references.resolve(config["raw_bucket"])
 
-    def handle(self, event: dict[str, Any]) -> list[Batch]:
+    def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
+        """Land what the event announces; `context` is Lambda's (for its remaining time), or None."""
         raise NotImplementedError
+
+    def commit(self, batch: Batch) -> None:
+        """Called once `batch` has been handed on to its pipeline: remember what it covered (no-op by default)."""
 
     def respond(self, batches: list[Batch]) -> dict[str, Any]:
         """What the Lambda returns for the event just handled (kinds with a protocol override this)."""

@@ -57,7 +57,7 @@ class EmailConnector(Connector):
         self.inbox_bucket = references.resolve(self.settings["bucket"])
         self.quarantine_bucket = references.resolve(ZONE_BUCKETS["quarantine"])
 
-    def handle(self, event: dict[str, Any]) -> list[Batch]:
+    def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
         """One batch per message: landed, quarantined (with the reason) or duplicate."""
         return [self.receive(d) for d in deliveries(event, self.inbox_bucket, self.settings["prefix"])]
 

@@ -66,7 +66,7 @@ class HttpPushConnector(Connector):
         self.columns: list[dict[str, Any]] = config["columns"]
         self.response: dict[str, Any] = api_response(500, {"message": "no request handled"})
 
-    def handle(self, event: dict[str, Any]) -> list[Batch]:
+    def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
         try:
             batch, records = self.accept(event)
         except Rejected as rejected:

@@ -16,7 +16,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 class S3FileConnector(Connector):
-    def handle(self, event: dict[str, Any]) -> list[Batch]:
+    def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
         """One batch per new object that matches the prefix (and suffix); others are skipped."""
         settings = self.config["config"]
         bucket = references.resolve(settings["bucket"])

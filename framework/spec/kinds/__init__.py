@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from framework.spec.kinds.email import EmailSource
 from framework.spec.kinds.http_push import HttpPushSource
+from framework.spec.kinds.rest_api import RestApiSource
 from framework.spec.kinds.s3_file import S3FileSource
 from framework.spec.models import SourceBase
 
 SOURCE_KINDS: dict[str, type[SourceBase]] = {
+    "rest_api": RestApiSource,
     "s3_file": S3FileSource,
     "email": EmailSource,
     "http_push": HttpPushSource,
