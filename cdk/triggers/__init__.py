@@ -65,4 +65,5 @@ from onboard_cdk.triggers import (  # noqa: E402,F401  (each module registers it
     s3_objects,
     schedule,
     ses_inbox,
+    stream_mapping,
 )

@@ -115,12 +115,18 @@ class LocalRunner:
         with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
                           ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
                           ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
-            with TRIGGERS[source.kind](self.storage, config, input_path) as event:
+            with TRIGGERS[source.kind](self.storage, config, input_path) as delivered:
                 handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
-                result = handler(event, None)
-        if "statusCode" in result:  # an HTTP answer (http_push): the accepted batch, or why it was refused
-            return [self.accepted_batch(source.name, result)]
-        return [Batch.from_dict(b) for b in result["batches"]]
+                # a stream replay delivers several event batches, every other trigger one event
+                events = delivered if isinstance(delivered, list) else [delivered]
+                results = [handler(event, None) for event in events]
+        batches = []
+        for result in results:
+            if "statusCode" in result:  # an HTTP answer (http_push): the accepted batch, or why it was refused
+                batches.append(self.accepted_batch(source.name, result))
+            else:
+                batches += [Batch.from_dict(b) for b in result["batches"]]
+        return batches
 
     def accepted_batch(self, source: str, response: dict[str, Any]) -> Batch:
         """The batch an http_push answer names (its one JSONL object in the raw zone)."""

@@ -7,6 +7,8 @@
 - `email`: the input `.eml` is stored under the source's inbox prefix, as the SES receipt rule's S3
   action does; the event is the rule's Lambda action (the message id and recipients only).
 - `http_push`: the input file is the body of one POST to the endpoint (API Gateway's proxy event).
+- `stream`: the input JSONL file is replayed as event batches of the configured `batch_size` (each line
+  one record's data), in Kinesis's or Kafka's event shape: a list of events.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from framework.local.fixture_api import serve_fixture
 from framework.runtime.batch import utc_now
-from framework.runtime.events import api_gateway_post, s3_put_event, ses_receipt_event
+from framework.runtime.events import api_gateway_post, kafka_event, kinesis_event, s3_put_event, ses_receipt_event
 from framework.runtime.references import resolve
 from framework.runtime.storage import Storage
 
@@ -86,11 +88,27 @@ def http_post(storage: Storage, config: dict[str, Any], input_path: Path | None)
     yield api_gateway_post(config["config"]["path"], data, "local-" + hashlib.sha256(data).hexdigest()[:16])
 
 
-TRIGGERS: dict[str, Callable[[Storage, dict[str, Any], Path | None], AbstractContextManager[Event]]] = {
+@contextmanager
+def stream_replay(storage: Storage, config: dict[str, Any], input_path: Path | None) -> Iterator[list[Event]]:
+    if input_path is None:
+        raise ValueError("a stream source needs a JSONL file to replay")
+    settings = config["config"]
+    payloads = [line for line in input_path.read_bytes().splitlines() if line.strip()]
+    size = settings["batch_size"]
+    chunks = [payloads[i:i + size] for i in range(0, len(payloads), size)]
+    if settings["kind"] == "kinesis":
+        yield [kinesis_event(chunk, settings["stream_name"], first_sequence=i * size + 1)
+               for i, chunk in enumerate(chunks)]
+    else:
+        yield [kafka_event(chunk, settings["topic"], first_offset=i * size) for i, chunk in enumerate(chunks)]
+
+
+TRIGGERS: dict[str, Callable[[Storage, dict[str, Any], Path | None], AbstractContextManager[Any]]] = {
     "rest_api": schedule,
     "s3_file": s3_upload,
     "email": ses_delivery,
     "http_push": http_post,
+    "stream": stream_replay,
 }
 
 # Kinds whose connector can run without an input (it fetches by itself).

@@ -15,7 +15,7 @@ MANIFEST_VERSION = 1
 GLUE_VERSION = "5.0"
 # The connector Lambda's timeout: a REST fetch pages for up to retry.deadline_seconds (at most 840 s).
 # http_push answers within API Gateway's 29 s integration timeout.
-CONNECTOR_TIMEOUT_SECONDS = {"s3_file": 300, "rest_api": 900, "email": 300, "http_push": 29}
+CONNECTOR_TIMEOUT_SECONDS = {"s3_file": 300, "rest_api": 900, "email": 300, "http_push": 29, "stream": 300}
 
 
 def trigger(source: ResolvedSource) -> dict[str, Any]:
@@ -30,11 +30,14 @@ def trigger(source: ResolvedSource) -> dict[str, Any]:
         return {"kind": "http", "path": config.path, "auth": config.auth, "max_body_bytes": config.max_body_bytes}
     if source.kind == "rest_api":
         return {"kind": "schedule", "expression": config.schedule}
+    if source.kind == "stream":
+        settings = config.model_dump(mode="json")
+        return {**settings, "kind": "stream", "stream": settings["kind"]}  # stream: kinesis | kafka
     raise ValueError(f"no trigger for source type {source.kind}")
 
 
 # Kinds whose connector itself quarantines what it cannot land (a message, a record).
-QUARANTINING_CONNECTORS = ("email",)
+QUARANTINING_CONNECTORS = ("email", "stream")
 
 
 def manifest(source: ResolvedSource) -> dict[str, Any]:

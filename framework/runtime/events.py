@@ -70,3 +70,31 @@ def api_gateway_post(path: str, body: bytes, request_id: str, headers: dict[str,
     return {"resource": path, "path": path, "httpMethod": "POST", "headers": headers or {},
             "isBase64Encoded": True, "body": base64.b64encode(body).decode("ascii"),
             "requestContext": {"requestId": request_id, "resourcePath": path, "httpMethod": "POST"}}
+
+
+def kinesis_event(payloads: list[bytes], stream_name: str, first_sequence: int = 1) -> dict[str, Any]:
+    """A Kinesis event-source batch: each payload base64-encoded, with increasing sequence numbers."""
+    import base64
+
+    arn = f"arn:aws:kinesis:local:000000000000:stream/{stream_name}"
+    return {"Records": [{
+        "eventSource": "aws:kinesis", "eventSourceARN": arn, "eventName": "aws:kinesis:record",
+        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": str(n),
+                    "sequenceNumber": f"{first_sequence + n:056d}",
+                    "data": base64.b64encode(payload).decode("ascii"), "approximateArrivalTimestamp": 0}}
+        for n, payload in enumerate(payloads)]}
+
+
+def kafka_event(payloads: list[bytes], topic: str, partition: int = 0, first_offset: int = 0,
+                self_managed: bool = False) -> dict[str, Any]:
+    """An MSK (or self-managed Kafka) event: records grouped by `topic-partition`, values base64."""
+    import base64
+
+    records = [{"topic": topic, "partition": partition, "offset": first_offset + n, "timestamp": 0,
+                "timestampType": "CREATE_TIME", "value": base64.b64encode(payload).decode("ascii"), "headers": []}
+               for n, payload in enumerate(payloads)]
+    event: dict[str, Any] = {"eventSource": "SelfManagedKafka" if self_managed else "aws:kafka",
+                             "records": {f"{topic}-{partition}": records}}
+    if not self_managed:
+        event["eventSourceArn"] = "arn:aws:kafka:local:000000000000:cluster/local/0"
+    return event

@@ -91,8 +91,27 @@ def assert_http_trigger(template: dict, source: str) -> None:
     assert {p["SourceArn"].rsplit("/POST/", 1)[1] for p in permissions} == {trigger["path"].lstrip("/")}
 
 
+def assert_stream_trigger(template: dict, source: str) -> None:
+    """An event source mapping with the YAML's batch size and window, bisect, bounded retries, partial batch
+    responses and the dead-letter queue as on-failure destination."""
+    trigger = MANIFESTS[source]["connector"]["trigger"]
+    connector = next(k for k in cfn.resources(template, "AWS::Lambda::Function") if k.startswith("Connector"))
+    queue = next(iter(cfn.resources(template, "AWS::SQS::Queue")))
+    [mapping] = cfn.resources(template, "AWS::Lambda::EventSourceMapping").values()
+    mapping.pop("Tags")
+    assert trigger["stream"] == "kinesis"
+    assert mapping == {
+        "FunctionName": f"<{connector}>", "BatchSize": trigger["batch_size"],
+        "MaximumBatchingWindowInSeconds": trigger["batch_window_seconds"],
+        "StartingPosition": trigger["starting_position"], "BisectBatchOnFunctionError": True,
+        "MaximumRetryAttempts": trigger["max_retries"], "MaximumRecordAgeInSeconds": 86400,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "DestinationConfig": {"OnFailure": {"Destination": f"<{queue}.Arn>"}},
+        "EventSourceArn": f"arn:aws:kinesis:{cfn.REGION}:{cfn.ACCOUNT}:stream/{trigger['stream_name']}"}
+
+
 TRIGGER_ASSERTIONS = {"s3_file": assert_s3_trigger, "rest_api": assert_schedule_trigger, "email": assert_ses_trigger,
-                      "http_push": assert_http_trigger}
+                      "http_push": assert_http_trigger, "stream": assert_stream_trigger}
 
 
 @pytest.fixture(scope="module", params=sorted(SOURCE_KINDS))

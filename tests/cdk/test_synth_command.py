@@ -24,6 +24,7 @@ def test_onboard_synth_of_every_example_source_is_nag_clean(example_synth):
         "  Source-products  (onboard-source-products)",
         "  Source-sales_transactions  (onboard-source-sales-transactions)",
         "  Source-sensor_readings_push  (onboard-source-sensor-readings-push)",
+        "  Source-sensor_readings_stream  (onboard-source-sensor-readings-stream)",
         "  Source-supplier_invoices  (onboard-source-supplier-invoices)",
     ]
     assert "cdk-nag AwsSolutions and cfn-lint clean" in output.splitlines()[0]
@@ -39,6 +40,7 @@ def test_every_template_is_cfn_lint_clean(assembly):
                                            "Source-product_reviews.template.json", "Source-products.template.json",
                                            "Source-sales_transactions.template.json",
                                            "Source-sensor_readings_push.template.json",
+                                           "Source-sensor_readings_stream.template.json",
                                            "Source-supplier_invoices.template.json"]
     assert lint_templates(templates) == []
 

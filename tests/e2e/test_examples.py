@@ -55,7 +55,11 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, mo
     assert result.exit_code == 0, result.output
     got = {name: {k: row[k] for k in ("status", "rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate",
                                       "files_landed")}
-           for name, row in summaries(result.output).items()}
+           for name, row in summaries(result.output).items() if name != "sensor_readings_stream"}
+    # the stream replays its 13 lines as event batches of 5: one truncated record is quarantined by the connector
+    stream = [json.loads(line) for line in result.output.splitlines() if '"sensor_readings_stream"' in line]
+    assert [(r["status"], r["rows_in"], r["rows_loaded"], r["files_landed"]) for r in stream] == [
+        ("succeeded", 5, 5, 1), ("succeeded", 4, 4, 1), ("succeeded", 3, 3, 1)]
     assert got == {
         "customers": {"status": "succeeded", "rows_in": 10, "rows_loaded": 10, "rows_quarantined": 0,
                       "rows_duplicate": 0, "files_landed": 1},
@@ -72,6 +76,10 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, mo
     }
     with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query(DEMO_QUERY)[1] == EXPECTED_REVENUE
+        assert warehouse.query("SELECT location, COUNT(*), COUNT(DISTINCT device_id) FROM iot.sensor_readings_stream "
+                               "GROUP BY location ORDER BY location")[1] == [
+            ("cold-store-1", 3, 2), ("dock-2", 2, 1), ("roof-east", 2, 1), ("warehouse-a", 5, 2)]
+        assert warehouse.query("SELECT COUNT(*) FROM iot.sensor_readings_push")[1] == [(8,)]
         columns, rows = warehouse.query(
             "SELECT product_id, product_name, price, supplier_name, supplier_country, in_stock, stock_quantity "
             "FROM sales.products WHERE product_id IN ('PROD104', 'PROD108') ORDER BY product_id")

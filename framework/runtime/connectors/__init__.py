@@ -7,12 +7,14 @@ from framework.runtime.connectors.email import EmailConnector
 from framework.runtime.connectors.http_push import HttpPushConnector
 from framework.runtime.connectors.rest_api import RestApiConnector
 from framework.runtime.connectors.s3_file import S3FileConnector
+from framework.runtime.connectors.stream import StreamConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "rest_api": RestApiConnector,
     "s3_file": S3FileConnector,
     "email": EmailConnector,
     "http_push": HttpPushConnector,
+    "stream": StreamConnector,
 }
 
 

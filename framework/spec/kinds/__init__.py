@@ -6,6 +6,7 @@ from framework.spec.kinds.email import EmailSource
 from framework.spec.kinds.http_push import HttpPushSource
 from framework.spec.kinds.rest_api import RestApiSource
 from framework.spec.kinds.s3_file import S3FileSource
+from framework.spec.kinds.stream import StreamSource
 from framework.spec.models import SourceBase
 
 SOURCE_KINDS: dict[str, type[SourceBase]] = {
@@ -13,4 +14,5 @@ SOURCE_KINDS: dict[str, type[SourceBase]] = {
     "s3_file": S3FileSource,
     "email": EmailSource,
     "http_push": HttpPushSource,
+    "stream": StreamSource,
 }

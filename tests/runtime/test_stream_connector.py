@@ -1,0 +1,89 @@
+"""The stream connector: Kinesis and Kafka (MSK, self-managed) event batches land as one JSONL micro-batch;
+undecodable records are quarantined and named exactly in batchItemFailures, their neighbours land."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from framework.runtime.connectors.stream import StreamConnector
+from framework.runtime.events import kafka_event, kinesis_event
+from framework.runtime.storage import LocalStorage, S3Storage
+from tests.conftest import REPO
+
+NOW = datetime(2024, 11, 16, 10, 30, 0, tzinfo=UTC)
+CONFIG = json.loads((REPO / "generated/sensor_readings_stream/connector/config.json").read_text())
+READING = {"device_id": "sensor-001", "temperature": 22.5, "humidity": 45.2, "timestamp": "2024-11-16T10:00:00Z",
+           "metadata": {"location": "warehouse-a", "firmware_version": "1.4.2"}}
+PAYLOADS = [json.dumps(READING).encode(), b'{"device_id": "sensor-9", "temp', b"[1, 2]",
+            json.dumps(dict(READING, device_id="sensor-002")).encode(), "caf\xe9".encode("latin-1")]
+
+
+def handle(storage, event):
+    connector = StreamConnector(CONFIG, storage=storage, clock=lambda: NOW)
+    batches = connector.handle(event)
+    return batches, connector.respond(batches)
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalStorage(tmp_path)
+
+
+def test_kinesis_batch_lands_good_records_and_reports_bad_ones_exactly(storage):
+    event = kinesis_event(PAYLOADS, "iot-sensor-readings")
+    sequence = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    [batch], response = handle(storage, event)
+    assert response["batchItemFailures"] == [{"itemIdentifier": sequence[1]}, {"itemIdentifier": sequence[2]},
+                                             {"itemIdentifier": sequence[4]}]
+    landed = storage.get("raw", batch.objects[0].key).decode().splitlines()
+    assert [json.loads(line)["device_id"] for line in landed] == ["sensor-001", "sensor-002"]
+    quarantined = [json.loads(line) for line in
+                   storage.get("quarantine", f"sensor_readings_stream/{batch.batch_id}/records.jsonl").splitlines()]
+    assert [(q["itemIdentifier"], q["_reason"]) for q in quarantined] == [
+        (sequence[1], "malformed: invalid JSON (Unterminated string starting at)"),
+        (sequence[2], "malformed: a record must be a JSON object, not list"),
+        (sequence[4], "malformed: data is not base64 of UTF-8 text")]
+    assert base64.b64decode(quarantined[0]["data"]) == PAYLOADS[1]
+
+
+@pytest.mark.parametrize("self_managed", [False, True])
+def test_kafka_event_shapes_name_records_by_topic_partition_and_offset(storage, self_managed):
+    event = kafka_event(PAYLOADS[:3], "sensor-readings", partition=2, first_offset=40, self_managed=self_managed)
+    [batch], response = handle(storage, event)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "sensor-readings-2@41"},
+                                             {"itemIdentifier": "sensor-readings-2@42"}]
+    assert storage.get("raw", batch.objects[0].key).count(b"\n") == 1
+
+
+def test_a_batch_of_only_bad_records_lands_nothing_and_fails_them_all(storage):
+    batches, response = handle(storage, kinesis_event([b"not json"], "s"))
+    assert batches == [] and response["batchItemFailures"] == [{"itemIdentifier": f"{1:056d}"}]
+    assert storage.list("raw") == []
+
+
+@mock_aws
+def test_records_read_from_a_kinesis_stream_land_on_s3():
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    kinesis.create_stream(StreamName="iot-sensor-readings", ShardCount=1)
+    kinesis.put_records(StreamName="iot-sensor-readings", Records=[
+        {"Data": payload, "PartitionKey": "p"} for payload in PAYLOADS[:2]])
+    shard = kinesis.describe_stream(StreamName="iot-sensor-readings")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="iot-sensor-readings", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=iterator)["Records"]
+    event = {"Records": [{"eventSource": "aws:kinesis", "kinesis": {
+        "sequenceNumber": r["SequenceNumber"], "data": base64.b64encode(r["Data"]).decode()}} for r in records]}
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in ("raw", "quarantine"):
+        s3.create_bucket(Bucket=bucket)
+    connector = StreamConnector(CONFIG, storage=S3Storage(s3), clock=lambda: NOW)
+    [batch] = connector.handle(event)
+    assert connector.respond([batch])["batchItemFailures"] == [{"itemIdentifier": records[1]["SequenceNumber"]}]
+    body = s3.get_object(Bucket="raw", Key=batch.objects[0].key)["Body"].read()
+    assert [json.loads(line) for line in body.splitlines()] == [READING]
