@@ -89,6 +89,8 @@ class GlueResources(Construct):
                 "--TempDir": f"s3://{bucket_name(prefix, 'artifact')}/{temp_dir}",
                 "--enable-metrics": "true",
                 "--enable-continuous-cloudwatch-log": "true",
+                **({"--additional-python-modules": ",".join(manifest.glue["python_modules"])}
+                   if manifest.glue.get("python_modules") else {}),
             })
 
         crawler = manifest.crawler()

@@ -8,7 +8,7 @@ from typing import Any
 COLUMN_TYPES = frozenset(
     {"string", "integer", "bigint", "double", "decimal", "boolean", "date", "timestamp", "timestamptz", "json"}
 )
-FORMAT_TYPES = frozenset({"csv", "json", "jsonl", "parquet"})
+FORMAT_TYPES = frozenset({"csv", "json", "jsonl", "parquet", "xlsx"})
 PARTITION_PARTS = ("year", "month", "day", "hour")
 TEMPORAL_TYPES = frozenset({"date", "timestamp", "timestamptz"})
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
@@ -52,6 +52,7 @@ class FormatSpec:
     header: bool = True
     encoding: str = "UTF-8"
     records_path: str | None = None
+    sheet: str | None = None  # xlsx: the worksheet to read (default: the first)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         header=bool(fmt_raw.get("header", True)),
         encoding=fmt_raw.get("encoding") or "UTF-8",
         records_path=fmt_raw.get("records_path") or None,
+        sheet=fmt_raw.get("sheet") or None,
     )
     columns = tuple(
         ColumnSpec(

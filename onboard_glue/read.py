@@ -53,6 +53,10 @@ def read_records(
         return _read_json_documents(spark, fmt, columns, files)
     if fmt.type == "parquet":
         return _read_parquet(spark, columns, files)
+    if fmt.type == "xlsx":
+        from onboard_glue.read_xlsx import read_xlsx
+
+        return read_xlsx(spark, lake, fmt, columns, files, _empty(spark, columns))
     raise ValueError(f"unsupported format {fmt.type!r}")
 
 

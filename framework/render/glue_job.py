@@ -21,7 +21,8 @@ def job_config(source: ResolvedSource) -> dict[str, Any]:
     partition_column = d.destination.partition_column
     return {
         "source": source.name,
-        "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS}},
+        "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS},
+                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {})},
         "columns": [
             {"name": c.name, "source": c.source, "type": c.type, "nullable": c.nullable,
              "max_length": c.max_length, "precision": c.precision, "scale": c.scale}

@@ -18,6 +18,15 @@ GLUE_VERSION = "5.0"
 CONNECTOR_TIMEOUT_SECONDS = {"s3_file": 300, "rest_api": 900, "email": 300, "http_push": 29, "stream": 300}
 
 
+# Python packages a Glue job needs beyond Glue 5.0's own, by input format (--additional-python-modules).
+FORMAT_PYTHON_MODULES = {"xlsx": ["openpyxl==3.1.5"]}
+
+
+def glue_python_modules(format_type: str) -> dict[str, Any]:
+    modules = FORMAT_PYTHON_MODULES.get(format_type)
+    return {"python_modules": modules} if modules else {}
+
+
 def trigger(source: ResolvedSource) -> dict[str, Any]:
     config = source.definition.config  # type: ignore[attr-defined]
     if source.kind == "s3_file":
@@ -66,7 +75,7 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
                       "ledger": uses_ledger(source), "timeout_seconds": CONNECTOR_TIMEOUT_SECONDS[source.kind]},
         "secrets": sorted(set(secret_names(connector_config(source)))),
         "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": GLUE_VERSION,
-                 **d.glue.model_dump(mode="json")},
+                 **d.glue.model_dump(mode="json"), **glue_python_modules(d.schema_.type)},
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,

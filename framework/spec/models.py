@@ -112,8 +112,15 @@ class ParquetSchema(_SchemaBase):
     type: Literal["parquet"]
 
 
-RecordSchema = Annotated[CsvSchema | JsonSchema | JsonlSchema | ParquetSchema, Field(discriminator="type")]
-SCHEMA_TYPES = ("csv", "json", "jsonl", "parquet")
+class XlsxSchema(_SchemaBase):
+    type: Literal["xlsx"]
+    sheet: str | None = Field(None, description="The worksheet to read, by name (default: the first).")
+    header: bool = Field(True, description="false: columns are taken in declared order from the first row.")
+
+
+RecordSchema = Annotated[CsvSchema | JsonSchema | JsonlSchema | ParquetSchema | XlsxSchema,
+                         Field(discriminator="type")]
+SCHEMA_TYPES = ("csv", "json", "jsonl", "parquet", "xlsx")
 
 
 class Destination(StrictModel):

@@ -54,7 +54,7 @@ CASES = [
      ["sources/x.yaml:5:13: source.config.prefix: prefix must end with '/' and not start with '/', "
       "e.g. 'incoming/airports/'"]),
     ("unknown schema type", variant("    type: csv", "    type: xml"),
-     ["sources/x.yaml:7:11: source.schema.type: 'xml' is not valid; choose from: csv, json, jsonl, parquet"]),
+     ["sources/x.yaml:7:11: source.schema.type: 'xml' is not valid; choose from: csv, json, jsonl, parquet, xlsx"]),
     ("csv option on json", variant("    type: csv", "    type: json\n    delimiter: ';'"),
      ["sources/x.yaml:8:5: source.schema.delimiter: unknown key 'delimiter' valid keys: mapping, columns, "
       "columns_from, type, records_path"]),
