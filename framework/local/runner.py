@@ -162,6 +162,7 @@ class LocalRunner:
         result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed)
         if batch.status != "landed":  # quarantined or duplicate by the connector: nothing to transform
             result.status, result.error = batch.status, batch.reason
+            result.rows_in = result.rows_quarantined = batch.rejected
             return result
         started = time.perf_counter()
         try:
@@ -170,11 +171,14 @@ class LocalRunner:
         except Exception as exc:  # the Spark job failed: nothing was loaded
             result.error = f"transform failed: {_short(exc)}"
             return result
-        result.rows_in = counts["rows_in"]
+        # records the connector quarantined (a stream's undecodable ones) count as received and quarantined
+        result.rows_in = counts["rows_in"] + batch.rejected
         result.rows_loaded = counts["rows_loaded"]
-        result.rows_quarantined = counts["rows_quarantined"]
+        result.rows_quarantined = counts["rows_quarantined"] + batch.rejected
         result.rows_duplicate = counts["rows_duplicate"]
-        result.quarantine_reasons = counts.get("quarantine_reasons", {})
+        result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
+        if batch.rejected:
+            result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + batch.rejected
         result.seconds["transform"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
         if counts.get("files", 0) == 0:  # nothing survived: COPY of an empty manifest fails in Redshift

@@ -48,6 +48,7 @@ class Batch:
     reason: str | None = None
     folder: LandedFolder | None = None
     state: dict[str, Any] | None = None  # the source's incremental state once this batch is handed on
+    rejected: int = 0  # records the connector itself quarantined (stream: undecodable), not handed on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -39,6 +39,8 @@ def test_kinesis_batch_lands_good_records_and_reports_bad_ones_exactly(storage):
     event = kinesis_event(PAYLOADS, "iot-sensor-readings")
     sequence = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
     [batch], response = handle(storage, event)
+    assert (batch.rejected, batch.reason) == (3, "3 record(s) quarantined by the connector: malformed: invalid JSON "
+                                                 "(Unterminated string starting at)")
     assert response["batchItemFailures"] == [{"itemIdentifier": sequence[1]}, {"itemIdentifier": sequence[2]},
                                              {"itemIdentifier": sequence[4]}]
     landed = storage.get("raw", batch.objects[0].key).decode().splitlines()
@@ -62,8 +64,9 @@ def test_kafka_event_shapes_name_records_by_topic_partition_and_offset(storage, 
 
 
 def test_a_batch_of_only_bad_records_lands_nothing_and_fails_them_all(storage):
-    batches, response = handle(storage, kinesis_event([b"not json"], "s"))
-    assert batches == [] and response["batchItemFailures"] == [{"itemIdentifier": f"{1:056d}"}]
+    [batch], response = handle(storage, kinesis_event([b"not json"], "s"))
+    assert (batch.status, batch.objects, batch.rejected) == ("quarantined", [], 1)
+    assert response["batchItemFailures"] == [{"itemIdentifier": f"{1:056d}"}]
     assert storage.list("raw") == []
 
 

@@ -77,8 +77,11 @@ class StreamConnector(Connector):
             self.storage.put(self.quarantine_bucket, key, "".join(json.dumps(r) + "\n" for r in rejected).encode())
             self.failures = [r["itemIdentifier"] for r in rejected]
             log.warning("quarantined %d of %d records as %s", len(rejected), len(records), key)
+            batch.rejected = len(rejected)
+            batch.reason = f"{len(rejected)} record(s) quarantined by the connector: {rejected[0]['_reason']}"
         if not lines:
-            return []
+            batch.status = "quarantined"
+            return [batch]
         key = raw_key(self.source, batch.batch_id, now, "jsonl")
         data = "".join(lines).encode()
         self.storage.put(self.raw_bucket, key, data)
