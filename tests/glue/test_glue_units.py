@@ -56,7 +56,7 @@ def test_load_config_reports_every_problem():
         })
     assert str(error.value).splitlines() == [
         "invalid job config:",
-        "- format.type: 'xml' is not one of ['csv', 'json', 'jsonl', 'parquet']",
+        "- format.type: 'xml' is not one of ['csv', 'json', 'jsonl', 'parquet', 'xlsx']",
         "- columns.a: type 'text' is not one of ['bigint', 'boolean', 'date', 'decimal', 'double', 'integer', "
         "'json', 'string', 'timestamp', 'timestamptz']",
         "- columns.a: duplicate column name",
