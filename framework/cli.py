@@ -81,14 +81,30 @@ def generate(project: Project, check: bool) -> None:
               help="Land this file as if it had arrived through the source's trigger.")
 @click.option("--all", "run_all", is_flag=True, help="Run every source with its example_input.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary per batch.")
+@click.option("--resume", "resume_batch", is_flag=False, flag_value="latest", default=None, metavar="[BATCH_ID]",
+              help="Continue a failed batch of SOURCE from the stage where it stopped (default: the latest).")
 @click.pass_obj
-def run(project: Project, source: str | None, input_path: str | None, run_all: bool, as_json: bool) -> None:
-    """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB."""
+def run(project: Project, source: str | None, input_path: str | None, run_all: bool, as_json: bool,
+        resume_batch: str | None) -> None:
+    """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB.
+
+    An input whose content was processed before (same key and ETag) is skipped: its summary says `skipped`."""
     from framework.local.runner import LocalRunner, RunError
 
     if run_all == bool(source):
         raise click.UsageError("give a SOURCE (with --input) or --all")
     sources = {s.name: s for s in _sources(project)}
+    if resume_batch is not None:
+        if source not in sources or input_path or run_all:
+            raise click.UsageError("--resume takes one known SOURCE and no --input or --all")
+        try:
+            summaries = [LocalRunner(project).resume(sources[source], None if resume_batch == "latest"
+                                                     else resume_batch)]
+        except RunError as exc:
+            err.print(f"{source}: {exc}", style="red", markup=False)
+            raise SystemExit(1) from None
+        _report(summaries, as_json)
+        return
     if run_all:
         plan = [(s, project.root / s.definition.example_input) for s in sources.values() if s.definition.example_input]
     else:
@@ -108,16 +124,23 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
             except RunError as exc:
                 err.print(f"{resolved.name}: {exc}", style="red", markup=False)
                 raise SystemExit(1) from None
+    _report(summaries, as_json)
+
+
+def _report(summaries: list, as_json: bool) -> None:
     for summary in summaries:
         if as_json:
             out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
         else:
             _print_summary(summary)
-    if any(s.status != "succeeded" for s in summaries):
+    if any(s.status not in ("succeeded", "skipped") for s in summaries):
         raise SystemExit(1)
 
 
 def _print_summary(s) -> None:
+    if s.status == "skipped":
+        out.print(f"[yellow]skipped[/yellow] {s.source}: this input was already processed as batch {s.batch_id}")
+        return
     mark = "[green]ok[/green]" if s.status == "succeeded" else "[red]FAILED[/red]"
     out.print(f"{mark} {s.source} batch {s.batch_id}: {s.rows_in} in, {s.rows_loaded} loaded, "
               f"{s.rows_quarantined} quarantined, {s.rows_duplicate} duplicate")
@@ -125,6 +148,32 @@ def _print_summary(s) -> None:
         out.print(f"    quarantined {count}: {reason}", markup=False)
     if s.error:
         out.print(f"    {s.error}", style="red", markup=False)
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+@click.pass_obj
+def status(project: Project, source: str | None, limit: int, as_json: bool) -> None:
+    """Recent runs from the local run ledger, newest first: status, stage, rows, error."""
+    from framework.runtime.ledger import SqliteRunLedger
+
+    path = project.state_dir / "ledger.sqlite"
+    records = SqliteRunLedger(path).recent(source, limit) if path.is_file() else []
+    for record in records:
+        if as_json:
+            out.print(json.dumps(record.to_json(), sort_keys=True), markup=False)
+            continue
+        rows = record.rows
+        counts = (f"{rows.get('rows_in', 0)} in, {rows.get('rows_loaded', 0)} loaded, "
+                  f"{rows.get('rows_quarantined', 0)} quarantined, {rows.get('rows_duplicate', 0)} duplicate")
+        stage = "" if record.status == "succeeded" else f" at {record.stage}"
+        out.print(f"{record.batch_id}  {record.source}  {record.status}{stage}  {counts}", markup=False)
+        if record.error:
+            out.print(f"    {record.error}", style="red", markup=False)
+    if not records and not as_json:
+        out.print("no runs recorded" + (f" for {source}" if source else ""))
 
 
 @main.command()

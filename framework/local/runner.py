@@ -4,6 +4,7 @@ on local Spark and load it with the generated Redshift SQL into the embedded war
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import runpy
@@ -20,6 +21,7 @@ from framework.render import drift, render_source
 from framework.runtime.batch import Batch
 from framework.runtime.events import s3_put_event
 from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
+from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
 from framework.warehouse import DuckDBWarehouse, render_load_sql
@@ -68,6 +70,17 @@ class LocalRunner:
         self.project = project
         self.storage = LocalStorage(project.lake_dir)
         self._warehouse = warehouse
+        self._ledger: SqliteRunLedger | None = None
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.project.state_dir / "ledger.sqlite"
+
+    @property
+    def ledger(self) -> RunLedger:
+        if self._ledger is None:
+            self._ledger = SqliteRunLedger(self.ledger_path)
+        return self._ledger
 
     @property
     def warehouse(self) -> DuckDBWarehouse:
@@ -91,21 +104,53 @@ class LocalRunner:
         if not input_path.is_file():
             raise RunError(f"input file not found: {input_path}")
         started = time.perf_counter()
-        batches = self.land(source, folder, input_path)
+        batches, skipped = self.land(source, folder, input_path)
         landed = round(time.perf_counter() - started, 3)
-        summaries = [self.process(source, folder, batch) for batch in batches]
-        for summary in summaries:
-            summary.seconds = {"land": landed, **summary.seconds}
+        summaries = [self._already_seen(source.name, s["batch_id"]) for s in skipped]
+        for batch in batches:
+            summaries.append(self.process(source, folder, batch, seconds={"land": landed}))
         return summaries
 
-    def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> list[Batch]:
-        """Deliver the input as its trigger would, then run the generated connector handler."""
+    def _already_seen(self, source: str, batch_id: str) -> RunSummary:
+        """The summary of an input delivered again: skipped, or failed with a hint when its batch had failed."""
+        record = self.ledger.get(source, batch_id)
+        if record is None or record.status == "succeeded":
+            return RunSummary(source, batch_id, "skipped")
+        return RunSummary(source, batch_id, "failed", error=(
+            f"this input is batch {batch_id}, which {record.status} at {record.stage}: {record.error or 'no error'}; "
+            f"continue it with `onboard run {source} --resume {batch_id}`"))
+
+    def resume(self, source: ResolvedSource, batch_id: str | None = None) -> RunSummary:
+        """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
+        folder = self.generated(source)
+        if batch_id is None:
+            failed = [r for r in self.ledger.recent(source.name, limit=1000) if r.status in ("failed", "running")]
+            if not failed:
+                raise RunError(f"{source.name} has no failed batch to resume")
+            record = failed[0]
+        else:
+            found = self.ledger.get(source.name, batch_id)
+            if found is None:
+                raise RunError(f"{source.name} has no batch {batch_id} in the run ledger")
+            record = found
+        if record.status == "succeeded":
+            raise RunError(f"batch {record.batch_id} of {source.name} already succeeded")
+        batch = _batch_from_dict({"source": record.source, "batch_id": record.batch_id,
+                                  "ingest_time": record.ingest_time, "objects": record.objects})
+        summary_path = self.project.lake_dir / "processed" / summary_key(source.name, batch.batch_id)
+        start_at = "load" if record.stage == "load" and summary_path.is_file() else "transform"
+        return self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds))
+
+    def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> tuple[list[Batch], list[dict]]:
+        """Deliver the input as its trigger would, then run the generated connector handler.
+
+        Returns the landed batches and the objects skipped because the ledger had seen them already."""
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
-        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir)):
+        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir), ONBOARD_LEDGER_PATH=str(self.ledger_path)):
             event = self._trigger_event(config, input_path)
             handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
             result = handler(event, None)
-        return [_batch_from_dict(b) for b in result["batches"]]
+        return [_batch_from_dict(b) for b in result["batches"]], result.get("skipped", [])
 
     def _trigger_event(self, config: dict[str, Any], input_path: Path) -> dict[str, Any]:
         from framework.runtime.references import resolve
@@ -115,55 +160,76 @@ class LocalRunner:
         key = settings["prefix"] + input_path.name
         with open(input_path, "rb") as data:
             self.storage.put(bucket, key, data)
-        size = input_path.stat().st_size
-        return s3_put_event(bucket, key, size, f"local-{size}-{int(input_path.stat().st_mtime_ns)}")
+        return s3_put_event(bucket, key, input_path.stat().st_size, _etag(input_path))
 
-    def process(self, source: ResolvedSource, folder: Path, batch: Batch) -> RunSummary:
-        """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was."""
+    def process(self, source: ResolvedSource, folder: Path, batch: Batch, start_at: str = "transform",
+                seconds: dict[str, float] | None = None) -> RunSummary:
+        """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was.
+
+        Every stage is recorded in the run ledger, so a failed batch says where and why it stopped."""
         processed = self.project.lake_dir / "processed"
         manifest = processed / manifest_key(source.name, batch.batch_id)
         summary_path = processed / summary_key(source.name, batch.batch_id)
+        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects),
+                            seconds=dict(seconds or {}))
+        record = RunRecord(source.name, batch.batch_id, "running", start_at, batch.ingest_time,
+                           [asdict(o) for o in batch.objects], seconds=result.seconds)
+        self.ledger.put(record)
+        if start_at == "transform":
+            started = time.perf_counter()
+            try:
+                self._transform(source, folder, batch, manifest, summary_path)
+            except Exception as exc:  # the Spark job failed: nothing was loaded
+                return self._failed(record, result, "transform", f"transform failed: {_short(exc)}")
+            result.seconds["transform"] = round(time.perf_counter() - started, 3)
+        try:
+            counts = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return self._failed(record, result, "transform", f"transform failed: no job summary ({_short(exc)})")
+        result.rows_in = counts["rows_in"]
+        result.rows_loaded = counts["rows_loaded"]
+        result.rows_quarantined = counts["rows_quarantined"]
+        result.rows_duplicate = counts["rows_duplicate"]
+        result.quarantine_reasons = counts.get("quarantine_reasons", {})
+        record.stage = "load"
+        record.rows = _rows(result)
+        self.ledger.put(record)
+        started = time.perf_counter()
+        if counts.get("files", 0) > 0:  # nothing survived: COPY of an empty manifest fails in Redshift
+            try:
+                self.warehouse.execute_script((folder / "redshift/ddl.sql").read_text(encoding="utf-8"))
+                load = render_load_sql((folder / "redshift/load.sql").read_text(encoding="utf-8"),
+                                       manifest_uri=str(manifest), iam_role_arn="")
+                self.warehouse.execute_script(load)
+            except Exception as exc:
+                result.rows_loaded = 0
+                return self._failed(record, result, "load", f"load failed: {_short(exc)}")
+            result.seconds["load"] = round(time.perf_counter() - started, 3)
+        result.status = "succeeded"
+        record.status, record.stage, record.rows = "succeeded", "done", _rows(result)
+        self.ledger.put(record)
+        return result
+
+    def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path, summary: Path) -> None:
+        processed = self.project.lake_dir / "processed"
         quarantine = self.project.lake_dir / "quarantine" / quarantine_prefix(source.name, batch.batch_id)
         prefix = source.definition.destination.prefix or f"{source.name}/"
-        args = {
+        summary.unlink(missing_ok=True)  # a stale summary of an earlier attempt must not count as this one's
+        run_glue_script(folder / "glue/job.py", {
             "JOB_NAME": f"onboard-{source.name}",
             "batch_id": batch.batch_id,
             "input": ",".join(o.uri for o in batch.objects),
             "output": str(processed / prefix),
             "quarantine": str(quarantine),
             "manifest": str(manifest),
-            "summary": str(summary_path),
+            "summary": str(summary),
             "ingest_time": batch.ingest_time,
-        }
-        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects))
-        started = time.perf_counter()
-        try:
-            run_glue_script(folder / "glue/job.py", args)
-            counts = json.loads(summary_path.read_text(encoding="utf-8"))
-        except Exception as exc:  # the Spark job failed: nothing was loaded
-            result.error = f"transform failed: {_short(exc)}"
-            return result
-        result.rows_in = counts["rows_in"]
-        result.rows_loaded = counts["rows_loaded"]
-        result.rows_quarantined = counts["rows_quarantined"]
-        result.rows_duplicate = counts["rows_duplicate"]
-        result.quarantine_reasons = counts.get("quarantine_reasons", {})
-        result.seconds["transform"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        if counts.get("files", 0) == 0:  # nothing survived: COPY of an empty manifest fails in Redshift
-            result.status = "succeeded"
-            return result
-        try:
-            self.warehouse.execute_script((folder / "redshift/ddl.sql").read_text(encoding="utf-8"))
-            load = render_load_sql((folder / "redshift/load.sql").read_text(encoding="utf-8"),
-                                   manifest_uri=str(manifest), iam_role_arn="")
-            self.warehouse.execute_script(load)
-        except Exception as exc:
-            result.error = f"load failed: {_short(exc)}"
-            result.rows_loaded = 0
-            return result
-        result.seconds["load"] = round(time.perf_counter() - started, 3)
-        result.status = "succeeded"
+        })
+
+    def _failed(self, record: RunRecord, result: RunSummary, stage: str, error: str) -> RunSummary:
+        result.error = error
+        record.status, record.stage, record.error, record.rows = "failed", stage, error, _rows(result)
+        self.ledger.put(record)
         return result
 
     def reset(self) -> None:
@@ -171,6 +237,9 @@ class LocalRunner:
         if self._warehouse is not None:
             self._warehouse.close()
             self._warehouse = None
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
         shutil.rmtree(self.project.state_dir, ignore_errors=True)
 
 
@@ -179,6 +248,20 @@ def _batch_from_dict(data: dict[str, Any]) -> Batch:
 
     objects = [LandedObject(**o) for o in data.pop("objects")]
     return Batch(objects=objects, **data)
+
+
+def _rows(summary: RunSummary) -> dict[str, int]:
+    return {"rows_in": summary.rows_in, "rows_loaded": summary.rows_loaded,
+            "rows_quarantined": summary.rows_quarantined, "rows_duplicate": summary.rows_duplicate}
+
+
+def _etag(path: Path) -> str:
+    """What S3 reports for a single-part upload: the MD5 of the content, so the same bytes are the same object."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as data:
+        for chunk in iter(lambda: data.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _short(exc: BaseException) -> str:

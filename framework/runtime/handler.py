@@ -26,6 +26,7 @@ def make_handler(config_path: str | os.PathLike[str], **connector_args: Any) -> 
 
             for batch in batches:
                 start_pipeline(batch)
-        return {"source": config["source"], "batches": [b.to_dict() for b in batches]}
+        return {"source": config["source"], "batches": [b.to_dict() for b in batches],
+                "skipped": connector.skipped}
 
     return handler

@@ -16,7 +16,9 @@ from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
 from framework.warehouse.script import Statement, short_text, split_script
 
-_READ_PARQUET = exp.select("*").from_(exp.func("read_parquet", exp.Placeholder()))
+# COPY reads a file's own columns only: DuckDB would otherwise add hive partition folders (year=...) as columns.
+_READ_PARQUET = exp.select("*").from_(exp.func(
+    "read_parquet", exp.Placeholder(), exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())))
 
 
 def _first_line(error: Exception) -> str:
