@@ -19,6 +19,7 @@ from onboard_glue.read import read_records
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
     REASON_COL,
+    RULES_COL,
     check_records,
     output_columns,
     quarantine_rows,
@@ -26,6 +27,15 @@ from onboard_glue.transform import (
     table_rows,
 )
 from onboard_glue.write import file_count, manifest, write_json, write_quarantine, write_table_files
+
+
+class QualityThresholdError(RuntimeError):
+    """The batch's share of valid rows is below the source's quality threshold: nothing is loaded."""
+
+
+def quality_score(rows_in: int, rows_quarantined: int) -> float:
+    """The share of valid (not quarantined) rows, 1.0 for an empty batch."""
+    return round((rows_in - rows_quarantined) / rows_in, 4) if rows_in else 1.0
 
 
 def run_job(config: dict[str, Any], argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -47,7 +57,7 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     inputs = lake.expand_inputs(args.inputs)
     records = read_records(spark, lake, config.format, config.columns, inputs)
     # Parsed and checked once: every output below reads this cache, not the input files.
-    checked = check_records(records, config.columns).persist(StorageLevel.MEMORY_AND_DISK)
+    checked = check_records(records, config.columns, config.quality).persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
         by_kind = {
@@ -63,6 +73,15 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
             folder=args.quarantine,
             count=rows_quarantined,
         )
+        quality = _quality_summary(checked, config, rows_in, rows_quarantined)
+        if quality is not None and not quality["passed"]:
+            summary = {"batch_id": args.batch_id, "rows_in": rows_in, "rows_loaded": 0,
+                       "rows_quarantined": rows_quarantined, "rows_duplicate": 0, "files": 0,
+                       "quarantine_reasons": dict(sorted(by_kind.items())), "quality": quality}
+            write_json(lake, args.manifest, manifest([]))
+            write_json(lake, args.summary, summary)
+            raise QualityThresholdError(f"quality score {quality['score']} is below the threshold "
+                                        f"{quality['threshold']}: nothing was loaded")
         rows = table_rows(checked, config, args.batch_id, args.ingest_time)
         write = partial(
             write_table_files,
@@ -99,6 +118,27 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         "files": len(written),
         "quarantine_reasons": dict(sorted(by_kind.items())),
     }
+    if quality is not None:
+        summary["quality"] = quality
     write_json(lake, args.manifest, manifest(written))
     write_json(lake, args.summary, summary)
     return summary
+
+
+def _quality_summary(checked: Any, config: JobConfig, rows_in: int, rows_quarantined: int) -> dict[str, Any] | None:
+    """Score, threshold and how many rows broke each rule; None without a quality block."""
+    if config.quality is None:
+        return None
+    broken: dict[str, int] = {}
+    if config.quality.rules:
+        counts = checked.select(*[
+            F.sum(F.when(F.array_contains(F.col(RULES_COL), rule.id), 1).otherwise(0)).alias(f"r{i}")
+            for i, rule in enumerate(config.quality.rules)]).first()
+        broken = {rule.id: int(counts[f"r{i}"] or 0) for i, rule in enumerate(config.quality.rules)}
+    score = quality_score(rows_in, rows_quarantined)
+    return {
+        "score": score,
+        "threshold": config.quality.threshold,
+        "passed": score >= config.quality.threshold,
+        "rules": {r.id: {"severity": r.severity, "broken": broken.get(r.id, 0)} for r in config.quality.rules},
+    }

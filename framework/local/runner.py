@@ -20,7 +20,7 @@ from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
 from framework.runtime.events import s3_put_event
-from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
+from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
 from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
@@ -41,6 +41,7 @@ class RunSummary:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     files_landed: int = 0
+    quality_score: float | None = None
     error: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -109,7 +110,14 @@ class LocalRunner:
         summaries = [self._already_seen(source.name, s["batch_id"]) for s in skipped]
         for batch in batches:
             summaries.append(self.process(source, folder, batch, seconds={"land": landed}))
+        self.expose_quarantine(source.name)
         return summaries
+
+    def expose_quarantine(self, source: str) -> None:
+        """Make `quarantine.<source>` queryable in the local warehouse once the source has quarantined rows."""
+        folder = self.project.lake_dir / "quarantine" / source
+        if any(folder.glob("*/*.json")):
+            self.warehouse.json_lines_view("quarantine", source, str(folder / "*" / "*.json"))
 
     def _already_seen(self, source: str, batch_id: str) -> RunSummary:
         """The summary of an input delivered again: skipped, or failed with a hint when its batch had failed."""
@@ -139,7 +147,9 @@ class LocalRunner:
                                   "ingest_time": record.ingest_time, "objects": record.objects})
         summary_path = self.project.lake_dir / "processed" / summary_key(source.name, batch.batch_id)
         start_at = "load" if record.stage == "load" and summary_path.is_file() else "transform"
-        return self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds))
+        summary = self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds))
+        self.expose_quarantine(source.name)
+        return summary
 
     def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> tuple[list[Batch], list[dict]]:
         """Deliver the input as its trigger would, then run the generated connector handler.
@@ -179,18 +189,16 @@ class LocalRunner:
             started = time.perf_counter()
             try:
                 self._transform(source, folder, batch, manifest, summary_path)
-            except Exception as exc:  # the Spark job failed: nothing was loaded
+            except Exception as exc:  # the Spark job failed (or the quality threshold): nothing was loaded
+                if summary_path.is_file():  # the job counted the rows before it stopped
+                    _count(result, record, json.loads(summary_path.read_text(encoding="utf-8")))
                 return self._failed(record, result, "transform", f"transform failed: {_short(exc)}")
             result.seconds["transform"] = round(time.perf_counter() - started, 3)
         try:
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             return self._failed(record, result, "transform", f"transform failed: no job summary ({_short(exc)})")
-        result.rows_in = counts["rows_in"]
-        result.rows_loaded = counts["rows_loaded"]
-        result.rows_quarantined = counts["rows_quarantined"]
-        result.rows_duplicate = counts["rows_duplicate"]
-        result.quarantine_reasons = counts.get("quarantine_reasons", {})
+        _count(result, record, counts)
         record.stage = "load"
         record.rows = _rows(result)
         self.ledger.put(record)
@@ -248,6 +256,16 @@ def _batch_from_dict(data: dict[str, Any]) -> Batch:
 
     objects = [LandedObject(**o) for o in data.pop("objects")]
     return Batch(objects=objects, **data)
+
+
+def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any]) -> None:
+    """Take the job summary's counts and the batch's quality score."""
+    result.rows_in = counts["rows_in"]
+    result.rows_loaded = counts["rows_loaded"]
+    result.rows_quarantined = counts["rows_quarantined"]
+    result.rows_duplicate = counts["rows_duplicate"]
+    result.quarantine_reasons = counts.get("quarantine_reasons", {})
+    result.quality_score = record.quality_score = quality_score(result.rows_in, result.rows_quarantined)
 
 
 def _rows(summary: RunSummary) -> dict[str, int]:

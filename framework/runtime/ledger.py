@@ -34,6 +34,7 @@ class RunRecord:
     objects: list[dict[str, Any]] = field(default_factory=list)  # {uri, origin, etag}
     rows: dict[str, int] = field(default_factory=dict)  # rows_in, rows_loaded, rows_quarantined, rows_duplicate
     seconds: dict[str, float] = field(default_factory=dict)
+    quality_score: float | None = None  # share of valid rows: (rows_in - rows_quarantined) / rows_in
     error: str | None = None
     updated_at: str = ""
 
@@ -188,6 +189,8 @@ def _record_from_item(item: dict[str, Any]) -> RunRecord:
     for name in _JSON_FIELDS:
         if name in data:
             data[name] = json.loads(data[name])
+    if "quality_score" in data:
+        data["quality_score"] = float(data["quality_score"])
     data.setdefault("status", "running")
     if "stage" not in data:
         data["stage"] = "done" if data["status"] == "succeeded" else "transform"
