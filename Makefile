@@ -23,7 +23,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/onboard validate
 	$(BIN)/onboard generate
-	$(BIN)/onboard run --all
+	ONBOARD_SECRET_REVIEWS_API_KEY=demo-key $(BIN)/onboard run --all
 	$(BIN)/onboard query "$(DEMO_QUERY)"
 
 lint: setup

@@ -123,6 +123,12 @@ def secret_statement(names: list[str]) -> iam.PolicyStatement | None:
         for name in names])
 
 
+def ledger_statement(table_arn: str, source: str) -> iam.PolicyStatement:
+    """Read and write the run ledger's items of this source only (its incremental state)."""
+    return iam.PolicyStatement(actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[table_arn],
+                               conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [source]}})
+
+
 def function_arn_finding(function: IConstruct) -> str:
     """The IAM5 finding of `<function arn>:*`, which Step Functions' LambdaInvoke grants for versions."""
     resource = function.node.default_child

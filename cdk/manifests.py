@@ -26,6 +26,10 @@ class SourceManifest:
         return self.data["type"]
 
     @property
+    def connector(self) -> dict[str, Any]:
+        return self.data["connector"]
+
+    @property
     def trigger(self) -> dict[str, Any]:
         return self.data["connector"]["trigger"]
 

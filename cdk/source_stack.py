@@ -17,6 +17,7 @@ from onboard_cdk.access import (
     ScopedPolicy,
     bucket_name,
     key_statement,
+    ledger_statement,
     secret_statement,
 )
 from onboard_cdk.alarms import SourceAlarms
@@ -95,14 +96,19 @@ class SourceStack(Stack):
             code_dir=lambda_assets.stage_connector(manifest.folder, staging_dir / source / "connector"),
             description=f"Lands new input of {source} in the raw zone and starts its pipeline", key=key,
             log_retention=platform.log_retention, reserved_concurrency=CONNECTOR_RESERVED_CONCURRENCY,
-            timeout=Duration.minutes(5), dead_letter_queue=self.dead_letters,
+            timeout=Duration.seconds(manifest.connector["timeout_seconds"]), dead_letter_queue=self.dead_letters,
             environment={"ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn,
                          "ONBOARD_LEDGER_TABLE": platform.ledger.table_name})
         connector_scopes = manifest.iam["connector"]
-        (ScopedPolicy(prefix, BUCKETS)
-         .objects(connector_scopes["read"], READ_ACTIONS)
-         .objects(connector_scopes["write"], WRITE_ACTIONS)
+        policy = (ScopedPolicy(prefix, BUCKETS)
+                  .objects(connector_scopes["read"], READ_ACTIONS)
+                  .objects(connector_scopes["write"], WRITE_ACTIONS))
+        if connector_scopes.get("delete"):
+            policy.objects(connector_scopes["delete"], ("s3:DeleteObject",))
+        if manifest.connector["ledger"]:
+            policy.add(ledger_statement(platform.ledger.table_arn, source))
+        (policy
          .add(secret_statement(manifest.secrets))
          .add(key_statement(key.key_arn))
          .add(iam.PolicyStatement(actions=["states:StartExecution"],

@@ -10,10 +10,12 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from framework.project import Project
 from framework.spec import SpecErrors, load_project
@@ -80,16 +82,21 @@ def generate(project: Project, check: bool) -> None:
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
               help="Land this file as if it had arrived through the source's trigger.")
 @click.option("--all", "run_all", is_flag=True, help="Run every source with its example_input.")
+@click.option("--live", is_flag=True, help="rest_api: call the real endpoint, not the example fixture.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary per batch.")
 @click.option("--resume", "resume_batch", is_flag=False, flag_value="latest", default=None, metavar="[BATCH_ID]",
               help="Continue a failed batch of SOURCE from the stage where it stopped (default: the latest).")
 @click.pass_obj
-def run(project: Project, source: str | None, input_path: str | None, run_all: bool, as_json: bool,
-        resume_batch: str | None) -> None:
+def run(project: Project, source: str | None, input_path: str | None, run_all: bool, live: bool,
+        as_json: bool, resume_batch: str | None) -> None:
     """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB.
 
-    An input whose content was processed before (same key and ETag) is skipped: its summary says `skipped`."""
+    For a rest_api source the input is a recorded API fixture served on 127.0.0.1; with --live (or when the
+    source has no example_input) the connector calls the source's real endpoint. An input whose content was
+    processed before (same key and ETag) is skipped: its summary says `skipped`.
+    """
     from framework.local.runner import LocalRunner, RunError
+    from framework.local.triggers import INPUT_OPTIONAL
 
     if run_all == bool(source):
         raise click.UsageError("give a SOURCE (with --input) or --all")
@@ -105,20 +112,33 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
             raise SystemExit(1) from None
         _report(summaries, as_json)
         return
+    plan: list[tuple[Any, Path | None]]
     if run_all:
+        if live:
+            raise click.UsageError("--live runs one source: give its name")
         plan = [(s, project.root / s.definition.example_input) for s in sources.values() if s.definition.example_input]
     else:
         if source not in sources:
             raise click.UsageError(f"unknown source '{source}'; choose from: {', '.join(sorted(sources))}")
-        example = sources[source].definition.example_input
-        if input_path is None and example is None:
+        chosen = sources[source]
+        example = chosen.definition.example_input
+        if live and chosen.kind not in INPUT_OPTIONAL:
+            raise click.UsageError(f"--live applies to sources that fetch by themselves ({', '.join(INPUT_OPTIONAL)})")
+        if live and input_path:
+            raise click.UsageError("give --input or --live, not both")
+        if input_path is None and example is None and chosen.kind not in INPUT_OPTIONAL:
             raise click.UsageError(f"source '{source}' has no example_input; give --input PATH")
-        plan = [(sources[source], Path(input_path) if input_path else project.root / example)]
+        if input_path:
+            plan = [(chosen, Path(input_path))]
+        elif live or example is None:
+            plan = [(chosen, None)]
+        else:
+            plan = [(chosen, project.root / example)]
     runner = LocalRunner(project)
     summaries = []
     with err.status("") as status:
         for resolved, path in plan:
-            status.update(f"running {resolved.name} ({project.display(path)})")
+            status.update(f"running {resolved.name} ({project.display(path) if path else 'live'})")
             try:
                 summaries += runner.run(resolved, path)
             except RunError as exc:
@@ -133,13 +153,19 @@ def _report(summaries: list, as_json: bool) -> None:
             out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
         else:
             _print_summary(summary)
-    if any(s.status not in ("succeeded", "skipped") for s in summaries):
+    if any(s.status not in ("succeeded", "no_data", "skipped") for s in summaries):
         raise SystemExit(1)
 
 
 def _print_summary(s) -> None:
     if s.status == "skipped":
         out.print(f"[yellow]skipped[/yellow] {s.source}: this input was already processed as batch {s.batch_id}")
+        return
+    if s.status == "no_data":
+        out.print(f"[green]ok[/green] {s.source}: no new records, nothing landed")
+        return
+    if s.batch_id is None:
+        out.print(Text.assemble(("FAILED", "red"), f" {s.source}: {s.error}"))
         return
     mark = "[green]ok[/green]" if s.status == "succeeded" else "[red]FAILED[/red]"
     out.print(f"{mark} {s.source} batch {s.batch_id}: {s.rows_in} in, {s.rows_loaded} loaded, "

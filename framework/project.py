@@ -41,6 +41,16 @@ class Project:
     def warehouse_path(self) -> Path:
         return self.state_dir / "warehouse.duckdb"
 
+    @property
+    def ledger_path(self) -> Path:
+        """The local run ledger (incremental state of REST sources)."""
+        return self.state_dir / "ledger.sqlite"
+
+    @property
+    def secrets_file(self) -> Path:
+        """Local values of `${SECRET:name}` references: `{"name": "value"}`; git-ignored."""
+        return self.root / ".secrets.json"
+
     def source_files(self) -> list[Path]:
         if not self.sources_dir.is_dir():
             return []

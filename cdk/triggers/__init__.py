@@ -7,8 +7,7 @@ Lambda (a rule, a subscription, an event source mapping, an API). To support a n
 2. add `cdk/triggers/<name>.py` with `@register("<name>") def <name>_trigger(context): ...`;
 3. import the module below, and add a source of that kind to the template tests.
 
-Planned kinds and what they need: `schedule` (rest_api: an EventBridge Scheduler or rule with
-`rate(...)`/`cron(...)` invoking the connector), `ses` (email: an SES receipt rule storing to the raw
+Planned kinds and what they need: `ses` (email: an SES receipt rule storing to the raw
 bucket, then the S3 trigger), `stream` (Kinesis or MSK: an event source mapping with
 ReportBatchItemFailures, bisect on error and an on-failure destination), `http` (http_push: an API
 Gateway REST API with an API key and usage plan, or IAM auth, in front of the connector).
@@ -57,4 +56,4 @@ def add_trigger(context: TriggerContext) -> None:
     TRIGGERS[kind](context)
 
 
-from onboard_cdk.triggers import s3_objects  # noqa: E402,F401  (registers "s3")
+from onboard_cdk.triggers import s3_objects, schedule  # noqa: E402,F401  (register "s3", "schedule")

@@ -4,7 +4,6 @@ on local Spark and load it with the generated Redshift SQL into the embedded war
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import runpy
@@ -15,13 +14,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.local.fixture_api import FixtureError
 from framework.local.spark import run_glue_script
+from framework.local.triggers import INPUT_OPTIONAL, TRIGGERS
 from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
-from framework.runtime.events import s3_put_event
+from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
 from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
+from framework.runtime.references import ReferenceError_
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
 from framework.warehouse import DuckDBWarehouse, render_load_sql
@@ -74,13 +76,9 @@ class LocalRunner:
         self._ledger: SqliteRunLedger | None = None
 
     @property
-    def ledger_path(self) -> Path:
-        return self.project.state_dir / "ledger.sqlite"
-
-    @property
     def ledger(self) -> RunLedger:
         if self._ledger is None:
-            self._ledger = SqliteRunLedger(self.ledger_path)
+            self._ledger = SqliteRunLedger(self.project.ledger_path)
         return self._ledger
 
     @property
@@ -100,13 +98,21 @@ class LocalRunner:
             raise RunError(f"generated/{source.name} is out of date ({stale[0]}); run `onboard generate`")
         return folder
 
-    def run(self, source: ResolvedSource, input_path: Path) -> list[RunSummary]:
+    def run(self, source: ResolvedSource, input_path: Path | None) -> list[RunSummary]:
+        """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
         folder = self.generated(source)
-        if not input_path.is_file():
+        if input_path is None and source.kind not in INPUT_OPTIONAL:
+            raise RunError(f"a {source.kind} source needs an input file")
+        if input_path is not None and not input_path.is_file():
             raise RunError(f"input file not found: {input_path}")
         started = time.perf_counter()
-        batches, skipped = self.land(source, folder, input_path)
+        try:
+            batches, skipped = self.land(source, folder, input_path)
+        except (ConnectorError, ReferenceError_, FixtureError) as exc:
+            return [RunSummary(source.name, None, "failed", error=f"landing failed: {exc}")]
         landed = round(time.perf_counter() - started, 3)
+        if not batches and not skipped:
+            return [RunSummary(source.name, None, "no_data", seconds={"land": landed})]
         summaries = [self._already_seen(source.name, s["batch_id"]) for s in skipped]
         for batch in batches:
             summaries.append(self.process(source, folder, batch, seconds={"land": landed}))
@@ -143,34 +149,27 @@ class LocalRunner:
             record = found
         if record.status == "succeeded":
             raise RunError(f"batch {record.batch_id} of {source.name} already succeeded")
-        batch = _batch_from_dict({"source": record.source, "batch_id": record.batch_id,
-                                  "ingest_time": record.ingest_time, "objects": record.objects})
+        batch = Batch.from_dict({"source": record.source, "batch_id": record.batch_id,
+                                 "ingest_time": record.ingest_time, "objects": record.objects,
+                                 "folder": record.folder})
         summary_path = self.project.lake_dir / "processed" / summary_key(source.name, batch.batch_id)
         start_at = "load" if record.stage == "load" and summary_path.is_file() else "transform"
         summary = self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds))
         self.expose_quarantine(source.name)
         return summary
 
-    def land(self, source: ResolvedSource, folder: Path, input_path: Path) -> tuple[list[Batch], list[dict]]:
-        """Deliver the input as its trigger would, then run the generated connector handler.
+    def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> tuple[list[Batch], list[dict]]:
+        """Deliver the input as the source's trigger would, then run the generated connector handler.
 
-        Returns the landed batches and the objects skipped because the ledger had seen them already."""
+        Returns the landed batches and the objects skipped because the run ledger had seen them already."""
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
-        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir), ONBOARD_LEDGER_PATH=str(self.ledger_path)):
-            event = self._trigger_event(config, input_path)
-            handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
-            result = handler(event, None)
-        return [_batch_from_dict(b) for b in result["batches"]], result.get("skipped", [])
-
-    def _trigger_event(self, config: dict[str, Any], input_path: Path) -> dict[str, Any]:
-        from framework.runtime.references import resolve
-
-        settings = config["config"]
-        bucket = resolve(settings["bucket"])
-        key = settings["prefix"] + input_path.name
-        with open(input_path, "rb") as data:
-            self.storage.put(bucket, key, data)
-        return s3_put_event(bucket, key, input_path.stat().st_size, _etag(input_path))
+        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
+                          ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
+                          ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
+            with TRIGGERS[source.kind](self.storage, config, input_path) as event:
+                handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
+                result = handler(event, None)
+        return [Batch.from_dict(b) for b in result["batches"]], result.get("skipped", [])
 
     def process(self, source: ResolvedSource, folder: Path, batch: Batch, start_at: str = "transform",
                 seconds: dict[str, float] | None = None) -> RunSummary:
@@ -180,10 +179,11 @@ class LocalRunner:
         processed = self.project.lake_dir / "processed"
         manifest = processed / manifest_key(source.name, batch.batch_id)
         summary_path = processed / summary_key(source.name, batch.batch_id)
-        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=len(batch.objects),
+        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed,
                             seconds=dict(seconds or {}))
         record = RunRecord(source.name, batch.batch_id, "running", start_at, batch.ingest_time,
-                           [asdict(o) for o in batch.objects], seconds=result.seconds)
+                           [asdict(o) for o in batch.objects], seconds=result.seconds,
+                           folder=asdict(batch.folder) if batch.folder else None)
         self.ledger.put(record)
         if start_at == "transform":
             started = time.perf_counter()
@@ -226,7 +226,7 @@ class LocalRunner:
         run_glue_script(folder / "glue/job.py", {
             "JOB_NAME": f"onboard-{source.name}",
             "batch_id": batch.batch_id,
-            "input": ",".join(o.uri for o in batch.objects),
+            "input": ",".join(batch.input_uris()),
             "output": str(processed / prefix),
             "quarantine": str(quarantine),
             "manifest": str(manifest),
@@ -251,13 +251,6 @@ class LocalRunner:
         shutil.rmtree(self.project.state_dir, ignore_errors=True)
 
 
-def _batch_from_dict(data: dict[str, Any]) -> Batch:
-    from framework.runtime.batch import LandedObject
-
-    objects = [LandedObject(**o) for o in data.pop("objects")]
-    return Batch(objects=objects, **data)
-
-
 def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any]) -> None:
     """Take the job summary's counts and the batch's quality score."""
     result.rows_in = counts["rows_in"]
@@ -271,15 +264,6 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any]) -> Non
 def _rows(summary: RunSummary) -> dict[str, int]:
     return {"rows_in": summary.rows_in, "rows_loaded": summary.rows_loaded,
             "rows_quarantined": summary.rows_quarantined, "rows_duplicate": summary.rows_duplicate}
-
-
-def _etag(path: Path) -> str:
-    """What S3 reports for a single-part upload: the MD5 of the content, so the same bytes are the same object."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as data:
-        for chunk in iter(lambda: data.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _short(exc: BaseException) -> str:

@@ -12,13 +12,28 @@ from framework.spec import ResolvedSource
 def connector_config(source: ResolvedSource) -> dict[str, Any]:
     """Everything the runtime connector needs; `${...}` references stay unresolved (no secrets)."""
     d = source.definition
-    return {
+    config = {
         "source": source.name,
         "type": source.kind,
         "format": d.schema_.type,
         "raw_bucket": ZONE_BUCKETS["raw"],
         "config": d.config.model_dump(mode="json", by_alias=True),  # type: ignore[attr-defined]
     }
+    if source.kind == "rest_api":
+        config.update(_rest_api_settings(d))
+    return config
+
+
+def _rest_api_settings(d: Any) -> dict[str, Any]:
+    """The optional blocks of a rest_api source, with their defaults filled in."""
+    dump = {name: (getattr(d, name).model_dump(mode="json") if getattr(d, name) is not None else None)
+            for name in ("auth", "pagination", "incremental", "retry")}
+    return {"records_path": d.schema_.records_path, **dump}
+
+
+def uses_ledger(source: ResolvedSource) -> bool:
+    """Whether the connector reads and writes the run ledger (incremental state)."""
+    return getattr(source.definition, "incremental", None) is not None
 
 
 def handler_py(source: ResolvedSource) -> str:

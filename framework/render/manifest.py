@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from framework.render.connector import connector_config, uses_ledger
 from framework.render.glue_job import processed_prefix
 from framework.render.redshift import table_spec
 from framework.runtime.lake import ZONE_BUCKETS, manifest_prefix, quarantine_prefix, raw_prefix
@@ -12,6 +13,8 @@ from framework.spec.references import bucket_zone, secret_names
 
 MANIFEST_VERSION = 1
 GLUE_VERSION = "5.0"
+# The connector Lambda's timeout: a REST fetch pages for up to retry.deadline_seconds (at most 840 s).
+CONNECTOR_TIMEOUT_SECONDS = {"s3_file": 300, "rest_api": 900}
 
 
 def trigger(source: ResolvedSource) -> dict[str, Any]:
@@ -19,6 +22,8 @@ def trigger(source: ResolvedSource) -> dict[str, Any]:
     if source.kind == "s3_file":
         return {"kind": "s3", "zone": bucket_zone(config.bucket), "bucket": config.bucket,
                 "prefix": config.prefix, "suffix": config.suffix}
+    if source.kind == "rest_api":
+        return {"kind": "schedule", "expression": config.schedule}
     raise ValueError(f"no trigger for source type {source.kind}")
 
 
@@ -44,15 +49,18 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
         "description": d.description,
         "owner": d.owner,
         "tags": dict(sorted(d.tags.items())),
-        "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig},
-        "secrets": sorted(set(secret_names(d.config.model_dump(mode="json")))),  # type: ignore[attr-defined]
+        "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig,
+                      "ledger": uses_ledger(source), "timeout_seconds": CONNECTOR_TIMEOUT_SECONDS[source.kind]},
+        "secrets": sorted(set(secret_names(connector_config(source)))),
         "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": GLUE_VERSION,
                  **d.glue.model_dump(mode="json")},
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,
         "iam": {
-            "connector": {"read": reads, "write": [lake["raw"]]},
+            # A REST fetch that fails part-way deletes the pages it had landed.
+            "connector": {"read": reads, "write": [lake["raw"]],
+                          "delete": [lake["raw"]] if source.kind == "rest_api" else []},
             "glue": {"read": [lake["raw"]], "write": [lake["processed"], lake["manifests"], lake["quarantine"]]},
             "redshift": {"read": [lake["processed"], lake["manifests"]]},
         },

@@ -27,6 +27,18 @@ class LandedObject:
 
 
 @dataclass
+class LandedFolder:
+    """The raw folder of a batch that landed as several objects (listed by the reader, not in the batch,
+    so a batch of thousands of pages still fits a Step Functions payload)."""
+
+    bucket: str
+    prefix: str
+    uri: str
+    objects: int
+    bytes: int
+
+
+@dataclass
 class Batch:
     source: str
     batch_id: str
@@ -34,9 +46,26 @@ class Batch:
     objects: list[LandedObject] = field(default_factory=list)
     status: str = "landed"
     reason: str | None = None
+    folder: LandedFolder | None = None
+    state: dict[str, Any] | None = None  # the source's incremental state once this batch is handed on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Batch:
+        values = dict(data)
+        values["objects"] = [LandedObject(**o) for o in values.get("objects") or []]
+        values["folder"] = LandedFolder(**values["folder"]) if values.get("folder") else None
+        return cls(**values)
+
+    def input_uris(self) -> list[str]:
+        """What the Glue job reads (its `--input`): the batch's folder, or its objects."""
+        return [self.folder.uri] if self.folder else [o.uri for o in self.objects]
+
+    @property
+    def files_landed(self) -> int:
+        return self.folder.objects if self.folder else len(self.objects)
 
 
 def utc_now() -> datetime:

@@ -20,12 +20,15 @@ def make_handler(config_path: str | os.PathLike[str], **connector_args: Any) -> 
 
     def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         connector = connector_for(config, **connector_args)
-        batches = connector.handle(event)
-        if os.environ.get("ONBOARD_STATE_MACHINE_ARN"):
-            from framework.runtime.orchestration import start_pipeline
+        batches = connector.handle(event, context)
+        for batch in batches:
+            if os.environ.get("ONBOARD_STATE_MACHINE_ARN"):
+                from framework.runtime.orchestration import start_pipeline
 
-            for batch in batches:
                 start_pipeline(batch)
+            # Only now does the source's state move past this batch: a failure before this point
+            # leaves it where it was, so the next run fetches the batch again (at-least-once, no gaps).
+            connector.commit(batch)
         return {"source": config["source"], "batches": [b.to_dict() for b in batches],
                 "skipped": connector.skipped}
 

@@ -1,9 +1,16 @@
-"""The run ledger: one record per batch, and the claims that make an object (key + ETag) land only once.
+"""The run ledger: what Onboard remembers about each source between runs.
 
-Deployed it is the platform's DynamoDB table (key `source` + `batch_id`, the same items the state
-machine writes: `status`, `rows` as JSON text, `error`); locally an SQLite file under `.onboard/`.
-Object claims live beside the runs, under the partition `<source>#objects` with the sort key
-`<bucket>/<key>#<etag>`, so listing a source's runs never meets them.
+Records are addressed by `(source, batch_id)`, the keys of the platform's ledger table, where the state
+machine keeps one item per batch. Deployed, the ledger is that DynamoDB table; locally an SQLite file under
+`.onboard/` (`ledger.sqlite`). Two uses share it:
+
+- Incremental state (REST sources): the record `batch_id = "#state"` (sorted before every batch id), its
+  JSON in `body` (`Ledger`, `get_state`/`put_state`, `LocalLedger`, `DynamoDBLedger`, `ledger_from_env`).
+- Runs and object claims: one `RunRecord` per batch (the same items the state machine writes: `status`,
+  `rows` as JSON text, `error`, plus `stage`, `objects`, `seconds`, `quality_score`), and the claims that
+  make an object (key + ETag) land only once, under the partition `<source>#objects` with the sort key
+  `<bucket>/<key>#<etag>`, so listing a source's runs never meets them (`RunLedger`, `SqliteRunLedger`,
+  `DynamoRunLedger`, `run_ledger_from_env`). Batch ids starting with `#` are not runs.
 
 Standard library and boto3 only: this module ships inside the Lambda assets.
 """
@@ -13,13 +20,95 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+STATE_KEY = "#state"
+
+
+class Ledger(Protocol):
+    def get_record(self, source: str, batch_id: str) -> dict[str, Any] | None: ...
+    def put_record(self, source: str, batch_id: str, body: dict[str, Any]) -> None: ...
+
+
+def get_state(ledger: Ledger, source: str) -> dict[str, Any] | None:
+    """The source's incremental state (`{"cursor": ..., "batch_id": ...}`), or None before its first batch."""
+    return ledger.get_record(source, STATE_KEY)
+
+
+def put_state(ledger: Ledger, source: str, state: dict[str, Any]) -> None:
+    ledger.put_record(source, STATE_KEY, state)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LocalLedger:
+    """An SQLite file; every write is its own transaction."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS ledger (source TEXT NOT NULL, batch_id TEXT NOT NULL, "
+                       "body TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (source, batch_id))")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def get_record(self, source: str, batch_id: str) -> dict[str, Any] | None:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT body FROM ledger WHERE source = ? AND batch_id = ?",
+                             (source, batch_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_record(self, source: str, batch_id: str, body: dict[str, Any]) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT INTO ledger (source, batch_id, body, updated_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (source, batch_id) DO UPDATE SET body = excluded.body, "
+                       "updated_at = excluded.updated_at", (source, batch_id, json.dumps(body), _now()))
+
+
+class DynamoDBLedger:
+    """A DynamoDB table through boto3 (strongly consistent reads)."""
+
+    def __init__(self, table: str, client: Any = None):
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+        self.table = table
+        self.client = client
+
+    def get_record(self, source: str, batch_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table, ConsistentRead=True,
+                                    Key={"source": {"S": source}, "batch_id": {"S": batch_id}}).get("Item")
+        return json.loads(item["body"]["S"]) if item else None
+
+    def put_record(self, source: str, batch_id: str, body: dict[str, Any]) -> None:
+        self.client.put_item(TableName=self.table, Item={
+            "source": {"S": source}, "batch_id": {"S": batch_id}, "body": {"S": json.dumps(body)},
+            "updated_at": {"S": _now()},
+        })
+
+
+def ledger_from_env() -> Ledger:
+    """`ONBOARD_LEDGER_PATH` (local runs) or `ONBOARD_LEDGER_TABLE` (deployed)."""
+    if os.environ.get("ONBOARD_LEDGER_PATH"):
+        return LocalLedger(os.environ["ONBOARD_LEDGER_PATH"])
+    if os.environ.get("ONBOARD_LEDGER_TABLE"):
+        return DynamoDBLedger(os.environ["ONBOARD_LEDGER_TABLE"])
+    raise LookupError("no run ledger configured: set ONBOARD_LEDGER_TABLE (deployed) or ONBOARD_LEDGER_PATH (local)")
+
+
+# -- runs and object claims ----------------------------------------------------------------------
 
 STAGES = ("land", "transform", "load")
-_JSON_FIELDS = ("objects", "rows", "seconds")
+_JSON_FIELDS = ("objects", "folder", "rows", "seconds")
 
 
 @dataclass
@@ -31,7 +120,8 @@ class RunRecord:
     status: str  # running | succeeded | failed | skipped
     stage: str = "land"
     ingest_time: str | None = None
-    objects: list[dict[str, Any]] = field(default_factory=list)  # {uri, origin, etag}
+    objects: list[dict[str, Any]] = field(default_factory=list)  # {bucket, key, uri, origin, etag, size}
+    folder: dict[str, Any] | None = None  # a batch landed as a folder of objects (REST pages)
     rows: dict[str, int] = field(default_factory=dict)  # rows_in, rows_loaded, rows_quarantined, rows_duplicate
     seconds: dict[str, float] = field(default_factory=dict)
     quality_score: float | None = None  # share of valid rows: (rows_in - rows_quarantined) / rows_in
@@ -42,7 +132,7 @@ class RunRecord:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def _now() -> str:
+def _now_precise() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -101,7 +191,7 @@ class SqliteRunLedger(RunLedger):
                                  (source, object_claim_key(origin, etag)))
 
     def put(self, record: RunRecord) -> None:
-        record.updated_at = _now()
+        record.updated_at = _now_precise()
         self._connection.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)",
                                  (record.source, record.batch_id, json.dumps(record.to_json(), sort_keys=True)))
 
@@ -149,7 +239,7 @@ class DynamoRunLedger(RunLedger):
             "source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}})
 
     def put(self, record: RunRecord) -> None:
-        record.updated_at = _now()
+        record.updated_at = _now_precise()
         item: dict[str, Any] = {}
         for name, value in record.to_json().items():
             if name in _JSON_FIELDS:
@@ -167,12 +257,14 @@ class DynamoRunLedger(RunLedger):
         if source is not None:
             items = self.client.query(
                 TableName=self.table, KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "source"},
-                ExpressionAttributeValues={":s": {"S": source}}, ScanIndexForward=False, Limit=limit)["Items"]
+                ExpressionAttributeValues={":s": {"S": source}}, ScanIndexForward=False, Limit=limit + 1)["Items"]
+            items = [i for i in items if not i["batch_id"]["S"].startswith("#")][:limit]
         else:
             items, kwargs = [], {"TableName": self.table}
             while True:
                 page = self.client.scan(**kwargs)
-                items += [i for i in page["Items"] if not i["source"]["S"].endswith("#objects")]
+                items += [i for i in page["Items"]
+                          if not i["source"]["S"].endswith("#objects") and not i["batch_id"]["S"].startswith("#")]
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -197,12 +289,12 @@ def _record_from_item(item: dict[str, Any]) -> RunRecord:
     return RunRecord(**data)
 
 
-def ledger_from_env() -> RunLedger | None:
-    """ONBOARD_LEDGER_TABLE (DynamoDB, deployed) or ONBOARD_LEDGER_PATH (SQLite, local); None without either."""
-    table = os.environ.get("ONBOARD_LEDGER_TABLE")
-    if table:
-        return DynamoRunLedger(table)
+def run_ledger_from_env() -> RunLedger | None:
+    """ONBOARD_LEDGER_PATH (SQLite, local) or ONBOARD_LEDGER_TABLE (DynamoDB, deployed); None without either."""
     path = os.environ.get("ONBOARD_LEDGER_PATH")
     if path:
         return SqliteRunLedger(path)
+    table = os.environ.get("ONBOARD_LEDGER_TABLE")
+    if table:
+        return DynamoRunLedger(table)
     return None

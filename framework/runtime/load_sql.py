@@ -22,7 +22,7 @@ _UNSAFE_IN_LITERAL = re.compile(r"['\"\\`\x00-\x1f\x7f]|\$\{")
 def split_statements(sql_text: str) -> list[str]:
     """Statements of a script, without comments or the closing semicolons.
 
-    Quote-aware: a `;` or `--` inside a '...' literal (with '' escapes) or a "..." identifier is text.
+    Quote-aware: a `;` or `--` inside a '...' literal (with '' or \\' escapes) or a "..." identifier is text.
     """
     statements: list[str] = []
     current: list[str] = []
@@ -32,6 +32,9 @@ def split_statements(sql_text: str) -> list[str]:
         if char in ("'", '"'):
             end = i + 1
             while end < n:
+                if char == "'" and sql_text[end] == "\\":  # Redshift literals also escape with a backslash
+                    end += 2
+                    continue
                 if sql_text[end] == char:
                     if end + 1 < n and sql_text[end + 1] == char:
                         end += 2

@@ -1,15 +1,17 @@
 """Resolve `${BUCKET:zone}`, `${ENV:NAME}` and `${SECRET:name}` at run time.
 
 Buckets come from `ONBOARD_BUCKET_<ZONE>` (locally the zone name itself is the bucket folder).
-Secrets come from Secrets Manager when deployed, or locally from `ONBOARD_SECRET_<NAME>`;
-their values are never logged.
+Secrets come from `framework.runtime.secrets` (Secrets Manager when deployed, the environment or a
+git-ignored file locally); their values are never logged.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+
+from framework.runtime.secrets import SecretSource, SecretUnavailable, secrets_from_env
 
 REFERENCE = re.compile(r"\$\{(SECRET|BUCKET|ENV):([^}]*)\}")
 
@@ -29,23 +31,22 @@ def env_value(name: str, environ: Mapping[str, str] | None = None) -> str:
     return environ[name]
 
 
-def local_secret(name: str) -> str:
-    var = "ONBOARD_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
-    if var not in os.environ:
-        raise ReferenceError_(f"secret '{name}' is not available: set {var} for local runs")
-    return os.environ[var]
-
-
-def resolve(value: str, secret: Callable[[str], str] = local_secret,
-            environ: Mapping[str, str] | None = None) -> str:
-    """Replace every reference inside `value` (buckets and variables from `environ`, default os.environ)."""
+def resolve(value: str, secret: SecretSource | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Replace every reference inside `value`: buckets and variables from `environ` (default os.environ),
+    secrets from `secret` (default: `secrets_from_env()`, created only when a secret is referenced)."""
+    source = secret
 
     def one(match: re.Match[str]) -> str:
+        nonlocal source
         kind, name = match.group(1), match.group(2)
         if kind == "BUCKET":
             return bucket_name(name, environ)
         if kind == "ENV":
             return env_value(name, environ)
-        return secret(name)
+        source = source or secrets_from_env()
+        try:
+            return source(name)
+        except SecretUnavailable as exc:
+            raise ReferenceError_(str(exc)) from None
 
     return REFERENCE.sub(one, value)

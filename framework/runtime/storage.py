@@ -18,25 +18,36 @@ class Storage(Protocol):
     def open(self, bucket: str, key: str, first_bytes: int | None = None) -> IO[bytes]: ...
     def list(self, bucket: str, prefix: str = "") -> list[str]: ...
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None: ...
+    def delete(self, bucket: str, key: str) -> None: ...
     def uri(self, bucket: str, key: str) -> str: ...
 
 
 class LocalStorage:
-    """Buckets are folders below `root`; keys are relative paths."""
+    """Buckets are folders below `root`; keys are relative paths.
+
+    Paths are handled as strings (os.path), not pathlib: pathlib interns every path part, so writing
+    thousands of distinct keys (one per API page) would grow the interpreter's interned-string table.
+    """
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
 
-    def _path(self, bucket: str, key: str) -> Path:
-        path = (self.root / bucket / key).resolve()
-        if not path.is_relative_to((self.root / bucket).resolve()) or not bucket or "/" in bucket:
+    def _base(self, bucket: str) -> str:
+        if not bucket or "/" in bucket:
+            raise ValueError(f"not a bucket name: {bucket!r}")
+        return os.path.realpath(os.path.join(self.root, bucket))
+
+    def _path(self, bucket: str, key: str) -> str:
+        base = self._base(bucket)
+        path = os.path.realpath(os.path.join(base, key))
+        if not path.startswith(base + os.sep):
             raise ValueError(f"key escapes its bucket: {bucket}/{key}")
         return path
 
     def put(self, bucket: str, key: str, body: bytes | IO[bytes]) -> None:
         path = self._path(bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = path + ".part"
         with open(tmp, "wb") as out:
             if isinstance(body, bytes):
                 out.write(body)
@@ -45,24 +56,41 @@ class LocalStorage:
         os.replace(tmp, path)
 
     def get(self, bucket: str, key: str) -> bytes:
-        return self._path(bucket, key).read_bytes()
+        with open(self._path(bucket, key), "rb") as data:
+            return data.read()
 
     def open(self, bucket: str, key: str, first_bytes: int | None = None) -> IO[bytes]:
         return open(self._path(bucket, key), "rb")
 
     def list(self, bucket: str, prefix: str = "") -> list[str]:
         base = self.root / bucket
-        if not base.is_dir():
+        start = base / prefix.rpartition("/")[0]  # walk only below the prefix's folder
+        if not start.is_dir():
             return []
-        keys = (p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+        keys = (p.relative_to(base).as_posix() for p in start.rglob("*") if p.is_file())
         return sorted(k for k in keys if k.startswith(prefix) and not k.endswith(".part"))
 
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
         with self.open(src_bucket, src_key) as src:
             self.put(dst_bucket, dst_key, src)
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove the object (absent is fine) and the folders it leaves empty."""
+        path, base = self._path(bucket, key), self._base(bucket)
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        folder = os.path.dirname(path)
+        while folder.startswith(base + os.sep):
+            try:
+                os.rmdir(folder)
+            except OSError:  # not empty (or already gone): stop climbing
+                break
+            folder = os.path.dirname(folder)
+
     def uri(self, bucket: str, key: str) -> str:
-        return str(self._path(bucket, key))
+        return self._path(bucket, key)
 
 
 class S3Storage:
@@ -96,6 +124,9 @@ class S3Storage:
 
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
         self.client.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.client.delete_object(Bucket=bucket, Key=key)
 
     def uri(self, bucket: str, key: str) -> str:
         return f"s3://{bucket}/{key}"

@@ -35,6 +35,7 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
         found += _partitions(definition, columns)
         found += _quality(definition, columns)
     found += _example(definition, project)
+    found += definition.kind_problems()
     return found
 
 
@@ -58,7 +59,7 @@ def _references(body: dict[str, Any]) -> Iterator[Problem]:
             for i, item in enumerate(value):
                 yield from walk(item, path + (i,))
 
-    for block in ("config", "destination"):
+    for block in ("config", "destination", "auth", "pagination", "incremental"):
         if block in body:
             yield from walk(body[block], ("source", block))
 

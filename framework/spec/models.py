@@ -7,6 +7,7 @@ Every model forbids unknown keys, so a typo is an error rather than a silently i
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -153,6 +154,38 @@ class Redshift(StrictModel):
         return [self.sortkey] if isinstance(self.sortkey, str) else list(self.sortkey)
 
 
+class Incremental(StrictModel):
+    """Fetch only what changed since the last landed batch: the greatest `cursor_field` seen is sent as `param`."""
+
+    cursor_field: str = Field(description="Dotted path inside a record to the value that grows with every change.",
+                              examples=["updated_at", "meta.modified"])
+    param: str = Field(description="Query parameter that sends the last cursor value to the API.",
+                       examples=["updated_since"])
+    initial: str | int | float | None = Field(
+        None, description="Value sent on the very first run (none: the first run fetches everything). "
+        "Quote dates so they are sent as written.", examples=["2024-01-01T00:00:00Z"])
+
+    @field_validator("initial", mode="before")
+    @classmethod
+    def _quoted_dates(cls, value: object) -> object:
+        if isinstance(value, date):
+            raise ValueError(f"quote the value so it is sent exactly as written, e.g. initial: '{value}' "
+                             "(unquoted, YAML reads it as a date)")
+        return value
+
+
+class Retry(StrictModel):
+    """How failed requests are retried: 429 after Retry-After; 5xx and connection errors with exponential
+    backoff and full jitter; other 4xx fail at once."""
+
+    max_attempts: int = Field(5, ge=1, le=20, description="Attempts per request, the first included.")
+    backoff_seconds: float = Field(1.0, gt=0, le=60, description="Base of the exponential backoff.")
+    max_backoff_seconds: float = Field(60.0, gt=0, le=600, description="Cap of one backoff wait.")
+    deadline_seconds: float = Field(
+        780.0, gt=0, le=840, description="The whole fetch must finish within this many seconds; kept below the "
+        "connector Lambda's 15-minute timeout so a slow API fails cleanly instead of being killed.")
+
+
 class Glue(StrictModel):
     """How the source's Glue job runs when deployed (ignored by local runs)."""
 
@@ -250,6 +283,10 @@ class SourceBase(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict)
     example_input: str | None = Field(
         None, description="A sample input file (relative to the project) that `onboard run --all` lands.")
+
+    def kind_problems(self) -> list[tuple[tuple[str | int, ...], str, bool]]:
+        """Rules particular to this source kind, as (path, message, at_key); none by default."""
+        return []
 
 
 class SharedColumns(StrictModel):

@@ -109,7 +109,11 @@ def convert(exc: ValidationError, file: str, data: Any, root: type[BaseModel], r
                       f"choose from: {choices}"
         elif kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
             limit = next(iter(err.get("ctx", {}).values()), "")
-            word = "at most" if kind.startswith("less") else "at least"
+            if isinstance(limit, float) and limit.is_integer():
+                limit = int(limit)
+            words = {"less_than_equal": "at most", "greater_than_equal": "at least", "less_than": "must be below",
+                     "greater_than": "must be above"}
+            word = words[kind]
             message = f"{err['input']} is out of range; {word} {limit}"
         elif kind == "union_tag_not_found":
             message = "missing required key 'type'"

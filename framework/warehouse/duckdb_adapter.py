@@ -16,9 +16,10 @@ from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
 from framework.warehouse.script import Statement, short_text, split_script
 
-# COPY reads a file's own columns only: DuckDB would otherwise add hive partition folders (year=...) as columns.
-_READ_PARQUET = exp.select("*").from_(exp.func(
-    "read_parquet", exp.Placeholder(), exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())))
+# Partition folders (year=2024/...) are lake layout, not columns: Redshift COPY does not read them either.
+_READ_PARQUET = exp.select("*").from_(
+    exp.func("read_parquet", exp.Placeholder(), exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()))
+)
 
 
 def _first_line(error: Exception) -> str:

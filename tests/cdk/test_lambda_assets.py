@@ -25,7 +25,7 @@ def asset_dir(assembly: Path, template: dict, function_name: str) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["customers", "products", "sales_transactions"])
+@pytest.mark.parametrize("source", ["customers", "product_reviews", "products", "sales_transactions"])
 def test_connector_asset_is_the_runtime_and_this_sources_connector_only(assembly, source):
     folder = asset_dir(assembly, cfn.load(assembly, f"Source-{source}"), f"onboard-{source}-land")
     assert relative_files(folder) == sorted(["connector/config.json", "connector/handler.py",

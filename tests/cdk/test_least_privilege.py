@@ -11,7 +11,7 @@ from tests.cdk import cfn
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
-SOURCES = ("customers", "products", "sales_transactions")
+SOURCES = ("customers", "product_reviews", "products", "sales_transactions")
 BATCH = "20241116T100000Z-1a2b3c4d"
 
 
@@ -97,3 +97,28 @@ def test_copy_role_is_named_for_the_platform_and_trusts_only_the_attached_role(a
     assert copy["RoleName"] == "onboard-copy-sales_transactions"
     [statement] = copy["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"]["AWS"].startswith("<import:onboard-platform:") and "CopyChainRole" in statement["Principal"]["AWS"]
+
+
+def test_the_rest_connector_may_delete_its_partial_pages_and_keep_only_its_own_state(assembly, access):
+    grants = access["product_reviews"]
+    [role] = [r for r in grants.roles() if r.startswith("ConnectorRole")]
+    m = manifest("product_reviews")
+    assert grants.allows(role, "s3:DeleteObject", object_arn(m["lake"]["raw"], f"ingest_date=2024-11-16/{BATCH}/part-000001.json"))
+    assert not grants.allows(role, "s3:DeleteObject", object_arn(m["lake"]["processed"], "part-0.parquet"))
+    [ledger] = [s for s in grants.statements[role] if s["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]]
+    assert ledger["Condition"] == {"ForAll" + "Values:StringEquals": {"dynamodb:LeadingKeys": ["product_reviews"]}}
+    [secret] = [s for s in grants.statements[role] if s["Action"] == "secretsmanager:GetSecretValue"]
+    assert secret["Resource"] == f"arn:aws:secretsmanager:{cfn.REGION}:{cfn.ACCOUNT}:secret:reviews_api_key-??????"
+    for other in ("customers", "products", "sales_transactions"):
+        [file_role] = [r for r in access[other].roles() if r.startswith("ConnectorRole")]
+        assert not any(s["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
+                       for s in access[other].statements[file_role])
+        assert not access[other].allows(file_role, "s3:DeleteObject", object_arn(manifest(other)["lake"]["raw"], "x"))
+
+
+def test_the_rest_connector_gets_the_ledger_table_and_fifteen_minutes(assembly):
+    template = cfn.load(assembly, "Source-product_reviews")
+    [connector] = [f for f in cfn.resources(template, "AWS::Lambda::Function").values()
+                   if f["FunctionName"] == "onboard-product_reviews-land"]
+    assert connector["Timeout"] == 900
+    assert connector["Environment"]["Variables"]["ONBOARD_LEDGER_TABLE"].startswith("<import:onboard-platform:")

@@ -133,4 +133,4 @@ def test_the_role_attached_to_redshift_may_assume_only_the_named_copy_roles(plat
     [statement] = access.statements[chain_role]
     assert statement["Action"] == "sts:AssumeRole"
     assert statement["Resource"] == [f"arn:aws:iam::{cfn.ACCOUNT}:role/onboard-copy-{source}"
-                                     for source in ("customers", "products", "sales_transactions")]
+                                     for source in ("customers", "product_reviews", "products", "sales_transactions")]

@@ -34,13 +34,13 @@ def test_every_problem_in_deploy_yaml_is_reported_at_once(tmp_path):
 
 
 def test_the_registry_has_a_trigger_for_every_kind_the_renderer_writes():
-    assert sorted(TRIGGERS) == ["s3"]
+    assert sorted(TRIGGERS) == ["s3", "schedule"]
 
 
 def test_an_unknown_trigger_kind_names_the_known_ones():
     context = TriggerContext(stack=None, source="inbox", prefix="onboard", trigger={"kind": "ses"},  # type: ignore[arg-type]
                              function=None, dead_letter_queue=None)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="no trigger for kind 'ses' \\(source inbox\\); known: s3"):
+    with pytest.raises(ValueError, match="no trigger for kind 'ses' \\(source inbox\\); known: s3, schedule"):
         add_trigger(context)
 
 

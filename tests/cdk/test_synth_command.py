@@ -20,6 +20,7 @@ def test_onboard_synth_of_every_example_source_is_nag_clean(example_synth):
     assert output.splitlines()[2:] == [
         "  Platform  (onboard-platform)",
         "  Source-customers  (onboard-source-customers)",
+        "  Source-product_reviews  (onboard-source-product-reviews)",
         "  Source-products  (onboard-source-products)",
         "  Source-sales_transactions  (onboard-source-sales-transactions)",
     ]
@@ -33,7 +34,8 @@ def test_onboard_synth_of_every_example_source_is_nag_clean(example_synth):
 def test_every_template_is_cfn_lint_clean(assembly):
     templates = sorted(assembly.glob("*.template.json"))
     assert [t.name for t in templates] == ["Platform.template.json", "Source-customers.template.json",
-                                           "Source-products.template.json", "Source-sales_transactions.template.json"]
+                                           "Source-product_reviews.template.json", "Source-products.template.json",
+                                           "Source-sales_transactions.template.json"]
     assert lint_templates(templates) == []
 
 

@@ -1,4 +1,4 @@
-"""The three example sources run end to end through the CLI: connector, Glue job on Spark, DuckDB load."""
+"""The example sources run end to end through the CLI: connector, Glue job on Spark, DuckDB load."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def summaries(output: str) -> dict[str, dict]:
     return {row["source"]: row for row in rows}
 
 
-def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project):
+def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, monkeypatch):
+    monkeypatch.setenv("ONBOARD_SECRET_REVIEWS_API_KEY", "demo-key")  # the recording's key, as `make demo` sets it
     result = run_cli(repo_project, "run", "--all", "--json")
     assert result.exit_code == 0, result.output
     got = {name: {k: row[k] for k in ("status", "rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate",
@@ -59,6 +60,8 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project):
                       "rows_duplicate": 0, "files_landed": 1},
         "products": {"status": "succeeded", "rows_in": 10, "rows_loaded": 10, "rows_quarantined": 0,
                      "rows_duplicate": 0, "files_landed": 1},
+        "product_reviews": {"status": "succeeded", "rows_in": 7, "rows_loaded": 6, "rows_quarantined": 1,
+                            "rows_duplicate": 0, "files_landed": 3},
         "sales_transactions": {"status": "succeeded", "rows_in": 15, "rows_loaded": 15, "rows_quarantined": 0,
                                "rows_duplicate": 0, "files_landed": 1},
     }

@@ -14,7 +14,7 @@ from tests.e2e.test_examples import run_cli, summaries
 
 pytestmark = pytest.mark.slow
 
-TABLES = ("sales.customers", "sales.products", "sales.transactions")
+TABLES = ("sales.customers", "sales.products", "sales.transactions", "sales.product_reviews")
 
 
 def snapshot(project, tables: tuple[str, ...] = TABLES) -> dict[str, list[tuple]]:
@@ -40,25 +40,28 @@ def ledger_record(project, source: str, batch_id: str) -> dict:
     return record
 
 
-def test_the_same_inputs_twice_change_no_table_and_every_row_is_counted(repo_project):
+def test_the_same_inputs_twice_change_no_table_and_every_row_is_counted(repo_project, monkeypatch):
+    monkeypatch.setenv("ONBOARD_SECRET_REVIEWS_API_KEY", "demo-key")  # the recorded review API's key
     first = run_cli(repo_project, "run", "--all", "--json")
     assert first.exit_code == 0, first.output
     loaded = snapshot(repo_project)
     for name, row in summaries(first.output).items():
         assert row["rows_in"] == row["rows_loaded"] + row["rows_quarantined"] + row["rows_duplicate"], name
     assert {t: len(rows) for t, rows in loaded.items()} == {
-        "sales.customers": 10, "sales.products": 10, "sales.transactions": 15}
+        "sales.customers": 10, "sales.products": 10, "sales.transactions": 15, "sales.product_reviews": 6}
 
     again = run_cli(repo_project, "run", "--all", "--json")
     assert again.exit_code == 0, again.output
-    assert {n: (r["status"], r["batch_id"], r["rows_in"]) for n, r in summaries(again.output).items()} == {
-        n: ("skipped", r["batch_id"], 0) for n, r in summaries(first.output).items()}
+    # Files: the same object again is skipped. The REST source: its cursor has moved, nothing new is fetched.
+    assert {n: (r["status"], r.get("batch_id"), r["rows_in"]) for n, r in summaries(again.output).items()} == {
+        n: ("no_data", None, 0) if n == "product_reviews" else ("skipped", r["batch_id"], 0)
+        for n, r in summaries(first.output).items()}
     assert snapshot(repo_project) == loaded
 
     records = status_records(repo_project)
     assert sorted((r["source"], r["status"], r["stage"], r["rows"]["rows_loaded"]) for r in records) == [
-        ("customers", "succeeded", "done", 10), ("products", "succeeded", "done", 10),
-        ("sales_transactions", "succeeded", "done", 15)]
+        ("customers", "succeeded", "done", 10), ("product_reviews", "succeeded", "done", 6),
+        ("products", "succeeded", "done", 10), ("sales_transactions", "succeeded", "done", 15)]
     [record] = status_records(repo_project, "customers")
     assert [o["etag"] for o in record["objects"]] and set(record["seconds"]) == {"land", "transform", "load"}
 

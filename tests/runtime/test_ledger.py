@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from framework.runtime.connectors.s3_file import S3FileConnector
 from framework.runtime.events import s3_put_event
-from framework.runtime.ledger import DynamoRunLedger, RunRecord, SqliteRunLedger, ledger_from_env
+from framework.runtime.ledger import DynamoRunLedger, RunRecord, SqliteRunLedger, run_ledger_from_env
 from framework.runtime.storage import LocalStorage
 
 NOW = datetime(2024, 11, 16, 10, 30, 0, tzinfo=UTC)
@@ -86,21 +86,21 @@ def test_the_same_event_delivered_twice_lands_once(ledger, tmp_path):
     body = b"iata,name\nLHR,Heathrow\n"
     storage.put("raw", "incoming/airports/today.csv", body)
     event = s3_put_event("raw", "incoming/airports/today.csv", len(body), "e1")
-    first = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, ledger=ledger)
+    first = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger)
     [batch] = first.handle(event)
-    again = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, ledger=ledger)
+    again = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger)
     assert again.handle(event) == []
     assert again.skipped == [{"origin": "raw/incoming/airports/today.csv", "etag": "e1", "batch_id": batch.batch_id}]
     assert sorted(p.name for p in (tmp_path / "lake/raw/airports").rglob("*.csv")) == [f"{batch.batch_id}.csv"]
     changed = s3_put_event("raw", "incoming/airports/today.csv", len(body), "e2")
-    assert len(S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, ledger=ledger).handle(changed)) == 1
+    assert len(S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger).handle(changed)) == 1
 
 
 def test_a_landing_that_fails_releases_its_claim(ledger, tmp_path):
     storage = LocalStorage(tmp_path / "lake")
     event = s3_put_event("raw", "incoming/airports/missing.csv", 3, "e1")  # the object is not there
     with pytest.raises(FileNotFoundError):
-        S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, ledger=ledger).handle(event)
+        S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger).handle(event)
     assert ledger.claim_object("airports", "raw/incoming/airports/missing.csv", "e1", "later") is None
 
 
@@ -119,12 +119,22 @@ def test_state_machine_items_read_as_records(dynamo_ledger):
     assert (failed.status, failed.stage, failed.error) == ("failed", "transform", "LoadFailed")
 
 
-def test_ledger_from_env_picks_dynamodb_then_sqlite(tmp_path, monkeypatch):
+def test_run_ledger_from_env_picks_sqlite_then_dynamodb(tmp_path, monkeypatch):
     monkeypatch.delenv("ONBOARD_LEDGER_TABLE", raising=False)
     monkeypatch.delenv("ONBOARD_LEDGER_PATH", raising=False)
-    assert ledger_from_env() is None
-    monkeypatch.setenv("ONBOARD_LEDGER_PATH", str(tmp_path / "l.sqlite"))
-    assert isinstance(ledger_from_env(), SqliteRunLedger)
+    assert run_ledger_from_env() is None
     monkeypatch.setenv("ONBOARD_LEDGER_TABLE", TABLE)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    assert isinstance(ledger_from_env(), DynamoRunLedger)
+    assert isinstance(run_ledger_from_env(), DynamoRunLedger)
+    monkeypatch.setenv("ONBOARD_LEDGER_PATH", str(tmp_path / "l.sqlite"))
+    assert isinstance(run_ledger_from_env(), SqliteRunLedger)
+
+
+def test_incremental_state_items_are_not_runs(dynamo_ledger):
+    """The REST connectors' `#state` item shares the source's partition; listing runs skips it."""
+    from framework.runtime.ledger import DynamoDBLedger, put_state
+
+    put_state(DynamoDBLedger(TABLE, dynamo_ledger.client), "airports", {"cursor": "5", "batch_id": "b"})
+    dynamo_ledger.put(record("airports", "20241116T100000Z-a"))
+    assert [r.batch_id for r in dynamo_ledger.recent("airports")] == ["20241116T100000Z-a"]
+    assert [r.batch_id for r in dynamo_ledger.recent()] == ["20241116T100000Z-a"]

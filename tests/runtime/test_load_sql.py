@@ -32,6 +32,12 @@ def test_split_keeps_semicolons_and_dashes_inside_literals_and_drops_comments():
     assert split_statements(text) == ["COMMENT ON TABLE a.b IS 'x; y -- z'", 'SELECT "a;b" FROM t']
 
 
+def test_split_reads_backslash_escaped_quotes_as_the_ddl_writes_them():
+    text = "COMMENT ON TABLE a.b IS 'the shop\\'s; reviews';\nCOMMENT ON COLUMN a.b.c IS 'it''s';\n"
+    assert split_statements(text) == ["COMMENT ON TABLE a.b IS 'the shop\\'s; reviews'",
+                                      "COMMENT ON COLUMN a.b.c IS 'it''s'"]
+
+
 def test_split_refuses_unterminated_literal():
     with pytest.raises(ValueError, match="unterminated quoted text"):
         split_statements("SELECT 'abc")

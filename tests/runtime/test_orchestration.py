@@ -74,3 +74,15 @@ def test_start_pipeline_names_the_execution_by_batch_and_passes_the_input(monkey
         described = client.describe_execution(executionArn=execution)
     assert described["name"] == BATCH_ID
     assert json.loads(described["input"]) == pipeline_input(sales_batch(), lake_from_env())
+
+
+def test_a_batch_landed_as_pages_hands_its_folder_to_the_glue_job():
+    from framework.runtime.batch import LandedFolder
+
+    prefix = f"product_reviews/ingest_date=2024-11-16/{BATCH_ID}/"
+    folder = LandedFolder("onboard-raw-1-eu", prefix, f"s3://onboard-raw-1-eu/{prefix}", 2000, 31_000_000)
+    batch = Batch("product_reviews", BATCH_ID, "2024-11-16T10:00:00Z", folder=folder)
+    lake = lake_from_env({**ENV, "ONBOARD_LAKE": sales_lake()})
+    started = pipeline_input(batch, lake)
+    assert (started["files"], started["objects"], started["glue_arguments"]["--input"]) == (
+        2000, [f"s3://onboard-raw-1-eu/{prefix}"], f"s3://onboard-raw-1-eu/{prefix}")

@@ -45,9 +45,9 @@ CASES = [
      ["sources/x.yaml:6:5: source.config.sufix: unknown key 'sufix'; did you mean 'suffix'? "
       "valid keys: bucket, prefix, suffix"]),
     ("unknown source type", variant("type: s3_file", "type: ftp"),
-     ["sources/x.yaml:3:9: source.type: unknown source type 'ftp'; choose from: s3_file"]),
+     ["sources/x.yaml:3:9: source.type: unknown source type 'ftp'; choose from: rest_api, s3_file"]),
     ("missing type", variant("  type: s3_file\n", ""),
-     ["sources/x.yaml:1:1: source: missing required key 'type'; choose from: s3_file"]),
+     ["sources/x.yaml:1:1: source: missing required key 'type'; choose from: rest_api, s3_file"]),
     ("missing prefix", variant("    prefix: incoming/airports/", "    suffix: .csv"),
      ["sources/x.yaml:4:3: source.config: missing required key 'prefix'"]),
     ("prefix shape", variant("prefix: incoming/airports/", "prefix: incoming/airports"),

@@ -335,3 +335,15 @@ def test_migration_statements_run_and_redshift_transaction_rules_hold(
         "ALTER TABLE ALTER COLUMN cannot run inside a transaction block",
     )
     assert [name for name, _ in warehouse.table_columns("sales", "orders")][-1] == "notes"
+
+
+def test_copy_ignores_partition_folders_in_the_file_path(
+    warehouse: DuckDBWarehouse,
+    orders: TableSpec,
+    write_parquet: Callable[[str, str], Path],
+    write_manifest: Callable[..., Path],
+) -> None:
+    """Spark writes partition values as folders (year=2024/...), not columns; COPY counts only file columns."""
+    file = write_parquet("orders/year=2024/month=11/day=15/part-0.parquet", BATCH_1)
+    load(warehouse, orders, write_manifest("b1.manifest", [file]))
+    assert contents(warehouse) == [ROW_A1, ROW_B1]

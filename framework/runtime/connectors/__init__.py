@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from framework.runtime.connectors.base import Connector
+from framework.runtime.connectors.rest_api import RestApiConnector
 from framework.runtime.connectors.s3_file import S3FileConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
+    "rest_api": RestApiConnector,
     "s3_file": S3FileConnector,
 }
 

@@ -17,10 +17,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 class S3FileConnector(Connector):
-    def handle(self, event: dict[str, Any]) -> list[Batch]:
+    def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
         """One batch per new object that matches the prefix (and suffix); others are skipped.
 
-        With a ledger, an object (bucket/key + ETag) is claimed before it lands: delivered again (the same
+        With a run ledger, an object (bucket/key + ETag) is claimed before it lands: delivered again (the same
         event twice, or the same file uploaded again) it is skipped and listed in `self.skipped`."""
         settings = self.config["config"]
         bucket = references.resolve(settings["bucket"])
@@ -43,8 +43,8 @@ class S3FileConnector(Connector):
         now = self.clock()
         batch_id = new_batch_id(now, obj.bucket, obj.key, obj.etag or "")
         origin = f"{obj.bucket}/{obj.key}"
-        if self.ledger is not None:
-            owner = self.ledger.claim_object(self.source, origin, obj.etag, batch_id)
+        if self.runs is not None:
+            owner = self.runs.claim_object(self.source, origin, obj.etag, batch_id)
             if owner is not None:
                 log.info("skipping s3://%s: already processed as batch %s", origin, owner)
                 self.skipped.append({"origin": origin, "etag": obj.etag or "", "batch_id": owner})
@@ -52,7 +52,7 @@ class S3FileConnector(Connector):
             try:
                 return self._copy_to_raw(obj, batch_id, now)
             except Exception:
-                self.ledger.release_object(self.source, origin, obj.etag)
+                self.runs.release_object(self.source, origin, obj.etag)
                 raise
         return self._copy_to_raw(obj, batch_id, now)
 

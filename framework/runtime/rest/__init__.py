@@ -1,0 +1,1 @@
+"""The HTTP side of `rest_api` sources: retries, auth, pagination and records (stdlib only)."""
