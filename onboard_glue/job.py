@@ -57,7 +57,9 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     inputs = lake.expand_inputs(args.inputs)
     records = read_records(spark, lake, config.format, config.columns, inputs)
     # Parsed and checked once: every output below reads this cache, not the input files.
-    checked = check_records(records, config.columns, config.quality).persist(StorageLevel.MEMORY_AND_DISK)
+    text_encoding = config.format.encoding if config.format.type in ("csv", "json", "jsonl") else None
+    checked = check_records(records, config.columns, config.quality, text_encoding).persist(
+        StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
         by_kind = {

@@ -13,6 +13,7 @@ from onboard_glue.config import ColumnSpec, JobConfig, QualityRuleSpec, QualityS
 from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quoted, value_col
 
 REASON_COL = "__reason"
+REPLACEMENT_CHAR = "\ufffd"
 RULES_COL = "__rules"  # ids of the quality rules a row broke (with a quality block only)
 SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offending value
 
@@ -127,7 +128,14 @@ def _apply_quality(frame: DataFrame, columns: Sequence[ColumnSpec], typed: Seque
     return with_rules.withColumn(REASON_COL, reason).drop("__rejecting")
 
 
-def check_records(records: DataFrame, columns: Sequence[ColumnSpec], quality: QualitySpec | None = None) -> DataFrame:
+def decoding_reason(column: ColumnSpec, raw: Column) -> Column:
+    """Text read as UTF-8 that was not: the decoder left U+FFFD, so the row is quarantined, not altered."""
+    return F.when(raw.contains(REPLACEMENT_CHAR), F.lit(
+        f"encoding: {column.name} is not valid UTF-8 (declare schema.encoding, e.g. ISO-8859-1)"))
+
+
+def check_records(records: DataFrame, columns: Sequence[ColumnSpec], quality: QualitySpec | None = None,
+                  encoding: str | None = None) -> DataFrame:
     """Raw records -> ``__file, __row, __t<i>`` (typed values), ``__reason`` (the first broken rule:
     a malformed record, then each column's rules in declared order, then the quality rules that reject)
     and, for rejected rows only, their original text ``__v<i>`` and ``__record``. With quality rules,
@@ -142,7 +150,10 @@ def check_records(records: DataFrame, columns: Sequence[ColumnSpec], quality: Qu
         *raws,
         *[typed_value(c, raws[i]).alias(typed[i]) for i, c in enumerate(columns)],
     )
-    reasons = [F.col(MALFORMED_COL)] + [
+    decoded = []
+    if encoding is not None and encoding.replace("-", "").replace("_", "").upper() == "UTF8":
+        decoded = [decoding_reason(c, F.col(raws[i])) for i, c in enumerate(columns)]
+    reasons = [F.col(MALFORMED_COL), *decoded] + [
         column_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)
     ]
     with_reason = with_typed.select(
