@@ -125,7 +125,7 @@ def main() -> None:
 
         spark = local_spark()
         spark.range(1000).count()  # JVM warm-up, outside both measurements
-        hand_seconds = hand_written(spark, path, root / "hand_written")
+        first_hand = hand_written(spark, path, root / "hand_written")  # also warms the JVM for both
 
         runner = LocalRunner(project)
         total_started = time.perf_counter()
@@ -135,6 +135,7 @@ def main() -> None:
             raise SystemExit(f"pipeline failed: {summary.error}")
         assert summary.rows_in == summary.rows_loaded + summary.rows_quarantined + summary.rows_duplicate
         [(loaded,)] = runner.warehouse.query("SELECT COUNT(*) FROM bench.transactions")[1]
+        hand_seconds = min(first_hand, hand_written(spark, path, root / "hand_written"))  # best of two
 
         print(f"rows in {summary.rows_in:,}  loaded {summary.rows_loaded:,}  duplicate {summary.rows_duplicate:,}  "
               f"quarantined {summary.rows_quarantined:,}  in warehouse {loaded:,}")
@@ -142,7 +143,7 @@ def main() -> None:
         for stage, seconds in summary.seconds.items():
             print(f"{stage:<12}{seconds:>10.2f}{summary.rows_in / seconds:>14,.0f}")
         print(f"{'total':<12}{total:>10.2f}{summary.rows_in / total:>14,.0f}")
-        print(f"{'hand-written':<12}{hand_seconds:>10.2f}{args.rows / hand_seconds:>14,.0f}  (read, dedupe, write)")
+        print(f"{'hand-written':<12}{hand_seconds:>10.2f}{args.rows / hand_seconds:>14,.0f}  (best of two)")
         print(f"generated pipeline / hand-written job: {total / hand_seconds:.2f}x (target <= 1.5x)")
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -112,7 +112,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         delimiter=fmt_raw.get("delimiter") or ",",
         quote=fmt_raw.get("quote") or '"',
         escape=fmt_raw.get("escape") or '"',
-        header=bool(fmt_raw.get("header", True)),
+        header=fmt_raw.get("header") is not False,
         encoding=fmt_raw.get("encoding") or "UTF-8",
         records_path=fmt_raw.get("records_path") or None,
     )
@@ -170,10 +170,12 @@ def _problems(config: JobConfig) -> list[str]:
         problems.append("columns: at least one column is needed")
     names = [c.name for c in config.columns]
     reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_PARTS)
+    seen: set[str] = set()
     for column in config.columns:
         where = f"columns.{column.name}"
-        if names.count(column.name) > 1:
+        if column.name in seen:
             problems.append(f"{where}: duplicate column name")
+        seen.add(column.name)
         if column.name in reserved:
             problems.append(f"{where}: the name is reserved for lineage, quarantine or partition columns")
         if column.type not in COLUMN_TYPES:

@@ -1,24 +1,38 @@
-"""``run_job``: read raw -> map/cast -> quality -> dedupe -> write, for one batch."""
+"""``run_job``: read raw -> map/cast -> quality -> dedupe -> write, for one batch.
+
+Two routes, chosen by a cheap upper bound of the records (bytes, lines, or Parquet footers):
+
+- the batch fits one output file: a single pass parses, checks, deduplicates and writes the table
+  file while ``observe`` counts rows by outcome; the input is read again only when rows were
+  rejected, to write the quarantine;
+- otherwise the checked rows are cached once, counted, and every output reads the cache (the file
+  count needs the exact number of rows before writing).
+
+The single pass re-checks its outcome: if the bound was wrong (a JSON line holding an array of
+records) or Spark lost the observed counts, its staged file is discarded and the cached route runs.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import Observation, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from onboard_glue.args import JobArgs, resolve_args
-from onboard_glue.config import JobConfig, load_config
+from onboard_glue.config import FormatSpec, JobConfig, load_config
 from onboard_glue.dedupe import latest_per_key
-from onboard_glue.lake_fs import LakeFS
+from onboard_glue.lake_fs import InputFile, LakeFS
+from onboard_glue.observed import observed_metrics
 from onboard_glue.read import read_records
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
     REASON_COL,
+    REASON_KINDS,
     RULES_COL,
     check_records,
     output_columns,
@@ -26,7 +40,18 @@ from onboard_glue.transform import (
     reason_kind,
     table_rows,
 )
-from onboard_glue.write import file_count, manifest, write_json, write_quarantine, write_table_files
+from onboard_glue.write import (
+    LakeFile,
+    clear_quarantine,
+    discard_staging,
+    file_count,
+    manifest,
+    publish_table_files,
+    stage_table_files,
+    staging_uri,
+    write_json,
+    write_quarantine,
+)
 
 
 class QualityThresholdError(RuntimeError):
@@ -51,80 +76,148 @@ def run_job(config: dict[str, Any], argv: Sequence[str] | None = None) -> dict[s
     return summary
 
 
+@dataclass
+class Outcome:
+    rows_in: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)  # reason kind -> rows
+    rows_loaded: int = 0
+    files: list[LakeFile] = field(default_factory=list)
+    quality: dict[str, Any] | None = None  # score, threshold, passed, rules (with a quality block only)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.rejected.values())
+
+
 def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict[str, Any]:
     """The batch on an existing session (whose settings the caller controls)."""
     lake = LakeFS(spark)
     inputs = lake.expand_inputs(args.inputs)
-    records = read_records(spark, lake, config.format, config.columns, inputs)
-    # Parsed and checked once: every output below reads this cache, not the input files.
-    text_encoding = config.format.encoding if config.format.type in ("csv", "json", "jsonl") else None
-    checked = check_records(records, config.columns, config.quality, text_encoding).persist(
-        StorageLevel.MEMORY_AND_DISK)
+    outcome = Outcome()
+    if inputs:
+        text_encoding = config.format.encoding if config.format.type in ("csv", "json", "jsonl") else None
+        checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns,
+                                config.quality, text_encoding)
+        single = None
+        # Quality needs its score before any table file is published: the cached route decides first.
+        if config.quality is None and fits_one_file(spark, config.format, inputs, config.files.rows_per_file):
+            single = _single_pass(spark, lake, checked, config, args)
+        outcome = single or _cached_passes(lake, checked, config, args)
+    if not outcome.rows_quarantined:
+        clear_quarantine(lake, args.quarantine)  # what an earlier attempt of the batch left
+    summary = {
+        "batch_id": args.batch_id,
+        "rows_in": outcome.rows_in,
+        "rows_loaded": outcome.rows_loaded,
+        "rows_quarantined": outcome.rows_quarantined,
+        "rows_duplicate": outcome.rows_in - outcome.rows_quarantined - outcome.rows_loaded,
+        "files": len(outcome.files),
+        "quarantine_reasons": dict(sorted(outcome.rejected.items())),
+    }
+    if config.quality is not None:
+        summary["quality"] = outcome.quality or _quality_summary(None, config, 0, 0)
+    write_json(lake, args.manifest, manifest(outcome.files))
+    write_json(lake, args.summary, summary)
+    return summary
+
+
+def fits_one_file(spark: SparkSession, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int) -> bool:
+    """Whether the input cannot hold more records than one output file takes, decided cheaply:
+    Parquet footers; else the bytes (a record takes at least a character and a line break);
+    else a line count (a CSV record or a JSON line takes at least one line)."""
+    paths = [f.read_path for f in inputs]
+    if fmt.type == "parquet":
+        return spark.read.parquet(*paths).count() <= rows_per_file
+    if not any(f.compressed for f in inputs) and (sum(f.size for f in inputs) + 1) // 2 <= rows_per_file:
+        return True
+    return spark.read.text(paths).count() <= rows_per_file
+
+
+def _single_pass(
+    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs
+) -> Outcome | None:
+    counts = Observation()
+    observed = checked.observe(
+        counts,
+        F.count(F.lit(1)).alias("rows_in"),
+        *[F.count(F.when(reason_kind(F.col(REASON_COL)) == kind, 1)).alias(kind) for kind in REASON_KINDS],
+    )
+    rows = table_rows(observed, config, args.batch_id, args.ingest_time)
+    loaded = None
+    if config.dedupe is not None:
+        loaded = Observation()
+        rows = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
+        rows = rows.observe(loaded, F.count(F.lit(1)).alias("rows"))
+    staging = staging_uri(args.output, args.batch_id)
+    stage_table_files(rows, staging=staging, columns=output_columns(config), partition_by=config.partition_by, files=1)
+    metrics = observed_metrics(spark, counts)
+    rows_loaded = observed_metrics(spark, loaded) if loaded is not None else None
+    if metrics is None or (loaded is not None and rows_loaded is None):
+        discard_staging(lake, staging)  # Spark lost the counts: count on the cached route instead
+        return None
+    rejected = {kind: int(metrics[kind]) for kind in REASON_KINDS if metrics[kind]}
+    outcome = Outcome(rows_in=int(metrics["rows_in"]), rejected=rejected)
+    accepted = outcome.rows_in - outcome.rows_quarantined
+    outcome.rows_loaded = int(rows_loaded["rows"]) if rows_loaded is not None else accepted
+    files = file_count(outcome.rows_loaded, config.files.rows_per_file, config.files.slices)
+    if files == 1:
+        outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
+    else:
+        discard_staging(lake, staging)
+        if files > 1:  # the bound was wrong: more rows than one file takes
+            return None
+    if outcome.rows_quarantined:  # the only second read of the input, and only for rejected rows
+        quarantined = quarantine_rows(checked, config.columns, args.batch_id)
+        write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
+    return outcome
+
+
+def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs) -> Outcome:
+    cached = checked.persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
         by_kind = {
-            row["kind"]: row["count"]
-            for row in checked.groupBy(reason_kind(F.col(REASON_COL)).alias("kind")).count().collect()
+            row["kind"]: int(row["count"])
+            for row in cached.groupBy(reason_kind(F.col(REASON_COL)).alias("kind")).count().collect()
         }
-        rows_in = sum(by_kind.values())
         accepted = by_kind.pop(None, 0)
-        rows_quarantined = rows_in - accepted
-        write_quarantine(
-            quarantine_rows(checked, config.columns, args.batch_id),
-            lake=lake,
-            folder=args.quarantine,
-            count=rows_quarantined,
-        )
-        quality = _quality_summary(checked, config, rows_in, rows_quarantined)
-        if quality is not None and not quality["passed"]:
-            summary = {"batch_id": args.batch_id, "rows_in": rows_in, "rows_loaded": 0,
-                       "rows_quarantined": rows_quarantined, "rows_duplicate": 0, "files": 0,
-                       "quarantine_reasons": dict(sorted(by_kind.items())), "quality": quality}
-            write_json(lake, args.manifest, manifest([]))
-            write_json(lake, args.summary, summary)
-            raise QualityThresholdError(f"quality score {quality['score']} is below the threshold "
-                                        f"{quality['threshold']}: nothing was loaded")
-        rows = table_rows(checked, config, args.batch_id, args.ingest_time)
-        write = partial(
-            write_table_files,
-            lake=lake,
-            output=args.output,
-            batch_id=args.batch_id,
-            columns=output_columns(config),
-            partition_by=config.partition_by,
-        )
-        if config.dedupe is None or not accepted:
-            rows_loaded = accepted
-            written = write(rows, files=file_count(accepted, config.files.rows_per_file, config.files.slices))
-        elif accepted <= config.files.rows_per_file:
-            # One file whatever the duplicates: count the unique rows while writing them.
-            loaded = Observation()
-            deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
-            written = write(deduped.observe(loaded, F.count(F.lit(1)).alias("rows")), files=1)
-            rows_loaded = int(loaded.get["rows"])
-        else:
-            deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
-            deduped = deduped.persist(StorageLevel.MEMORY_AND_DISK)
-            rows_loaded = deduped.count()
-            written = write(deduped, files=file_count(rows_loaded, config.files.rows_per_file, config.files.slices))
+        outcome = Outcome(rows_in=accepted + sum(by_kind.values()), rejected=by_kind)
+        if outcome.rows_quarantined:
+            quarantined = quarantine_rows(cached, config.columns, args.batch_id)
+            write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
+        outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
+        if outcome.quality is not None and not outcome.quality["passed"]:
+            _fail_threshold(lake, args, outcome)
+        rows = table_rows(cached, config, args.batch_id, args.ingest_time)
+        outcome.rows_loaded = accepted
+        if config.dedupe is not None and accepted:
+            rows = deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by).persist(
+                StorageLevel.MEMORY_AND_DISK
+            )
+            outcome.rows_loaded = deduped.count()
+        files = file_count(outcome.rows_loaded, config.files.rows_per_file, config.files.slices)
+        if files:
+            staging = staging_uri(args.output, args.batch_id)
+            columns = output_columns(config)
+            stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_by, files=files)
+            outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
+        return outcome
     finally:
-        checked.unpersist()
+        cached.unpersist()
         if deduped is not None:
             deduped.unpersist()
-    summary = {
-        "batch_id": args.batch_id,
-        "rows_in": rows_in,
-        "rows_loaded": rows_loaded,
-        "rows_quarantined": rows_quarantined,
-        "rows_duplicate": accepted - rows_loaded,
-        "files": len(written),
-        "quarantine_reasons": dict(sorted(by_kind.items())),
-    }
-    if quality is not None:
-        summary["quality"] = quality
-    write_json(lake, args.manifest, manifest(written))
-    write_json(lake, args.summary, summary)
-    return summary
+
+
+def _fail_threshold(lake: LakeFS, args: JobArgs, outcome: Outcome) -> None:
+    """Below the quality threshold: the summary and an empty manifest, no table file, and the job fails."""
+    quality = outcome.quality or {}
+    write_json(lake, args.manifest, manifest([]))
+    write_json(lake, args.summary, {
+        "batch_id": args.batch_id, "rows_in": outcome.rows_in, "rows_loaded": 0,
+        "rows_quarantined": outcome.rows_quarantined, "rows_duplicate": 0, "files": 0,
+        "quarantine_reasons": dict(sorted(outcome.rejected.items())), "quality": quality})
+    raise QualityThresholdError(f"quality score {quality.get('score')} is below the threshold "
+                                f"{quality.get('threshold')}: nothing was loaded")
 
 
 def _quality_summary(checked: Any, config: JobConfig, rows_in: int, rows_quarantined: int) -> dict[str, Any] | None:
@@ -132,7 +225,7 @@ def _quality_summary(checked: Any, config: JobConfig, rows_in: int, rows_quarant
     if config.quality is None:
         return None
     broken: dict[str, int] = {}
-    if config.quality.rules:
+    if config.quality.rules and checked is not None:
         counts = checked.select(*[
             F.sum(F.when(F.array_contains(F.col(RULES_COL), rule.id), 1).otherwise(0)).alias(f"r{i}")
             for i, rule in enumerate(config.quality.rules)]).first()

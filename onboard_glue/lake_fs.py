@@ -16,7 +16,9 @@ GLOB_CHARS = frozenset("*?[{")
 @dataclass(frozen=True)
 class InputFile:
     read_path: str  # what to hand to spark.read
-    key: str  # the URI Spark reports in _metadata.file_path for this file
+    key: str  # authority + encoded path: how _metadata.file_path names it, once its scheme is cut
+    size: int  # bytes as stored
+    compressed: bool  # a codec is named by the suffix (.gz): Spark decompresses it
 
 
 @dataclass(frozen=True)
@@ -48,25 +50,30 @@ class LakeFS:
                 raise FileNotFoundError(f"input not found: {uri}")
             else:
                 paths = self._files_under(fs, path)
-            for p in paths:
-                key = p.toUri().toString()
+            codecs = self._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(self._conf)
+            for p, size in paths:
+                location = p.toUri()
+                key = (location.getRawAuthority() or "") + location.getRawPath()
                 if key not in seen:
                     seen.add(key)
-                    found.append(InputFile(read_path=p.toString(), key=key))
+                    compressed = codecs.getCodec(p) is not None
+                    found.append(InputFile(read_path=p.toString(), key=key, size=size, compressed=compressed))
         return found
 
-    def _files_under(self, fs: Any, path: Any) -> list[Any]:
-        if not fs.getFileStatus(path).isDirectory():
-            return [path]
-        root = path.toString().rstrip("/") + "/"
+    def _files_under(self, fs: Any, path: Any) -> list[tuple[Any, int]]:
+        """(path, size) of a file, or of the data files in a folder, sorted by path."""
+        status = fs.getFileStatus(path)
+        if not status.isDirectory():
+            return [(status.getPath(), int(status.getLen()))]
+        root = status.getPath().toString().rstrip("/") + "/"
         files = []
         iterator = fs.listFiles(path, True)
         while iterator.hasNext():
-            file_path = iterator.next().getPath()
-            relative = file_path.toString()[len(root) :]
+            found = iterator.next()
+            relative = found.getPath().toString()[len(root) :]
             if not any(part.startswith(("_", ".")) for part in relative.split("/")):
-                files.append(file_path)
-        return sorted(files, key=lambda p: p.toString())
+                files.append((found.getPath(), int(found.getLen())))
+        return sorted(files, key=lambda item: item[0].toString())
 
     def head(self, uri: str, max_bytes: int) -> bytes:
         """Up to ``max_bytes`` from the start of a file, decompressed when its suffix names a codec."""
@@ -112,11 +119,6 @@ class LakeFS:
             stream.write(bytearray(text.encode("utf-8")))
         finally:
             stream.close()
-
-    def read_text(self, uri: str) -> str:
-        fs, path = self._resolve(uri)
-        length = int(fs.getFileStatus(path).getLen())
-        return self.head(uri, length).decode("utf-8") if length else ""
 
     def delete(self, uri: str, recursive: bool = True) -> None:
         fs, path = self._resolve(uri)

@@ -18,6 +18,8 @@ RUN_CONF = {
     "spark.sql.ansi.enabled": "false",
     # The parsed batch is cached once and read a few times: compressing it costs more than it saves.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # Keep observed row counts: replacing a plan whose input turned out empty drops its metrics.
+    "spark.sql.adaptive.optimizer.excludedRules": "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation",
     # Let adaptive execution size the shuffle inside a cached plan (the deduplicated rows).
     "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
 }

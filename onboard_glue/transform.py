@@ -13,6 +13,7 @@ from onboard_glue.config import ColumnSpec, JobConfig, QualityRuleSpec, QualityS
 from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quoted, value_col
 
 REASON_COL = "__reason"
+REASON_KINDS = ("malformed", "encoding", "not_null", "cast", "max_length", "quality")  # "<kind>: <detail>"
 REPLACEMENT_CHAR = "\ufffd"
 RULES_COL = "__rules"  # ids of the quality rules a row broke (with a quality block only)
 SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offending value
@@ -21,6 +22,7 @@ SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offendi
 # also takes "1d", "NaN", "inf" as doubles, "2024" as a date, and a bare "10:00" as today's time.
 _NUMBER = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
 _DATE_FIRST = r"^\s*[+-]?[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}"
+_LENIENT_CASTS = frozenset({"integer", "bigint", "decimal"})
 _GATES = {"double": _NUMBER, "date": _DATE_FIRST, "timestamp": _DATE_FIRST, "timestamptz": _DATE_FIRST}
 _SQL_TYPES = {
     "integer": "INT",
@@ -45,7 +47,10 @@ def typed_value(column: ColumnSpec, raw_name: str) -> Column:
     if column.type in _TEXT_TYPES:
         return raw
     sql_type = f"DECIMAL({column.precision},{column.scale})" if column.type == "decimal" else _SQL_TYPES[column.type]
-    cast = F.expr(f"try_cast(`{raw_name}` AS {sql_type})")
+    if column.type in _LENIENT_CASTS:  # a plain cast would take "1.9" as the integer 1
+        cast = F.expr(f"try_cast(`{raw_name}` AS {sql_type})")
+    else:  # null on failure: the run sets spark.sql.ansi.enabled=false
+        cast = raw.cast(sql_type.lower())
     gate = _GATES.get(column.type)
     return F.when(raw.rlike(gate), cast) if gate else cast
 
@@ -179,9 +184,13 @@ def reason_kind(reason: Column) -> Column:
 
 
 def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id: str) -> DataFrame:
-    """Rejected rows as the quarantine keeps them: original text values, the record, reason, batch."""
+    """Rejected rows as the quarantine keeps them: original text values, the record, reason, batch
+    (and the input order, ``__file``/``__row``, which the writer sorts by and drops); with quality rules,
+    ``_rules``."""
     rules = [F.col(RULES_COL).alias("_rules")] if RULES_COL in checked.columns else []
     return checked.where(F.col(REASON_COL).isNotNull()).select(
+        FILE_COL,
+        ROW_COL,
         *[F.col(value_col(i)).alias(c.name) for i, c in enumerate(columns)],
         F.col(RECORD_COL).alias("_record"),
         F.col(REASON_COL).alias("_reason"),

@@ -14,11 +14,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from onboard_glue.lake_fs import LakeFS
-from onboard_glue.read import quoted
+from onboard_glue.read import FILE_COL, ROW_COL, quoted
 
 QUARANTINE_ROWS_PER_FILE = 1_000_000
+_INPUT_ORDER = (FILE_COL, ROW_COL)
 _NO_SUCCESS_MARKER = {"mapreduce.fileoutputcommitter.marksuccessfuljobs": "false"}
-_SPARK_PART_NAME = re.compile(r"^part-(\d+)-[0-9a-fA-F-]{36}(.*)$")
+# Spark names files part-<task>-<uuid>.c000.<codec>.parquet (partitioned) or ...-<uuid>-c000... (not).
+_SPARK_PART_NAME = re.compile(r"^part-(\d+)-[0-9a-fA-F-]{36}[.-](.*)$")
 
 
 @dataclass(frozen=True)
@@ -45,29 +47,19 @@ def root_uri(uri: str) -> str:
     return uri.rstrip("/") or "/"
 
 
-def write_table_files(
-    rows: DataFrame,
-    *,
-    lake: LakeFS,
-    output: str,
-    batch_id: str,
-    columns: Sequence[str],
-    partition_by: Sequence[str],
-    files: int,
-) -> list[LakeFile]:
-    """Append ``rows`` under ``output`` as ``files`` Parquet files (per partition directory a file
-    range is split at directory boundaries) and return exactly the files this batch wrote.
+def staging_uri(output: str, batch_id: str) -> str:
+    """Where Spark writes a batch before its files move into the table's partition directories."""
+    return f"{root_uri(output)}/_staging/{batch_id}"
 
-    Spark writes into ``<output>/_staging/<batch_id>``; each file then moves to its partition
-    directory as ``part-NNNNN-<batch_id>...parquet``, so this batch's files are known without listing
-    the whole table and a re-run of the batch replaces its own files instead of adding copies."""
-    if files <= 0:
-        return []
-    root = root_uri(output)
-    staging = f"{root}/_staging/{batch_id}"
+
+def stage_table_files(
+    rows: DataFrame, *, staging: str, columns: Sequence[str], partition_by: Sequence[str], files: int
+) -> None:
+    """Write ``rows`` as ``files`` Parquet files (a range of rows that spans partition directories is
+    split at their boundaries) into the staging folder, replacing what a failed attempt left."""
     frame = rows.select(*[quoted(c) for c in columns], *[quoted(p) for p in partition_by])
-    if files == 1:
-        frame = frame.coalesce(1)
+    if files <= 1:
+        frame = frame.repartition(1)  # not coalesce(1): that would also make the upstream work one task
     else:
         # Contiguous, equal ranges of (partition directory, input position): N balanced files.
         frame = frame.withColumn("__seq", F.monotonically_increasing_id())
@@ -79,15 +71,26 @@ def write_table_files(
         .options(**_NO_SUCCESS_MARKER)
         .parquet(staging)
     )
+
+
+def publish_table_files(lake: LakeFS, *, staging: str, output: str, batch_id: str) -> list[LakeFile]:
+    """Move the staged files into the table as ``<partitions>/part-NNNNN-<batch_id>...parquet`` and
+    return exactly them: no listing of the whole table is needed, and a re-run of the batch
+    replaces its own files instead of adding copies."""
+    root = root_uri(output)
     written = []
     for staged in lake.list_files(staging):
         folder, _, name = staged.relative_path.rpartition("/")
         final = f"{folder}/{batch_file_name(name, batch_id)}" if folder else batch_file_name(name, batch_id)
         lake.move(f"{staging}/{staged.relative_path}", f"{root}/{final}")
         written.append(LakeFile(url=f"{root}/{final}", content_length=staged.length))
-    lake.delete(staging)
-    lake.delete_if_empty(f"{root}/_staging")
+    discard_staging(lake, staging)
     return written
+
+
+def discard_staging(lake: LakeFS, staging: str) -> None:
+    lake.delete(staging)
+    lake.delete_if_empty(staging.rsplit("/", 1)[0])
 
 
 def batch_file_name(spark_name: str, batch_id: str) -> str:
@@ -95,22 +98,25 @@ def batch_file_name(spark_name: str, batch_id: str) -> str:
     match = _SPARK_PART_NAME.match(spark_name)
     if match is None:
         return f"{batch_id}-{spark_name}"
-    return f"part-{match.group(1)}-{batch_id}{match.group(2)}"
+    return f"part-{match.group(1)}-{batch_id}.{match.group(2)}"
 
 
-def write_quarantine(rows: DataFrame, *, lake: LakeFS, folder: str, count: int) -> None:
-    """Rejected rows as JSON lines in the batch's quarantine folder (replaced on a re-run)."""
-    target = root_uri(folder)
-    if count <= 0:
-        lake.delete(target)
-        return
+def write_quarantine(rows: DataFrame, *, folder: str, count: int) -> None:
+    """Rejected rows (in input order) as JSON lines in the batch's quarantine folder, replaced on a
+    re-run. ``rows`` carries ``__file``/``__row`` for the order; they are not written."""
     (
-        rows.coalesce(math.ceil(count / QUARANTINE_ROWS_PER_FILE))
+        rows.repartition(math.ceil(count / QUARANTINE_ROWS_PER_FILE))
+        .sortWithinPartitions(*_INPUT_ORDER)
+        .drop(*_INPUT_ORDER)
         .write.mode("overwrite")
         .option("ignoreNullFields", False)
         .options(**_NO_SUCCESS_MARKER)
-        .json(target)
+        .json(root_uri(folder))
     )
+
+
+def clear_quarantine(lake: LakeFS, folder: str) -> None:
+    lake.delete(root_uri(folder))
 
 
 def manifest(files: Sequence[LakeFile]) -> dict[str, Any]:

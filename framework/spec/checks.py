@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framework.spec.errors import choices_hint
-from framework.spec.identifiers import LINEAGE_COLUMNS, identifier_problem, source_name_problem
+from framework.spec.identifiers import LINEAGE_COLUMNS, RESERVED_COLUMNS, identifier_problem, source_name_problem
 from framework.spec.models import SourceBase
 from framework.spec.references import reference_problems
 
@@ -29,6 +29,10 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
     found: list[Problem] = []
     found += _names(definition)
     found += _references(body)
+    schema = definition.schema_
+    if not columns and (schema.columns is not None or schema.mapping is not None):
+        key = "columns" if schema.columns is not None else "mapping"
+        found.append((("source", "schema", key), "at least one column is needed", False))
     if columns:
         found += _columns(definition, body, columns)
         found += _table_keys(definition, columns)
@@ -80,9 +84,9 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
         path, at_key = _column_path(body, column, i)
         if problem := identifier_problem(column.spec_name):
             yield path, problem, at_key
-        elif column.name in LINEAGE_COLUMNS:
-            yield path, f"'{column.spec_name}' is reserved for Onboard's lineage columns " \
-                        f"({', '.join(LINEAGE_COLUMNS)})", at_key
+        elif column.name in RESERVED_COLUMNS:
+            yield path, f"'{column.spec_name}' is reserved by Onboard ({', '.join(RESERVED_COLUMNS)}); " \
+                        "rename it, e.g. with mapping", at_key
         elif column.name in seen:
             yield path, f"'{column.spec_name}' and '{seen[column.name]}' are the same column in Redshift, " \
                         "which folds names to lower case", at_key

@@ -21,6 +21,8 @@ truncatecolumns union unique unnest unpivot user using verbose wallet when where
 """.split())
 
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
+# Names the Glue job itself uses: lineage, quarantine record fields and derived partition folders.
+RESERVED_COLUMNS = (*LINEAGE_COLUMNS, "_record", "_reason", "year", "month", "day", "hour")
 
 # Unquoted identifiers: start with a letter or underscore, then letters, digits, underscores or $.
 # Multibyte UTF-8 letters are allowed by Redshift; we accept ASCII only, which also keeps every

@@ -95,3 +95,20 @@ def test_any_mutated_definition_is_a_clean_error_or_generates(tmp_path_factory, 
 @given(st.one_of(st.text(max_size=200), st.builds(lambda v: yaml.safe_dump(v), values)))
 def test_any_text_is_a_clean_error_or_generates(tmp_path_factory, text):
     outcome(tmp_path_factory, text)
+
+
+def test_an_empty_column_list_is_a_positioned_error(tmp_path_factory):
+    """Found by the property test: `columns: []` validated, then generate failed on a table without columns."""
+    document = copy.deepcopy(VALID)
+    document["source"]["schema"]["columns"] = []
+    document["source"]["destination"] = {}
+    document["source"]["redshift"] = {"schema": "reference", "table": "airports"}
+    root = tmp_path_factory.mktemp("project")
+    (root / "sources").mkdir()
+    (root / "sources/x.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    try:
+        load_project(Project.at(root))
+    except SpecErrors as errors:
+        assert [e for e in map(str, errors.errors) if "at least one column is needed" in e]
+    else:
+        raise AssertionError("an empty column list validated")

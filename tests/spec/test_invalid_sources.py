@@ -93,8 +93,11 @@ CASES = [
      ["sources/x.yaml:10:16: source.schema.columns[1].name: 'IATA' and 'iata' are the same column in Redshift, "
       "which folds names to lower case"]),
     ("lineage column clash", variant("{name: name, type: string}", "{name: _batch_id, type: string}"),
-     ["sources/x.yaml:10:16: source.schema.columns[1].name: '_batch_id' is reserved for Onboard's lineage "
-      "columns (_batch_id, _ingested_at)"]),
+     ["sources/x.yaml:10:16: source.schema.columns[1].name: '_batch_id' is reserved by Onboard (_batch_id, "
+      "_ingested_at, _record, _reason, year, month, day, hour); rename it, e.g. with mapping"]),
+    ("partition name as a column", variant("{name: name, type: string}", "{name: Year, type: integer}"),
+     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'Year' is reserved by Onboard (_batch_id, "
+      "_ingested_at, _record, _reason, year, month, day, hour); rename it, e.g. with mapping"]),
     ("distkey not a column", variant("    sortkey: iata", "    distkey: code\n    sortkey: iata"),
      ["sources/x.yaml:16:14: source.redshift.distkey: 'code' is not a column; choose from: iata, name, "
       "latitude, opened"]),
