@@ -99,8 +99,7 @@ class SourceStack(Stack):
             timeout=Duration.seconds(manifest.connector["timeout_seconds"]), dead_letter_queue=self.dead_letters,
             environment={"ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn,
-                         **({"ONBOARD_LEDGER_TABLE": platform.ledger.table_name}
-                            if manifest.connector["ledger"] else {})})
+                         "ONBOARD_LEDGER_TABLE": platform.ledger.table_name})
         connector_scopes = manifest.iam["connector"]
         policy = (ScopedPolicy(prefix, BUCKETS)
                   .objects(connector_scopes["read"], READ_ACTIONS)
@@ -114,6 +113,7 @@ class SourceStack(Stack):
          .add(key_statement(key.key_arn))
          .add(iam.PolicyStatement(actions=["states:StartExecution"],
                                   resources=[self.pipeline.state_machine.state_machine_arn]))
+         .add(object_claims_statement(platform.ledger.table_arn, source))
          .attach(self.connector.role, PREFIX_REASON))
         add_trigger(TriggerContext(stack=self, source=source, prefix=prefix, trigger=manifest.trigger,
                                    function=self.connector.function, dead_letter_queue=self.dead_letters,
@@ -123,3 +123,10 @@ class SourceStack(Stack):
             self, "Alarms", source=source, connector=self.connector.function, loader=self.loader.function,
             dead_letter_queue=self.dead_letters, job=self.glue.job, state_machine=self.pipeline.state_machine,
             alerts=platform.alerts)
+
+
+def object_claims_statement(ledger_arn: str, source: str) -> iam.PolicyStatement:
+    """The connector claims objects in the run ledger, only under its own `<source>#objects` partition."""
+    return iam.PolicyStatement(
+        actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources=[ledger_arn],
+        conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"{source}#objects"]}})

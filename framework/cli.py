@@ -84,13 +84,16 @@ def generate(project: Project, check: bool) -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every source with its example_input.")
 @click.option("--live", is_flag=True, help="rest_api: call the real endpoint, not the example fixture.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary per batch.")
+@click.option("--resume", "resume_batch", is_flag=False, flag_value="latest", default=None, metavar="[BATCH_ID]",
+              help="Continue a failed batch of SOURCE from the stage where it stopped (default: the latest).")
 @click.pass_obj
 def run(project: Project, source: str | None, input_path: str | None, run_all: bool, live: bool,
-        as_json: bool) -> None:
+        as_json: bool, resume_batch: str | None) -> None:
     """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB.
 
     For a rest_api source the input is a recorded API fixture served on 127.0.0.1; with --live (or when the
-    source has no example_input) the connector calls the source's real endpoint.
+    source has no example_input) the connector calls the source's real endpoint. An input whose content was
+    processed before (same key and ETag) is skipped: its summary says `skipped`.
     """
     from framework.local.runner import LocalRunner, RunError
     from framework.local.triggers import INPUT_OPTIONAL
@@ -98,6 +101,17 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
     if run_all == bool(source):
         raise click.UsageError("give a SOURCE (with --input) or --all")
     sources = {s.name: s for s in _sources(project)}
+    if resume_batch is not None:
+        if source not in sources or input_path or run_all:
+            raise click.UsageError("--resume takes one known SOURCE and no --input or --all")
+        try:
+            summaries = [LocalRunner(project).resume(sources[source], None if resume_batch == "latest"
+                                                     else resume_batch)]
+        except RunError as exc:
+            err.print(f"{source}: {exc}", style="red", markup=False)
+            raise SystemExit(1) from None
+        _report(summaries, as_json)
+        return
     plan: list[tuple[Any, Path | None]]
     if run_all:
         if live:
@@ -130,16 +144,23 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
             except RunError as exc:
                 err.print(f"{resolved.name}: {exc}", style="red", markup=False)
                 raise SystemExit(1) from None
+    _report(summaries, as_json)
+
+
+def _report(summaries: list, as_json: bool) -> None:
     for summary in summaries:
         if as_json:
             out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
         else:
             _print_summary(summary)
-    if any(s.status not in ("succeeded", "no_data", "duplicate") for s in summaries):
+    if any(s.status not in ("succeeded", "no_data", "duplicate", "skipped") for s in summaries):
         raise SystemExit(1)
 
 
 def _print_summary(s) -> None:
+    if s.status == "skipped":
+        out.print(f"[yellow]skipped[/yellow] {s.source}: this input was already processed as batch {s.batch_id}")
+        return
     if s.status == "no_data":
         out.print(f"[green]ok[/green] {s.source}: no new records, nothing landed")
         return
@@ -197,6 +218,32 @@ def serve(project: Project, source: str, port: int, host: str, load: bool) -> No
         pass
     finally:
         server.server_close()
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+@click.pass_obj
+def status(project: Project, source: str | None, limit: int, as_json: bool) -> None:
+    """Recent runs from the local run ledger, newest first: status, stage, rows, error."""
+    from framework.runtime.ledger import SqliteRunLedger
+
+    path = project.state_dir / "ledger.sqlite"
+    records = SqliteRunLedger(path).recent(source, limit) if path.is_file() else []
+    for record in records:
+        if as_json:
+            out.print(json.dumps(record.to_json(), sort_keys=True), markup=False)
+            continue
+        rows = record.rows
+        counts = (f"{rows.get('rows_in', 0)} in, {rows.get('rows_loaded', 0)} loaded, "
+                  f"{rows.get('rows_quarantined', 0)} quarantined, {rows.get('rows_duplicate', 0)} duplicate")
+        stage = "" if record.status == "succeeded" else f" at {record.stage}"
+        out.print(f"{record.batch_id}  {record.source}  {record.status}{stage}  {counts}", markup=False)
+        if record.error:
+            out.print(f"    {record.error}", style="red", markup=False)
+    if not records and not as_json:
+        out.print("no runs recorded" + (f" for {source}" if source else ""))
 
 
 @main.command()

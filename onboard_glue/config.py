@@ -67,6 +67,29 @@ class FilesSpec:
     rows_per_file: int = 1_000_000
 
 
+QUALITY_RULES = frozenset({"not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression"})
+
+
+@dataclass(frozen=True)
+class QualityRuleSpec:
+    id: str
+    rule: str
+    column: str | None = None
+    severity: str = "reject"
+    values: tuple[Any, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    length: int | None = None
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class QualitySpec:
+    threshold: float = 0.0
+    rules: tuple[QualityRuleSpec, ...] = ()
+
+
 @dataclass(frozen=True)
 class JobConfig:
     source: str
@@ -76,6 +99,7 @@ class JobConfig:
     partition_column: str | None = None
     dedupe: DedupeSpec | None = None
     files: FilesSpec = FilesSpec()
+    quality: QualitySpec | None = None
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -113,6 +137,12 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         else None
     )
     files_raw = raw.get("files") or {}
+    quality_raw = raw.get("quality")
+    quality = QualitySpec(
+        threshold=float(quality_raw.get("threshold") or 0.0),
+        rules=tuple(QualityRuleSpec(**{**r, "values": tuple(r.get("values") or ())})
+                    for r in quality_raw.get("rules") or ()),
+    ) if quality_raw else None
     config = JobConfig(
         source=raw.get("source", ""),
         format=fmt,
@@ -124,6 +154,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             slices=int(files_raw.get("slices") or 1),
             rows_per_file=int(files_raw.get("rows_per_file") or 1_000_000),
         ),
+        quality=quality,
     )
     problems = _problems(config)
     if problems:
@@ -178,6 +209,29 @@ def _problems(config: JobConfig) -> list[str]:
             problems.append(f"dedupe.order_by: {config.dedupe.order_by!r} is not a column")
     if config.files.slices < 1 or config.files.rows_per_file < 1:
         problems.append("files: slices and rows_per_file must be positive")
+    if config.quality is not None:
+        problems += _quality_problems(config.quality, names)
     if config.format.type == "csv" and not config.format.delimiter:
         problems.append("format.delimiter: missing")
+    return problems
+
+
+def _quality_problems(quality: QualitySpec, names: list[str]) -> list[str]:
+    problems = []
+    if not 0.0 <= quality.threshold <= 1.0:
+        problems.append("quality.threshold: must lie between 0 and 1")
+    ids = [r.id for r in quality.rules]
+    for rule in quality.rules:
+        where = f"quality.rules.{rule.id}"
+        if ids.count(rule.id) > 1:
+            problems.append(f"{where}: duplicate rule id")
+        if rule.rule not in QUALITY_RULES:
+            problems.append(f"{where}: rule {rule.rule!r} is not one of {sorted(QUALITY_RULES)}")
+        if rule.severity not in ("reject", "warn"):
+            problems.append(f"{where}: severity {rule.severity!r} is not reject or warn")
+        if rule.rule == "expression":
+            if not rule.expression:
+                problems.append(f"{where}: expression missing")
+        elif rule.column not in names:
+            problems.append(f"{where}: column {rule.column!r} is not a column")
     return problems

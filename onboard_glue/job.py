@@ -33,6 +33,7 @@ from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
     REASON_COL,
     REASON_KINDS,
+    RULES_COL,
     check_records,
     output_columns,
     quarantine_rows,
@@ -51,6 +52,15 @@ from onboard_glue.write import (
     write_json,
     write_quarantine,
 )
+
+
+class QualityThresholdError(RuntimeError):
+    """The batch's share of valid rows is below the source's quality threshold: nothing is loaded."""
+
+
+def quality_score(rows_in: int, rows_quarantined: int) -> float:
+    """The share of valid (not quarantined) rows, 1.0 for an empty batch."""
+    return round((rows_in - rows_quarantined) / rows_in, 4) if rows_in else 1.0
 
 
 def run_job(config: dict[str, Any], argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -72,6 +82,7 @@ class Outcome:
     rejected: dict[str, int] = field(default_factory=dict)  # reason kind -> rows
     rows_loaded: int = 0
     files: list[LakeFile] = field(default_factory=list)
+    quality: dict[str, Any] | None = None  # score, threshold, passed, rules (with a quality block only)
 
     @property
     def rows_quarantined(self) -> int:
@@ -84,9 +95,12 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     inputs = lake.expand_inputs(args.inputs)
     outcome = Outcome()
     if inputs:
-        checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns)
+        text_encoding = config.format.encoding if config.format.type in ("csv", "json", "jsonl") else None
+        checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns,
+                                config.quality, text_encoding)
         single = None
-        if fits_one_file(spark, config.format, inputs, config.files.rows_per_file):
+        # Quality needs its score before any table file is published: the cached route decides first.
+        if config.quality is None and fits_one_file(spark, config.format, inputs, config.files.rows_per_file):
             single = _single_pass(spark, lake, checked, config, args)
         outcome = single or _cached_passes(lake, checked, config, args)
     if not outcome.rows_quarantined:
@@ -100,6 +114,8 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         "files": len(outcome.files),
         "quarantine_reasons": dict(sorted(outcome.rejected.items())),
     }
+    if config.quality is not None:
+        summary["quality"] = outcome.quality or _quality_summary(None, config, 0, 0)
     write_json(lake, args.manifest, manifest(outcome.files))
     write_json(lake, args.summary, summary)
     return summary
@@ -169,6 +185,9 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
         if outcome.rows_quarantined:
             quarantined = quarantine_rows(cached, config.columns, args.batch_id)
             write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
+        outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
+        if outcome.quality is not None and not outcome.quality["passed"]:
+            _fail_threshold(lake, args, outcome)
         rows = table_rows(cached, config, args.batch_id, args.ingest_time)
         outcome.rows_loaded = accepted
         if config.dedupe is not None and accepted:
@@ -187,3 +206,34 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
         cached.unpersist()
         if deduped is not None:
             deduped.unpersist()
+
+
+def _fail_threshold(lake: LakeFS, args: JobArgs, outcome: Outcome) -> None:
+    """Below the quality threshold: the summary and an empty manifest, no table file, and the job fails."""
+    quality = outcome.quality or {}
+    write_json(lake, args.manifest, manifest([]))
+    write_json(lake, args.summary, {
+        "batch_id": args.batch_id, "rows_in": outcome.rows_in, "rows_loaded": 0,
+        "rows_quarantined": outcome.rows_quarantined, "rows_duplicate": 0, "files": 0,
+        "quarantine_reasons": dict(sorted(outcome.rejected.items())), "quality": quality})
+    raise QualityThresholdError(f"quality score {quality.get('score')} is below the threshold "
+                                f"{quality.get('threshold')}: nothing was loaded")
+
+
+def _quality_summary(checked: Any, config: JobConfig, rows_in: int, rows_quarantined: int) -> dict[str, Any] | None:
+    """Score, threshold and how many rows broke each rule; None without a quality block."""
+    if config.quality is None:
+        return None
+    broken: dict[str, int] = {}
+    if config.quality.rules and checked is not None:
+        counts = checked.select(*[
+            F.sum(F.when(F.array_contains(F.col(RULES_COL), rule.id), 1).otherwise(0)).alias(f"r{i}")
+            for i, rule in enumerate(config.quality.rules)]).first()
+        broken = {rule.id: int(counts[f"r{i}"] or 0) for i, rule in enumerate(config.quality.rules)}
+    score = quality_score(rows_in, rows_quarantined)
+    return {
+        "score": score,
+        "threshold": config.quality.threshold,
+        "passed": score >= config.quality.threshold,
+        "rules": {r.id: {"severity": r.severity, "broken": broken.get(r.id, 0)} for r in config.quality.rules},
+    }

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from onboard_glue.config import ColumnSpec, JobConfig
+from onboard_glue.config import ColumnSpec, JobConfig, QualityRuleSpec, QualitySpec
 from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quoted, value_col
 
 REASON_COL = "__reason"
-REASON_KINDS = ("malformed", "not_null", "cast", "max_length")  # a reason is "<kind>: <detail>"
+REASON_KINDS = ("malformed", "encoding", "not_null", "cast", "max_length", "quality")  # "<kind>: <detail>"
+REPLACEMENT_CHAR = "\ufffd"
+RULES_COL = "__rules"  # ids of the quality rules a row broke (with a quality block only)
 SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offending value
 
 # try_cast is strict for integers and decimals; doubles and dates need a look first, since Spark
@@ -83,10 +85,66 @@ def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 
 
-def check_records(records: DataFrame, columns: Sequence[ColumnSpec]) -> DataFrame:
+def rule_broken(rule: QualityRuleSpec, columns: Sequence[ColumnSpec]) -> Column:
+    """True where a row breaks ``rule``; evaluated over the typed values, named as their columns.
+
+    Nulls break only not_null and expression (false or null); ``unique`` counts the rows that passed
+    the type checks and share a non-null value."""
+    if rule.rule == "expression":
+        return ~F.coalesce(F.expr(str(rule.expression)).cast("boolean"), F.lit(False))
+    column = next(c for c in columns if c.name == rule.column)
+    value = quoted(column.name)
+    if rule.rule == "not_null":
+        return value.isNull()
+    if rule.rule == "unique":
+        passed = F.col(REASON_COL).isNull()
+        return value.isNotNull() & passed & (F.count(F.lit(1)).over(Window.partitionBy(passed, value)) > 1)
+    if rule.rule == "accepted_values":
+        if column.type in _TEXT_TYPES:
+            return ~value.isin([str(v) for v in rule.values])
+        return ~value.isin(list(rule.values))
+    if rule.rule == "range":
+        low = value < F.lit(rule.min) if rule.min is not None else F.lit(False)
+        high = value > F.lit(rule.max) if rule.max is not None else F.lit(False)
+        return low | high
+    if rule.rule == "regex":
+        return ~value.rlike(str(rule.pattern))
+    if rule.rule == "max_length":
+        return F.length(value) > F.lit(rule.length)
+    raise ValueError(f"unknown quality rule {rule.rule!r}")
+
+
+def _apply_quality(frame: DataFrame, columns: Sequence[ColumnSpec], typed: Sequence[str],
+                   quality: QualitySpec) -> DataFrame:
+    """Adds ``__rules`` (ids of the rules each row broke) and quarantines rows that broke a reject rule."""
+    named = frame.select("*", *[F.col(t).alias(c.name) for t, c in zip(typed, columns, strict=True)])
+    passed = F.col(REASON_COL).isNull()
+    flags = [F.when(passed & F.coalesce(rule_broken(r, columns), F.lit(False)), F.lit(r.id))
+             for r in quality.rules]
+    rejecting = [F.when(passed & F.coalesce(rule_broken(r, columns), F.lit(False)), F.lit(r.id))
+                 for r in quality.rules if r.severity == "reject"]
+    with_rules = named.select(
+        *frame.columns,
+        F.array_compact(F.array(*flags)).alias(RULES_COL),
+        F.concat_ws(", ", *rejecting).alias("__rejecting") if rejecting else F.lit("").alias("__rejecting"),
+    )
+    reason = F.coalesce(F.col(REASON_COL),
+                        F.when(F.col("__rejecting") != "", F.concat(F.lit("quality: "), F.col("__rejecting"))))
+    return with_rules.withColumn(REASON_COL, reason).drop("__rejecting")
+
+
+def decoding_reason(column: ColumnSpec, raw: Column) -> Column:
+    """Text read as UTF-8 that was not: the decoder left U+FFFD, so the row is quarantined, not altered."""
+    return F.when(raw.contains(REPLACEMENT_CHAR), F.lit(
+        f"encoding: {column.name} is not valid UTF-8 (declare schema.encoding, e.g. ISO-8859-1)"))
+
+
+def check_records(records: DataFrame, columns: Sequence[ColumnSpec], quality: QualitySpec | None = None,
+                  encoding: str | None = None) -> DataFrame:
     """Raw records -> ``__file, __row, __t<i>`` (typed values), ``__reason`` (the first broken rule:
-    a malformed record, then each column's rules in declared order) and, for rejected rows only,
-    their original text ``__v<i>`` and ``__record``."""
+    a malformed record, then each column's rules in declared order, then the quality rules that reject)
+    and, for rejected rows only, their original text ``__v<i>`` and ``__record``. With quality rules,
+    ``__rules`` lists the ids of every quality rule (reject or warn) the row broke."""
     raws = [value_col(i) for i in range(len(columns))]
     typed = [typed_col(i) for i in range(len(columns))]
     with_typed = records.select(
@@ -97,18 +155,26 @@ def check_records(records: DataFrame, columns: Sequence[ColumnSpec]) -> DataFram
         *raws,
         *[typed_value(c, raws[i]).alias(typed[i]) for i, c in enumerate(columns)],
     )
-    reasons = [F.col(MALFORMED_COL)] + [
+    decoded = []
+    if encoding is not None and encoding.replace("-", "").replace("_", "").upper() == "UTF8":
+        decoded = [decoding_reason(c, F.col(raws[i])) for i, c in enumerate(columns)]
+    reasons = [F.col(MALFORMED_COL), *decoded] + [
         column_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)
     ]
     with_reason = with_typed.select(
         FILE_COL, ROW_COL, RECORD_COL, *raws, *typed, F.coalesce(*reasons).alias(REASON_COL)
     )
+    extra = []
+    if quality is not None and quality.rules:
+        with_reason = _apply_quality(with_reason, columns, typed, quality)
+        extra = [RULES_COL]
     rejected = F.col(REASON_COL).isNotNull()
     return with_reason.select(
         FILE_COL,
         ROW_COL,
         *typed,
         REASON_COL,
+        *extra,
         *[F.when(rejected, F.col(name)).alias(name) for name in (*raws, RECORD_COL)],
     )
 
@@ -119,13 +185,16 @@ def reason_kind(reason: Column) -> Column:
 
 def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id: str) -> DataFrame:
     """Rejected rows as the quarantine keeps them: original text values, the record, reason, batch
-    (and the input order, ``__file``/``__row``, which the writer sorts by and drops)."""
+    (and the input order, ``__file``/``__row``, which the writer sorts by and drops); with quality rules,
+    ``_rules``."""
+    rules = [F.col(RULES_COL).alias("_rules")] if RULES_COL in checked.columns else []
     return checked.where(F.col(REASON_COL).isNotNull()).select(
         FILE_COL,
         ROW_COL,
         *[F.col(value_col(i)).alias(c.name) for i, c in enumerate(columns)],
         F.col(RECORD_COL).alias("_record"),
         F.col(REASON_COL).alias("_reason"),
+        *rules,
         F.lit(batch_id).alias("_batch_id"),
     )
 

@@ -21,7 +21,8 @@ from framework.project import Project
 from framework.render import drift, render_source
 from framework.runtime.batch import Batch
 from framework.runtime.errors import ConnectorError
-from framework.runtime.lake import manifest_key, quarantine_prefix, summary_key
+from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
+from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
 from framework.runtime.references import ReferenceError_
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
@@ -42,6 +43,7 @@ class RunSummary:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     files_landed: int = 0
+    quality_score: float | None = None
     error: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -71,6 +73,13 @@ class LocalRunner:
         self.project = project
         self.storage = LocalStorage(project.lake_dir)
         self._warehouse = warehouse
+        self._ledger: SqliteRunLedger | None = None
+
+    @property
+    def ledger(self) -> RunLedger:
+        if self._ledger is None:
+            self._ledger = SqliteRunLedger(self.project.ledger_path)
+        return self._ledger
 
     @property
     def warehouse(self) -> DuckDBWarehouse:
@@ -98,19 +107,61 @@ class LocalRunner:
             raise RunError(f"input file not found: {input_path}")
         started = time.perf_counter()
         try:
-            batches = self.land(source, folder, input_path)
+            batches, skipped = self.land(source, folder, input_path)
         except (ConnectorError, ReferenceError_, FixtureError) as exc:
             return [RunSummary(source.name, None, "failed", error=f"landing failed: {exc}")]
         landed = round(time.perf_counter() - started, 3)
-        if not batches:
+        if not batches and not skipped:
             return [RunSummary(source.name, None, "no_data", seconds={"land": landed})]
-        summaries = [self.process(source, folder, batch) for batch in batches]
-        for summary in summaries:
-            summary.seconds = {"land": landed, **summary.seconds}
+        summaries = [self._already_seen(source.name, s["batch_id"]) for s in skipped]
+        for batch in batches:
+            summaries.append(self.process(source, folder, batch, seconds={"land": landed}))
+        self.expose_quarantine(source.name)
         return summaries
 
-    def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> list[Batch]:
-        """Deliver the input as the source's trigger would, then run the generated connector handler."""
+    def expose_quarantine(self, source: str) -> None:
+        """Make `quarantine.<source>` queryable in the local warehouse once the source has quarantined rows."""
+        folder = self.project.lake_dir / "quarantine" / source
+        if any(folder.glob("*/*.json")):
+            self.warehouse.json_lines_view("quarantine", source, str(folder / "*" / "*.json"))
+
+    def _already_seen(self, source: str, batch_id: str) -> RunSummary:
+        """The summary of an input delivered again: skipped, or failed with a hint when its batch had failed."""
+        record = self.ledger.get(source, batch_id)
+        if record is None or record.status == "succeeded":
+            return RunSummary(source, batch_id, "skipped")
+        return RunSummary(source, batch_id, "failed", error=(
+            f"this input is batch {batch_id}, which {record.status} at {record.stage}: {record.error or 'no error'}; "
+            f"continue it with `onboard run {source} --resume {batch_id}`"))
+
+    def resume(self, source: ResolvedSource, batch_id: str | None = None) -> RunSummary:
+        """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
+        folder = self.generated(source)
+        if batch_id is None:
+            failed = [r for r in self.ledger.recent(source.name, limit=1000) if r.status in ("failed", "running")]
+            if not failed:
+                raise RunError(f"{source.name} has no failed batch to resume")
+            record = failed[0]
+        else:
+            found = self.ledger.get(source.name, batch_id)
+            if found is None:
+                raise RunError(f"{source.name} has no batch {batch_id} in the run ledger")
+            record = found
+        if record.status == "succeeded":
+            raise RunError(f"batch {record.batch_id} of {source.name} already succeeded")
+        batch = Batch.from_dict({"source": record.source, "batch_id": record.batch_id,
+                                 "ingest_time": record.ingest_time, "objects": record.objects,
+                                 "folder": record.folder})
+        summary_path = self.project.lake_dir / "processed" / summary_key(source.name, batch.batch_id)
+        start_at = "load" if record.stage == "load" and summary_path.is_file() else "transform"
+        summary = self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds))
+        self.expose_quarantine(source.name)
+        return summary
+
+    def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> tuple[list[Batch], list[dict]]:
+        """Deliver the input as the source's trigger would, then run the generated connector handler.
+
+        Returns the landed batches and the objects skipped because the run ledger had seen them already."""
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
         with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
                           ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
@@ -120,13 +171,15 @@ class LocalRunner:
                 # a stream replay delivers several event batches, every other trigger one event
                 events = delivered if isinstance(delivered, list) else [delivered]
                 results = [handler(event, None) for event in events]
-        batches = []
+        batches: list[Batch] = []
+        skipped: list[dict] = []
         for result in results:
             if "statusCode" in result:  # an HTTP answer (http_push): the accepted batch, or why it was refused
                 batches.append(self.accepted_batch(source.name, result))
             else:
                 batches += [Batch.from_dict(b) for b in result["batches"]]
-        return batches
+                skipped += result.get("skipped", [])
+        return batches, skipped
 
     def accepted_batch(self, source: str, response: dict[str, Any]) -> Batch:
         """The batch an http_push answer names (its one JSONL object in the raw zone)."""
@@ -142,59 +195,78 @@ class LocalRunner:
         return Batch(source, batch_id, ingest_time, [LandedObject("raw", key, self.storage.uri("raw", key),
                                                                   "local request")])
 
-    def process(self, source: ResolvedSource, folder: Path, batch: Batch) -> RunSummary:
-        """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was."""
+
+    def process(self, source: ResolvedSource, folder: Path, batch: Batch, start_at: str = "transform",
+                seconds: dict[str, float] | None = None) -> RunSummary:
+        """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was.
+
+        Every stage is recorded in the run ledger, so a failed batch says where and why it stopped."""
         processed = self.project.lake_dir / "processed"
         manifest = processed / manifest_key(source.name, batch.batch_id)
         summary_path = processed / summary_key(source.name, batch.batch_id)
+        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed,
+                            seconds=dict(seconds or {}))
+        if batch.status != "landed":  # quarantined or duplicate by the connector: nothing to transform
+            result.status, result.error = batch.status, batch.reason
+            result.rows_in = result.rows_quarantined = batch.rejected
+            return result
+        record = RunRecord(source.name, batch.batch_id, "running", start_at, batch.ingest_time,
+                           [asdict(o) for o in batch.objects], seconds=result.seconds,
+                           folder=asdict(batch.folder) if batch.folder else None)
+        self.ledger.put(record)
+        if start_at == "transform":
+            started = time.perf_counter()
+            try:
+                self._transform(source, folder, batch, manifest, summary_path)
+            except Exception as exc:  # the Spark job failed (or the quality threshold): nothing was loaded
+                if summary_path.is_file():  # the job counted the rows before it stopped
+                    _count(result, record, json.loads(summary_path.read_text(encoding="utf-8")), batch.rejected)
+                return self._failed(record, result, "transform", f"transform failed: {_short(exc)}")
+            result.seconds["transform"] = round(time.perf_counter() - started, 3)
+        try:
+            counts = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return self._failed(record, result, "transform", f"transform failed: no job summary ({_short(exc)})")
+        _count(result, record, counts, batch.rejected)
+        record.stage = "load"
+        record.rows = _rows(result)
+        self.ledger.put(record)
+        started = time.perf_counter()
+        if counts.get("files", 0) > 0:  # nothing survived: COPY of an empty manifest fails in Redshift
+            try:
+                self.warehouse.execute_script((folder / "redshift/ddl.sql").read_text(encoding="utf-8"))
+                load = render_load_sql((folder / "redshift/load.sql").read_text(encoding="utf-8"),
+                                       manifest_uri=str(manifest), iam_role_arn="")
+                self.warehouse.execute_script(load)
+            except Exception as exc:
+                result.rows_loaded = 0
+                return self._failed(record, result, "load", f"load failed: {_short(exc)}")
+            result.seconds["load"] = round(time.perf_counter() - started, 3)
+        result.status = "succeeded"
+        record.status, record.stage, record.rows = "succeeded", "done", _rows(result)
+        self.ledger.put(record)
+        return result
+
+    def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path, summary: Path) -> None:
+        processed = self.project.lake_dir / "processed"
         quarantine = self.project.lake_dir / "quarantine" / quarantine_prefix(source.name, batch.batch_id)
         prefix = source.definition.destination.prefix or f"{source.name}/"
-        args = {
+        summary.unlink(missing_ok=True)  # a stale summary of an earlier attempt must not count as this one's
+        run_glue_script(folder / "glue/job.py", {
             "JOB_NAME": f"onboard-{source.name}",
             "batch_id": batch.batch_id,
             "input": ",".join(batch.input_uris()),
             "output": str(processed / prefix),
             "quarantine": str(quarantine),
             "manifest": str(manifest),
-            "summary": str(summary_path),
+            "summary": str(summary),
             "ingest_time": batch.ingest_time,
-        }
-        result = RunSummary(source.name, batch.batch_id, "failed", files_landed=batch.files_landed)
-        if batch.status != "landed":  # quarantined or duplicate by the connector: nothing to transform
-            result.status, result.error = batch.status, batch.reason
-            result.rows_in = result.rows_quarantined = batch.rejected
-            return result
-        started = time.perf_counter()
-        try:
-            run_glue_script(folder / "glue/job.py", args)
-            counts = json.loads(summary_path.read_text(encoding="utf-8"))
-        except Exception as exc:  # the Spark job failed: nothing was loaded
-            result.error = f"transform failed: {_short(exc)}"
-            return result
-        # records the connector quarantined (a stream's undecodable ones) count as received and quarantined
-        result.rows_in = counts["rows_in"] + batch.rejected
-        result.rows_loaded = counts["rows_loaded"]
-        result.rows_quarantined = counts["rows_quarantined"] + batch.rejected
-        result.rows_duplicate = counts["rows_duplicate"]
-        result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
-        if batch.rejected:
-            result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + batch.rejected
-        result.seconds["transform"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        if counts.get("files", 0) == 0:  # nothing survived: COPY of an empty manifest fails in Redshift
-            result.status = "succeeded"
-            return result
-        try:
-            self.warehouse.execute_script((folder / "redshift/ddl.sql").read_text(encoding="utf-8"))
-            load = render_load_sql((folder / "redshift/load.sql").read_text(encoding="utf-8"),
-                                   manifest_uri=str(manifest), iam_role_arn="")
-            self.warehouse.execute_script(load)
-        except Exception as exc:
-            result.error = f"load failed: {_short(exc)}"
-            result.rows_loaded = 0
-            return result
-        result.seconds["load"] = round(time.perf_counter() - started, 3)
-        result.status = "succeeded"
+        })
+
+    def _failed(self, record: RunRecord, result: RunSummary, stage: str, error: str) -> RunSummary:
+        result.error = error
+        record.status, record.stage, record.error, record.rows = "failed", stage, error, _rows(result)
+        self.ledger.put(record)
         return result
 
     def reset(self) -> None:
@@ -202,7 +274,29 @@ class LocalRunner:
         if self._warehouse is not None:
             self._warehouse.close()
             self._warehouse = None
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
         shutil.rmtree(self.project.state_dir, ignore_errors=True)
+
+
+def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], rejected: int = 0) -> None:
+    """Take the job summary's counts and the batch's quality score.
+
+    Records the connector already quarantined (a stream's undecodable ones) count as received and quarantined."""
+    result.rows_in = counts["rows_in"] + rejected
+    result.rows_loaded = counts["rows_loaded"]
+    result.rows_quarantined = counts["rows_quarantined"] + rejected
+    result.rows_duplicate = counts["rows_duplicate"]
+    result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
+    if rejected:
+        result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + rejected
+    result.quality_score = record.quality_score = quality_score(result.rows_in, result.rows_quarantined)
+
+
+def _rows(summary: RunSummary) -> dict[str, int]:
+    return {"rows_in": summary.rows_in, "rows_loaded": summary.rows_loaded,
+            "rows_quarantined": summary.rows_quarantined, "rows_duplicate": summary.rows_duplicate}
 
 
 def _short(exc: BaseException) -> str:

@@ -40,8 +40,17 @@ def s3_upload(storage: Storage, config: dict[str, Any], input_path: Path | None)
     key = settings["prefix"] + input_path.name
     with open(input_path, "rb") as data:
         storage.put(bucket, key, data)
-    size = input_path.stat().st_size
-    yield s3_put_event(bucket, key, size, f"local-{size}-{int(input_path.stat().st_mtime_ns)}")
+    yield s3_put_event(bucket, key, input_path.stat().st_size, file_etag(input_path))
+
+
+def file_etag(path: Path) -> str:
+    """What S3 reports for a single-part upload: the MD5 of the content, so the same bytes are the same object
+    (the run ledger lands an object once per key and ETag)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as data:
+        for chunk in iter(lambda: data.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def scheduled_event(rule: str) -> Event:

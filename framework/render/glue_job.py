@@ -19,7 +19,7 @@ def job_config(source: ResolvedSource) -> dict[str, Any]:
     schema = d.schema_.model_dump(mode="json")
     load = d.redshift.load
     partition_column = d.destination.partition_column
-    return {
+    config: dict[str, Any] = {
         "source": source.name,
         "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS},
                    **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {})},
@@ -34,6 +34,13 @@ def job_config(source: ResolvedSource) -> dict[str, Any]:
                    "order_by": load.order_by.lower() if load.order_by else None} if load.keys else None,
         "files": {"slices": d.redshift.slices, "rows_per_file": d.destination.rows_per_file},
     }
+    if d.quality is not None:
+        config["quality"] = {
+            "threshold": d.quality.threshold,
+            "rules": [{k: v for k, v in rule.model_dump(mode="json").items() if v is not None}
+                      | ({"column": rule.column.lower()} if rule.column else {}) for rule in d.quality.rules],
+        }
+    return config
 
 
 def job_py(source: ResolvedSource) -> str:

@@ -70,3 +70,8 @@ def lake_from_env(environ: Mapping[str, str] | None = None) -> dict[str, tuple[s
 
 def s3_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}"
+
+
+def quality_score(rows_in: int, rows_quarantined: int) -> float:
+    """A batch's quality score: the share of valid (not quarantined) rows, 1.0 for an empty batch."""
+    return round((rows_in - rows_quarantined) / rows_in, 4) if rows_in else 1.0

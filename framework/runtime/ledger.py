@@ -1,9 +1,18 @@
 """The run ledger: what Onboard remembers about each source between runs.
 
 Records are addressed by `(source, batch_id)`, the keys of the platform's ledger table, where the state
-machine keeps one item per batch. A source's incremental state is the record `batch_id = "#state"`
-(sorted before every batch id), its JSON in `body`. Deployed, the ledger is that DynamoDB table; locally
-an SQLite file under `.onboard/`.
+machine keeps one item per batch. Deployed, the ledger is that DynamoDB table; locally an SQLite file under
+`.onboard/` (`ledger.sqlite`). Two uses share it:
+
+- Incremental state (REST sources): the record `batch_id = "#state"` (sorted before every batch id), its
+  JSON in `body` (`Ledger`, `get_state`/`put_state`, `LocalLedger`, `DynamoDBLedger`, `ledger_from_env`).
+- Runs and object claims: one `RunRecord` per batch (the same items the state machine writes: `status`,
+  `rows` as JSON text, `error`, plus `stage`, `objects`, `seconds`, `quality_score`), and the claims that
+  make an object (key + ETag) land only once, under the partition `<source>#objects` with the sort key
+  `<bucket>/<key>#<etag>`, so listing a source's runs never meets them (`RunLedger`, `SqliteRunLedger`,
+  `DynamoRunLedger`, `run_ledger_from_env`). Batch ids starting with `#` are not runs.
+
+Standard library and boto3 only: this module ships inside the Lambda assets.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import json
 import os
 import sqlite3
 from contextlib import closing
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -93,3 +103,198 @@ def ledger_from_env() -> Ledger:
     if os.environ.get("ONBOARD_LEDGER_TABLE"):
         return DynamoDBLedger(os.environ["ONBOARD_LEDGER_TABLE"])
     raise LookupError("no run ledger configured: set ONBOARD_LEDGER_TABLE (deployed) or ONBOARD_LEDGER_PATH (local)")
+
+
+# -- runs and object claims ----------------------------------------------------------------------
+
+STAGES = ("land", "transform", "load")
+_JSON_FIELDS = ("objects", "folder", "rows", "seconds")
+
+
+@dataclass
+class RunRecord:
+    """What the ledger knows about one batch. `stage` is the stage running, failed, or `done`."""
+
+    source: str
+    batch_id: str
+    status: str  # running | succeeded | failed | skipped
+    stage: str = "land"
+    ingest_time: str | None = None
+    objects: list[dict[str, Any]] = field(default_factory=list)  # {bucket, key, uri, origin, etag, size}
+    folder: dict[str, Any] | None = None  # a batch landed as a folder of objects (REST pages)
+    rows: dict[str, int] = field(default_factory=dict)  # rows_in, rows_loaded, rows_quarantined, rows_duplicate
+    seconds: dict[str, float] = field(default_factory=dict)
+    quality_score: float | None = None  # share of valid rows: (rows_in - rows_quarantined) / rows_in
+    error: str | None = None
+    updated_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def _now_precise() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def object_claim_key(origin: str, etag: str | None) -> str:
+    """The identity of a delivered object: where it came from and its content tag."""
+    return f"{origin}#{(etag or '').strip(chr(34))}"
+
+
+class RunLedger:
+    """The interface both stores implement."""
+
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+        """Claim an object for a batch: None when this call claimed it, else the batch that already has it."""
+        raise NotImplementedError
+
+    def release_object(self, source: str, origin: str, etag: str | None) -> None:
+        """Forget a claim whose landing failed, so a redelivery is processed."""
+        raise NotImplementedError
+
+    def put(self, record: RunRecord) -> None:
+        raise NotImplementedError
+
+    def get(self, source: str, batch_id: str) -> RunRecord | None:
+        raise NotImplementedError
+
+    def recent(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """The latest runs (newest first by batch id, which starts with the ingest time)."""
+        raise NotImplementedError
+
+
+class SqliteRunLedger(RunLedger):
+    """The local ledger: one SQLite file, safe for several processes of one machine."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self._connection.executescript("""
+            CREATE TABLE IF NOT EXISTS runs (source TEXT NOT NULL, batch_id TEXT NOT NULL, record TEXT NOT NULL,
+                                             PRIMARY KEY (source, batch_id));
+            CREATE TABLE IF NOT EXISTS object_claims (source TEXT NOT NULL, object TEXT NOT NULL,
+                                                      batch_id TEXT NOT NULL, PRIMARY KEY (source, object));
+        """)
+
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+        key = object_claim_key(origin, etag)
+        inserted = self._connection.execute(
+            "INSERT OR IGNORE INTO object_claims VALUES (?, ?, ?)", (source, key, batch_id)).rowcount
+        if inserted:
+            return None
+        row = self._connection.execute(
+            "SELECT batch_id FROM object_claims WHERE source = ? AND object = ?", (source, key)).fetchone()
+        return row[0]
+
+    def release_object(self, source: str, origin: str, etag: str | None) -> None:
+        self._connection.execute("DELETE FROM object_claims WHERE source = ? AND object = ?",
+                                 (source, object_claim_key(origin, etag)))
+
+    def put(self, record: RunRecord) -> None:
+        record.updated_at = _now_precise()
+        self._connection.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)",
+                                 (record.source, record.batch_id, json.dumps(record.to_json(), sort_keys=True)))
+
+    def get(self, source: str, batch_id: str) -> RunRecord | None:
+        row = self._connection.execute(
+            "SELECT record FROM runs WHERE source = ? AND batch_id = ?", (source, batch_id)).fetchone()
+        return RunRecord(**json.loads(row[0])) if row else None
+
+    def recent(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        if source is None:
+            rows = self._connection.execute(
+                "SELECT record FROM runs ORDER BY batch_id DESC, source LIMIT ?", (limit,)).fetchall()
+        else:
+            rows = self._connection.execute(
+                "SELECT record FROM runs WHERE source = ? ORDER BY batch_id DESC LIMIT ?", (source, limit)).fetchall()
+        return [RunRecord(**json.loads(r[0])) for r in rows]
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class DynamoRunLedger(RunLedger):
+    """The deployed ledger: the platform stack's DynamoDB table."""
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+        self.table = table_name
+        self.client = client
+
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+        key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        try:
+            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}},
+                                 ConditionExpression="attribute_not_exists(batch_id)")
+            return None
+        except self.client.exceptions.ConditionalCheckFailedException:
+            item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item", {})
+            return item.get("claimed_by", {}).get("S", "?")
+
+    def release_object(self, source: str, origin: str, etag: str | None) -> None:
+        self.client.delete_item(TableName=self.table, Key={
+            "source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}})
+
+    def put(self, record: RunRecord) -> None:
+        record.updated_at = _now_precise()
+        item: dict[str, Any] = {}
+        for name, value in record.to_json().items():
+            if name in _JSON_FIELDS:
+                item[name] = {"S": json.dumps(value, sort_keys=True)}
+            elif value != "":
+                item[name] = {"S": str(value)}
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def get(self, source: str, batch_id: str) -> RunRecord | None:
+        item = self.client.get_item(TableName=self.table, Key={"source": {"S": source}, "batch_id": {"S": batch_id}},
+                                    ConsistentRead=True).get("Item")
+        return _record_from_item(item) if item else None
+
+    def recent(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        if source is not None:
+            items = self.client.query(
+                TableName=self.table, KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "source"},
+                ExpressionAttributeValues={":s": {"S": source}}, ScanIndexForward=False, Limit=limit + 1)["Items"]
+            items = [i for i in items if not i["batch_id"]["S"].startswith("#")][:limit]
+        else:
+            items, kwargs = [], {"TableName": self.table}
+            while True:
+                page = self.client.scan(**kwargs)
+                items += [i for i in page["Items"]
+                          if not i["source"]["S"].endswith("#objects") and not i["batch_id"]["S"].startswith("#")]
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            items.sort(key=lambda i: (i["batch_id"]["S"], i["source"]["S"]), reverse=True)
+            items = items[:limit]
+        return [_record_from_item(i) for i in items]
+
+
+def _record_from_item(item: dict[str, Any]) -> RunRecord:
+    """A ledger item as a record; the state machine's items (status, rows, error, execution) read too."""
+    values = {name: value.get("S") for name, value in item.items()}
+    known = RunRecord.__dataclass_fields__
+    data: dict[str, Any] = {k: v for k, v in values.items() if k in known and v is not None}
+    for name in _JSON_FIELDS:
+        if name in data:
+            data[name] = json.loads(data[name])
+    if "quality_score" in data:
+        data["quality_score"] = float(data["quality_score"])
+    data.setdefault("status", "running")
+    if "stage" not in data:
+        data["stage"] = "done" if data["status"] == "succeeded" else "transform"
+    return RunRecord(**data)
+
+
+def run_ledger_from_env() -> RunLedger | None:
+    """ONBOARD_LEDGER_PATH (SQLite, local) or ONBOARD_LEDGER_TABLE (DynamoDB, deployed); None without either."""
+    path = os.environ.get("ONBOARD_LEDGER_PATH")
+    if path:
+        return SqliteRunLedger(path)
+    table = os.environ.get("ONBOARD_LEDGER_TABLE")
+    if table:
+        return DynamoRunLedger(table)
+    return None

@@ -29,10 +29,15 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
     found: list[Problem] = []
     found += _names(definition)
     found += _references(body)
+    schema = definition.schema_
+    if not columns and (schema.columns is not None or schema.mapping is not None):
+        key = "columns" if schema.columns is not None else "mapping"
+        found.append((("source", "schema", key), "at least one column is needed", False))
     if columns:
         found += _columns(definition, body, columns)
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
+        found += _quality(definition, columns)
     found += _example(definition, project)
     found += definition.kind_problems()
     return found
@@ -158,6 +163,28 @@ def _partitions(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Proble
                                                 f"column; {hint}", False
         elif not dest.partition_by:
             yield base + ("partition_column",), "partition_column needs partitionBy (e.g. [year, month])", False
+
+
+NUMERIC_TYPES = ("integer", "bigint", "double", "decimal")
+
+
+def _quality(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """Quality rules name existing columns, and a range applies to numbers, dates and timestamps."""
+    if d.quality is None:
+        return
+    by_name = {c.name: c for c in columns}
+    names = list(dict.fromkeys(c.name for c in columns))
+    for index, rule in enumerate(d.quality.rules):
+        path = ("source", "quality", "rules", index, "column")
+        if rule.column is None:
+            continue
+        column = by_name.get(rule.column.lower())
+        if column is None:
+            yield path, f"'{rule.column}' is not a column; {choices_hint(names)}", False
+        elif rule.rule == "range" and column.type not in NUMERIC_TYPES:
+            yield path, f"range applies to numeric columns; '{rule.column}' is {column.type}", False
+        elif rule.rule in ("regex", "max_length") and column.type != "string":
+            yield path, f"{rule.rule} applies to string columns; '{rule.column}' is {column.type}", False
 
 
 def _example(d: SourceBase, project: Project) -> Iterator[Problem]:

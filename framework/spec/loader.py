@@ -75,7 +75,7 @@ def load_source(path: Path, project: Project) -> ResolvedSource:
     if not isinstance(body, dict):
         raise SpecErrors([err(("source",), "expected a mapping of the source's settings")])
     kind = body.get("type")
-    if kind not in SOURCE_KINDS:
+    if not isinstance(kind, str) or kind not in SOURCE_KINDS:
         message = "missing required key 'type'" if kind is None else f"unknown source type '{kind}'"
         where = ("source",) if kind is None else ("source", "type")
         raise SpecErrors([err(where, f"{message}; {choices_hint(sorted(SOURCE_KINDS))}", kind is None)])

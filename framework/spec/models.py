@@ -204,6 +204,77 @@ class Glue(StrictModel):
                         "partitions appear in the Glue catalog.")
 
 
+QUALITY_RULES = ("not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression")
+_RULE_OPTIONS = {"accepted_values": ("values",), "range": ("min", "max"), "regex": ("pattern",),
+                 "max_length": ("length",), "expression": ("expression",), "not_null": (), "unique": ()}
+
+
+class QualityRule(StrictModel):
+    """One data quality rule. A row that breaks a `reject` rule is quarantined; `warn` only counts it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Lower-case snake_case, unique in the source; "
+                    "quarantined rows list the ids of the rules they broke.")
+    rule: Literal["not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression"] = Field(
+        description="What is checked.")
+    column: str | None = Field(None, description="The column checked (every rule but `expression`).")
+    severity: Literal["reject", "warn"] = Field("reject", description="reject: quarantine the row; warn: count it.")
+    values: list[str | int | float | bool] | None = Field(None, description="accepted_values: the allowed values.")
+    min: float | None = Field(None, description="range: the smallest allowed value (inclusive).")
+    max: float | None = Field(None, description="range: the greatest allowed value (inclusive).")
+    pattern: str | None = Field(None, description="regex: the value must contain a match (anchor with ^...$).")
+    length: Annotated[int, Field(ge=1)] | None = Field(None, description="max_length: at most this many characters.")
+    expression: str | None = Field(None, description="expression: a Spark SQL boolean over the row's columns; "
+                                   "false or null breaks the rule.", examples=["total_amount >= unit_price"])
+
+    @model_validator(mode="after")
+    def _options_fit_the_rule(self) -> QualityRule:
+        wanted = _RULE_OPTIONS[self.rule]
+        given = [name for names in _RULE_OPTIONS.values() for name in names if getattr(self, name) is not None]
+        extra = sorted(set(given) - set(wanted))
+        if extra:
+            raise ValueError(f"rule {self.rule} takes no {', '.join(extra)}"
+                             + (f"; it takes {', '.join(wanted)}" if wanted else ""))
+        if self.rule == "range":
+            if self.min is None and self.max is None:
+                raise ValueError("rule range needs min, max or both")
+            if self.min is not None and self.max is not None and self.min > self.max:
+                raise ValueError(f"range min {self.min} is greater than max {self.max}")
+        elif wanted and getattr(self, wanted[0]) is None:
+            raise ValueError(f"rule {self.rule} needs {wanted[0]}")
+        if self.rule == "accepted_values" and not self.values:
+            raise ValueError("rule accepted_values needs at least one value")
+        if self.rule == "regex":
+            try:
+                re.compile(self.pattern or "")
+            except re.error as error:
+                raise ValueError(f"pattern is not a regular expression: {error}") from None
+        if self.rule == "expression":
+            if self.column is not None:
+                raise ValueError("rule expression takes no column (name the columns in the expression)")
+            if not (self.expression or "").strip():
+                raise ValueError("rule expression needs a non-empty expression")
+        elif self.column is None:
+            raise ValueError(f"rule {self.rule} needs a column")
+        return self
+
+
+class Quality(StrictModel):
+    """Data quality rules and the share of valid rows a batch needs to be loaded."""
+
+    threshold: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Minimum share of valid (not quarantined) rows; below it the run fails and nothing "
+        "is loaded.", examples=[0.95])
+    rules: list[QualityRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Quality:
+        ids = [r.id for r in self.rules]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"rule ids must be unique: {', '.join(repeated)} repeated")
+        return self
+
+
 class SourceBase(StrictModel):
     """Fields every source kind has; each kind adds `type` and its own `config`."""
 
@@ -215,6 +286,7 @@ class SourceBase(StrictModel):
     destination: Destination = Field(default_factory=Destination)
     redshift: Redshift
     glue: Glue = Field(default_factory=Glue, description="Deployed Glue job settings.")
+    quality: Quality | None = Field(None, description="Data quality rules, quarantine and threshold.")
     tags: dict[str, str] = Field(default_factory=dict)
     example_input: str | None = Field(
         None, description="A sample input file (relative to the project) that `onboard run --all` lands.")

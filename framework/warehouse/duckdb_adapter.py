@@ -215,6 +215,20 @@ class DuckDBWarehouse:
             return [], []
         return [column[0] for column in cursor.description], cursor.fetchall()
 
+    def json_lines_view(self, schema: str, name: str, files_glob: str) -> None:
+        """``schema.name``: a view over JSON-lines files (all values as text), read afresh by every query.
+
+        Local only: how the lake's quarantine becomes queryable with ``onboard query``."""
+        for identifier in (schema, name):
+            if not identifier.replace("_", "").isalnum():
+                raise ValueError(f"not a plain identifier: {identifier!r}")
+        location = files_glob.replace("'", "''")
+        self._connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        self._connection.execute(
+            f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS SELECT * FROM read_json('  # noqa: S608 (checked names)
+            f"'{location}', format = 'newline_delimited', union_by_name = true, auto_detect = true, "
+            "sample_size = -1, hive_partitioning = false, filename = '_file')")
+
     def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         """``(name, DuckDB type)`` of a table's columns in order; empty when the table does not exist."""
         rows = self._connection.execute(

@@ -166,6 +166,20 @@ def test_connector_environment_resolves_the_lake_and_names_the_state_machine(kin
         for z in ("raw", "processed", "curated", "quarantine")}
 
 
+def test_connector_claims_objects_only_in_its_own_partition_of_the_run_ledger(kind_stack):
+    _, source, template = kind_stack
+    connector = next(f for f in cfn.resources(template, "AWS::Lambda::Function").values()
+                     if f["FunctionName"].endswith("-land"))
+    ledger_ref = "<import:onboard-platform:ExportsOutputRefRunLedger05F8E29A5513F23A>"
+    assert connector["Environment"]["Variables"]["ONBOARD_LEDGER_TABLE"] == ledger_ref
+    policy = next(p for k, p in cfn.resources(template, "AWS::IAM::Policy").items() if k.startswith("ConnectorRole"))
+    claims = [s for s in policy["PolicyDocument"]["Statement"] if "#objects" in json.dumps(s.get("Condition"))]
+    assert claims == [{
+        "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], "Effect": "Allow",
+        "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"{source}#objects"]}},
+        "Resource": "<import:onboard-platform:ExportsOutputFnGetAttRunLedger05F8E29AArn3E72F0F0>"}]
+
+
 def test_glue_job_is_glue_5_with_the_sources_workers_library_and_bookmarks(kind_stack):
     _, source, template = kind_stack
     glue = MANIFESTS[source]["glue"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from framework.runtime import references
@@ -17,7 +18,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 class S3FileConnector(Connector):
     def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
-        """One batch per new object that matches the prefix (and suffix); others are skipped."""
+        """One batch per new object that matches the prefix (and suffix); others are skipped.
+
+        With a run ledger, an object (bucket/key + ETag) is claimed before it lands: delivered again (the same
+        event twice, or the same file uploaded again) it is skipped and listed in `self.skipped`."""
         settings = self.config["config"]
         bucket = references.resolve(settings["bucket"])
         batches = []
@@ -25,7 +29,9 @@ class S3FileConnector(Connector):
             if obj.bucket != bucket or not self._matches(obj.key, settings):
                 log.info("skipping s3://%s/%s: outside this source's prefix", obj.bucket, obj.key)
                 continue
-            batches.append(self._land(obj))
+            batch = self._land(obj)
+            if batch is not None:
+                batches.append(batch)
         return batches
 
     @staticmethod
@@ -33,9 +39,24 @@ class S3FileConnector(Connector):
         suffix = settings.get("suffix") or ""
         return key.startswith(settings["prefix"]) and key.endswith(suffix) and not key.endswith("/")
 
-    def _land(self, obj: ObjectRef) -> Batch:
+    def _land(self, obj: ObjectRef) -> Batch | None:
         now = self.clock()
         batch_id = new_batch_id(now, obj.bucket, obj.key, obj.etag or "")
+        origin = f"{obj.bucket}/{obj.key}"
+        if self.runs is not None:
+            owner = self.runs.claim_object(self.source, origin, obj.etag, batch_id)
+            if owner is not None:
+                log.info("skipping s3://%s: already processed as batch %s", origin, owner)
+                self.skipped.append({"origin": origin, "etag": obj.etag or "", "batch_id": owner})
+                return None
+            try:
+                return self._copy_to_raw(obj, batch_id, now)
+            except Exception:
+                self.runs.release_object(self.source, origin, obj.etag)
+                raise
+        return self._copy_to_raw(obj, batch_id, now)
+
+    def _copy_to_raw(self, obj: ObjectRef, batch_id: str, now: datetime) -> Batch:
         extension = RAW_EXTENSIONS[self.format] + (".gz" if self._is_gzip(obj) else "")
         key = raw_key(self.source, batch_id, now, extension)
         self.storage.copy(obj.bucket, obj.key, self.raw_bucket, key)
