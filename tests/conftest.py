@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from framework.project import Project
+from framework.spec import SpecErrors, load_project
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -22,3 +23,11 @@ def write_source(project: Project, name: str, text: str) -> Path:
     path = project.sources_dir / name
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return path
+
+
+def errors_for(project: Project, text: str) -> list[str]:
+    """Every validation error, as printed, for `text` written to sources/x.yaml (which must be invalid)."""
+    write_source(project, "x.yaml", text)
+    with pytest.raises(SpecErrors) as info:
+        load_project(project)
+    return [str(e) for e in info.value.errors]

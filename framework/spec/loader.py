@@ -14,7 +14,7 @@ from framework.spec.errors import SpecError, SpecErrors, choices_hint, format_pa
 from framework.spec.kinds import SOURCE_KINDS
 from framework.spec.models import Column, SharedColumns, SourceBase
 from framework.spec.pydantic_errors import convert
-from framework.spec.yaml_loader import Positions, load_yaml
+from framework.spec.yaml_loader import load_yaml
 
 
 @dataclass(frozen=True)
@@ -176,4 +176,4 @@ def _cross_source_problems(sources: list[ResolvedSource]) -> list[SpecError]:
     return errors
 
 
-__all__ = ["ResolvedColumn", "ResolvedSource", "load_project", "load_source", "Positions"]
+__all__ = ["ResolvedColumn", "ResolvedSource", "load_project", "load_source"]

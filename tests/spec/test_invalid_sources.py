@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from framework.spec import SpecErrors, load_project
-from tests.conftest import write_source
+from framework.spec import load_project
+from tests.conftest import errors_for, write_source
 
 VALID = """
 source:
@@ -26,13 +26,6 @@ source:
     sortkey: iata
     load: {mode: merge, keys: [iata]}
 """
-
-
-def errors_for(project, text: str) -> list[str]:
-    write_source(project, "x.yaml", text)
-    with pytest.raises(SpecErrors) as info:
-        load_project(project)
-    return [str(e) for e in info.value.errors]
 
 
 def variant(old: str, new: str) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.spec import SpecErrors, load_project
-from tests.conftest import write_source
+from framework.spec import load_project
+from tests.conftest import errors_for, write_source
 
 SEED_003 = Path(__file__).resolve().parent.parent / "fixtures" / "seed_003_customer_data_api.yaml"
 
@@ -39,13 +39,6 @@ source:
     schema: sales
     table: orders
 """
-
-
-def errors_for(project, text: str) -> list[str]:
-    write_source(project, "x.yaml", text)
-    with pytest.raises(SpecErrors) as info:
-        load_project(project)
-    return [str(e) for e in info.value.errors]
 
 
 def variant(old: str, new: str) -> str:
