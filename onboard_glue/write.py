@@ -56,9 +56,15 @@ def stage_table_files(
     rows: DataFrame, *, staging: str, columns: Sequence[str], partition_by: Sequence[str], files: int
 ) -> None:
     """Write ``rows`` as ``files`` Parquet files (a range of rows that spans partition directories is
-    split at their boundaries) into the staging folder, replacing what a failed attempt left."""
+    split at their boundaries) into the staging folder, replacing what a failed attempt left.
+
+    ``files`` <= 1 means one file per partition directory: rows are hashed by directory, so every core
+    writes (one writer task would leave the others idle while it encodes the whole batch)."""
     frame = rows.select(*[quoted(c) for c in columns], *[quoted(p) for p in partition_by])
-    if files <= 1:
+    if files <= 1 and partition_by:
+        writers = rows.sparkSession.sparkContext.defaultParallelism
+        frame = frame.repartition(writers, *[quoted(p) for p in partition_by])
+    elif files <= 1:
         frame = frame.repartition(1)  # not coalesce(1): that would also make the upstream work one task
     else:
         # Contiguous, equal ranges of (partition directory, input position): N balanced files.
@@ -74,14 +80,18 @@ def stage_table_files(
 
 
 def publish_table_files(lake: LakeFS, *, staging: str, output: str, batch_id: str) -> list[LakeFile]:
-    """Move the staged files into the table as ``<partitions>/part-NNNNN-<batch_id>...parquet`` and
-    return exactly them: no listing of the whole table is needed, and a re-run of the batch
-    replaces its own files instead of adding copies."""
+    """Move the staged files into the table as ``<partitions>/part-NNNNN-<batch_id>...parquet`` (NNNNN
+    numbers a batch's files within each directory, in Spark's task order) and return exactly them: no
+    listing of the whole table is needed, and a re-run of the batch replaces its own files instead of
+    adding copies."""
     root = root_uri(output)
     written = []
+    numbered: dict[str, int] = {}
     for staged in lake.list_files(staging):
         folder, _, name = staged.relative_path.rpartition("/")
-        final = f"{folder}/{batch_file_name(name, batch_id)}" if folder else batch_file_name(name, batch_id)
+        index = numbered[folder] = numbered.get(folder, -1) + 1
+        final = batch_file_name(name, batch_id, index)
+        final = f"{folder}/{final}" if folder else final
         lake.move(f"{staging}/{staged.relative_path}", f"{root}/{final}")
         written.append(LakeFile(url=f"{root}/{final}", content_length=staged.length))
     discard_staging(lake, staging)
@@ -93,12 +103,12 @@ def discard_staging(lake: LakeFS, staging: str) -> None:
     lake.delete_if_empty(staging.rsplit("/", 1)[0])
 
 
-def batch_file_name(spark_name: str, batch_id: str) -> str:
-    """``part-00003-<uuid>.c000.snappy.parquet`` -> ``part-00003-<batch_id>.c000.snappy.parquet``."""
+def batch_file_name(spark_name: str, batch_id: str, index: int) -> str:
+    """``part-00003-<uuid>.c000.snappy.parquet``, 0 -> ``part-00000-<batch_id>.c000.snappy.parquet``."""
     match = _SPARK_PART_NAME.match(spark_name)
     if match is None:
         return f"{batch_id}-{spark_name}"
-    return f"part-{match.group(1)}-{batch_id}.{match.group(2)}"
+    return f"part-{index:05d}-{batch_id}.{match.group(2)}"
 
 
 def write_quarantine(rows: DataFrame, *, folder: str, count: int) -> None:

@@ -161,16 +161,18 @@ class DuckDBWarehouse:
         manifest_uri = self._copy_source(copy, table)
         files = parquet_files(read_manifest(manifest_uri), table)
         table_columns = len(self._describe(target))
+        by_layout: dict[tuple[str, ...], list[str]] = {}  # files with the same column names read as one
         for file in files:
-            data_columns = len(self._describe(_READ_PARQUET.copy(), [str(file)]))
-            if data_columns != table_columns:
+            names = tuple(row[0] for row in self._describe(_READ_PARQUET.copy(), [str(file)]))
+            if len(names) != table_columns:
                 raise RedshiftRuleError(
                     f"COPY into {table} failed: Unmatched number of columns between table and file. "
-                    f"Table columns: {table_columns}, Data columns: {data_columns}, File name: {file}"
+                    f"Table columns: {table_columns}, Data columns: {len(names)}, File name: {file}"
                 )
+            by_layout.setdefault(names, []).append(str(file))
         insert = exp.insert(_READ_PARQUET.copy(), into=target.copy()).sql(dialect=WRITE)
-        for file in files:
-            self._connection.execute(insert, [str(file)])
+        for group in by_layout.values():  # by position: INSERT ... SELECT * maps columns in order
+            self._connection.execute(insert, [group])
 
     @staticmethod
     def _copy_source(copy: exp.Copy, table: str) -> str:

@@ -90,9 +90,10 @@ def test_file_count_rule(rows, rows_per_file, slices, files):
 
 def test_batch_files_are_named_after_the_batch():
     uuid = "0f5c1f0e-8d8e-4b4e-9a57-0a4d7e2f3c11"
-    assert batch_file_name(f"part-00003-{uuid}.c000.snappy.parquet", "b7") == "part-00003-b7.c000.snappy.parquet"
-    assert batch_file_name(f"part-00000-{uuid}-c000.snappy.parquet", "b7") == "part-00000-b7.c000.snappy.parquet"
-    assert batch_file_name("odd.parquet", "b7") == "b7-odd.parquet"
+    # numbered within their directory: Spark's task number only orders them
+    assert batch_file_name(f"part-00003-{uuid}.c000.snappy.parquet", "b7", 0) == "part-00000-b7.c000.snappy.parquet"
+    assert batch_file_name(f"part-00007-{uuid}-c000.snappy.parquet", "b7", 1) == "part-00001-b7.c000.snappy.parquet"
+    assert batch_file_name("odd.parquet", "b7", 0) == "b7-odd.parquet"
 
 
 def test_manifest_entries_and_root_uris():

@@ -1,0 +1,49 @@
+"""LakeFS: the same answers through Python's calls (local files) and through Hadoop's FileSystem (S3 on Glue)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from onboard_glue.lake_fs import LakeFS, local_path
+
+pytestmark = pytest.mark.slow
+
+
+def test_local_paths_are_recognised_by_scheme():
+    assert local_path("file:///tmp/a%20b/c.parquet") == "/tmp/a b/c.parquet"
+    assert local_path("file:/tmp/x") == "/tmp/x"
+    assert local_path("s3://bucket/key") is None
+    assert local_path("relative/dir") == str(Path("relative/dir").resolve())
+
+
+@pytest.mark.parametrize("native_local", [True, False], ids=["python", "hadoop"])
+def test_list_move_and_delete_agree_on_both_routes(spark, tmp_path, native_local):
+    lake = LakeFS(spark, native_local=native_local)
+    staging = tmp_path / "_staging" / "b1"
+    for relative, body in {"year=2024/part-1.parquet": b"abc", "year=2025/part-0.parquet": b"de",
+                           "year=2025/.part-0.parquet.crc": b"x", "_SUCCESS": b""}.items():
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        (staging / relative).write_bytes(body)
+
+    listed = [(f.relative_path, f.length) for f in lake.list_files(str(staging))]
+    assert listed == [("year=2024/part-1.parquet", 3), ("year=2025/part-0.parquet", 2)]
+    assert lake.list_files(str(tmp_path / "absent")) == []
+
+    (tmp_path / "table/year=2025").mkdir(parents=True)
+    (tmp_path / "table/year=2025/part-00000-b1.parquet").write_bytes(b"old")  # a re-run replaces its file
+    lake.move(f"{staging}/year=2025/part-0.parquet", f"file://{tmp_path}/table/year=2025/part-00000-b1.parquet")
+    lake.move(f"{staging}/year=2024/part-1.parquet", f"{tmp_path}/table/year=2024/part-00000-b1.parquet")
+    assert (tmp_path / "table/year=2025/part-00000-b1.parquet").read_bytes() == b"de"
+    assert (tmp_path / "table/year=2024/part-00000-b1.parquet").read_bytes() == b"abc"
+
+    lake.delete(str(staging))
+    assert not staging.exists()
+    (tmp_path / "_staging" / "other").mkdir()
+    lake.delete_if_empty(str(tmp_path / "_staging"))  # another batch's staging is inside: it stays
+    assert (tmp_path / "_staging").is_dir()
+    lake.delete(str(tmp_path / "_staging" / "other"))
+    lake.delete_if_empty(str(tmp_path / "_staging"))
+    assert not (tmp_path / "_staging").exists()
+    lake.delete(str(tmp_path / "absent"))  # absent is fine
