@@ -8,7 +8,7 @@ Lambda (a rule, a subscription, an event source mapping, an API). To support a n
 3. import the module below, and add a source of that kind to the template tests.
 
 Planned kinds and what they need: `ses` (email: an SES receipt rule storing to the raw
-bucket, then the S3 trigger), `stream` (Kinesis or MSK: an event source mapping with
+bucket, then the S3 trigger), `stream` (Kinesis or Kafka: an event source mapping with
 ReportBatchItemFailures, bisect on error and an on-failure destination), `http` (http_push: an API
 Gateway REST API with an API key and usage plan, or IAM auth, in front of the connector).
 """

@@ -109,7 +109,9 @@ def stream_replay(storage: Storage, config: dict[str, Any], input_path: Path | N
         yield [kinesis_event(chunk, settings["stream_name"], first_sequence=i * size + 1)
                for i, chunk in enumerate(chunks)]
     else:
-        yield [kafka_event(chunk, settings["topic"], first_offset=i * size) for i, chunk in enumerate(chunks)]
+        self_managed = bool(settings.get("bootstrap_servers"))  # the event shape Lambda sends for such brokers
+        yield [kafka_event(chunk, settings["topic"], first_offset=i * size, self_managed=self_managed)
+               for i, chunk in enumerate(chunks)]
 
 
 TRIGGERS: dict[str, Callable[[Storage, dict[str, Any], Path | None], AbstractContextManager[Any]]] = {

@@ -17,6 +17,7 @@ Standard library and boto3 only: this module ships inside the Lambda assets.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -139,6 +140,14 @@ def _now_precise() -> str:
 def object_claim_key(origin: str, etag: str | None) -> str:
     """The identity of a delivered object: where it came from and its content tag."""
     return f"{origin}#{(etag or '').strip(chr(34))}"
+
+
+def message_claim_origin(identity: str) -> str:
+    """The claim origin of a delivered message (email): `message/<sha256 of its Message-ID>`.
+
+    Claimed with `claim_object(source, origin, None, batch_id)`, a message shares the object claims' partition
+    (and the connector's permission on it); the conditional write makes concurrent deliveries land it once."""
+    return "message/" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
 class RunLedger:

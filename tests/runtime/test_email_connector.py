@@ -4,6 +4,9 @@ checked against senders and SES verdicts, quarantined with reasons, and landed o
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import boto3
@@ -12,6 +15,7 @@ from moto import mock_aws
 
 from framework.runtime.connectors.email import EmailConnector
 from framework.runtime.events import s3_put_event, ses_receipt_event
+from framework.runtime.ledger import DynamoRunLedger, SqliteRunLedger, message_claim_origin
 from framework.runtime.mime import MalformedMessage, parse_message
 from framework.runtime.storage import LocalStorage, S3Storage
 from tests.conftest import REPO
@@ -151,3 +155,99 @@ def test_s3_notification_of_the_stored_message_lands_it_on_s3():
     assert [o.uri for o in batch.objects] == [
         f"s3://raw/supplier_invoices/ingest_date=2024-11-16/{batch.batch_id}-{n}.csv" for n in (1, 2)]
     assert client.get_object(Bucket="raw", Key=batch.objects[0].key)["Body"].read() == INVOICE_1001
+
+
+class SlowStorage(LocalStorage):
+    """Local storage whose writes take a while, so concurrent deliveries overlap between claim and landing."""
+
+    def put(self, bucket, key, body):
+        time.sleep(0.05)
+        super().put(bucket, key, body)
+
+
+class OneCallAtATime:
+    """A DynamoDB client whose calls are serialized: DynamoDB applies each single-item write atomically, which
+    moto (unlocked Python) does not promise under threads. A check-then-write in two calls still races."""
+
+    def __init__(self, client):
+        self._client, self._lock = client, threading.Lock()
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return method(*args, **kwargs)
+        return call
+
+
+def deliver_concurrently(storage, ledgers, threads: int = 6) -> list:
+    """The same message, stored under `threads` SES message ids, handled by as many connectors at once."""
+    events = [deliver(storage, f"m{n}", SAMPLE) for n in range(threads)]
+    barrier = threading.Barrier(threads)
+
+    def run(n: int):
+        connector = EmailConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledgers(n))
+        barrier.wait()
+        [batch] = connector.handle(events[n])
+        return batch
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(run, range(threads)))
+
+
+def assert_landed_once(storage, batches) -> None:
+    landed = [b for b in batches if b.status == "landed"]
+    assert len(landed) == 1, [b.status for b in batches]
+    assert sorted(b.reason for b in batches if b.status == "duplicate") == [
+        f"message <20241115170211.4417@mail.acme-supplies.example> already landed as batch {landed[0].batch_id}"
+    ] * (len(batches) - 1)
+    assert storage.list("raw", "supplier_invoices/ingest_date=") == [o.key for o in landed[0].objects]
+
+
+def test_concurrent_deliveries_of_one_message_land_once_with_the_sqlite_ledger(tmp_path):
+    storage = SlowStorage(tmp_path / "lake")
+    path = tmp_path / "ledger.sqlite"
+    SqliteRunLedger(path).close()  # the tables exist before the race (as after any earlier run)
+    batches = deliver_concurrently(storage, lambda n: SqliteRunLedger(path))  # one connection per "instance"
+    assert_landed_once(storage, batches)
+
+
+@mock_aws
+def test_concurrent_deliveries_of_one_message_land_once_with_the_dynamodb_ledger(tmp_path):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName="runs", BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
+                                   {"AttributeName": "batch_id", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
+                                              {"AttributeName": "batch_id", "AttributeType": "S"}])
+    ledger = DynamoRunLedger("runs", OneCallAtATime(client))
+    storage = SlowStorage(tmp_path / "lake")
+    batches = deliver_concurrently(storage, lambda n: ledger)
+    assert_landed_once(storage, batches)
+    landed = next(b for b in batches if b.status == "landed")
+    [claim] = client.scan(TableName="runs")["Items"]
+    assert claim == {"source": {"S": "supplier_invoices#objects"},
+                     "batch_id": {"S": message_claim_origin("<20241115170211.4417@mail.acme-supplies.example>") + "#"},
+                     "claimed_by": {"S": landed.batch_id}}
+    assert claim["batch_id"]["S"].startswith("message/") and len(claim["batch_id"]["S"]) == len("message/") + 64 + 1
+
+
+def test_a_failed_landing_releases_the_claim_so_a_redelivery_lands(tmp_path):
+    class FailingOnce(LocalStorage):
+        failed = False
+
+        def put(self, bucket, key, body):
+            if bucket == "raw" and "ingest_date=" in key and not self.failed:
+                FailingOnce.failed = True
+                raise OSError("disk full")
+            super().put(bucket, key, body)
+
+    storage = FailingOnce(tmp_path / "lake")
+    runs = SqliteRunLedger(tmp_path / "ledger.sqlite")
+    connector = EmailConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=runs)
+    with pytest.raises(OSError, match="disk full"):
+        connector.handle(deliver(storage, "m1", SAMPLE))
+    [batch] = connector.handle(deliver(storage, "m2", SAMPLE))
+    assert batch.status == "landed" and len(batch.objects) == 2

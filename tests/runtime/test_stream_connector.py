@@ -90,3 +90,27 @@ def test_records_read_from_a_kinesis_stream_land_on_s3():
     assert connector.respond([batch])["batchItemFailures"] == [{"itemIdentifier": records[1]["SequenceNumber"]}]
     body = s3.get_object(Bucket="raw", Key=batch.objects[0].key)["Body"].read()
     assert [json.loads(line) for line in body.splitlines()] == [READING]
+
+
+def test_a_self_managed_kafka_event_as_lambda_delivers_it_lands_every_partition_in_order(storage):
+    """The documented self-managed shape: no eventSourceArn, `bootstrapServers`, records grouped by
+    topic-partition with base64 keys and values and byte-array headers; a null value is a bad record."""
+    def record(partition: int, offset: int, value: bytes | None) -> dict:
+        return {"topic": "plant.readings.v1", "partition": partition, "offset": offset, "timestamp": 1731751200000,
+                "timestampType": "CREATE_TIME", "key": base64.b64encode(b"sensor-001").decode(),
+                "value": None if value is None else base64.b64encode(value).decode(),
+                "headers": [{"source": [112, 108, 97, 110, 116]}]}
+    second = dict(READING, device_id="sensor-002")
+    event = {"eventSource": "SelfManagedKafka",
+             "bootstrapServers": "broker-1.kafka.example.com:9096,broker-2.kafka.example.com:9096",
+             "records": {"plant.readings.v1-0": [record(0, 15, json.dumps(READING).encode()), record(0, 16, None)],
+                         "plant.readings.v1-1": [record(1, 7, json.dumps(second).encode())]}}
+    [batch], response = handle(storage, event)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "plant.readings.v1-0@16"}]
+    assert storage.get("raw", batch.objects[0].key).decode().splitlines() == [
+        json.dumps(READING, separators=(",", ":")), json.dumps(second, separators=(",", ":"))]
+    assert batch.objects[0].origin == "plant.readings.v1-0@15..plant.readings.v1-1@7"
+    [quarantined] = [json.loads(line) for line in storage.get(
+        "quarantine", f"sensor_readings_stream/{batch.batch_id}/records.jsonl").splitlines()]
+    assert (quarantined["itemIdentifier"], quarantined["_reason"]) == (
+        "plant.readings.v1-0@16", "malformed: invalid JSON (Expecting value)")  # a tombstone: no value

@@ -7,6 +7,7 @@ import pytest
 from framework.spec import SpecErrors, load_project
 from tests.conftest import write_source
 
+MSK_ARN = "arn:aws:kafka:eu-west-1:123456789012:cluster/iot/5a1e0c3b-7d2f-4b8e"
 BASE = """
 source:
   name: readings
@@ -33,7 +34,7 @@ def errors(project, kind: str, config: str, schema_type: str = "jsonl") -> list[
 def test_valid_push_and_stream_sources_load(project):
     write_source(project, "a.yaml", BASE.format(kind="http_push", config="    path: /ingest/readings"))
     write_source(project, "b.yaml", BASE.format(kind="stream", config="    kind: kafka\n    topic: readings\n"
-                                                "    cluster_arn: arn:aws:kafka:eu-west-1:1:cluster/c/1")
+                                                "    cluster_arn: " + MSK_ARN)
                  .replace("name: readings", "name: readings_kafka").replace("table: readings", "table: r2"))
     assert sorted(s.kind for s in load_project(project)) == ["http_push", "stream"]
 
@@ -48,11 +49,71 @@ def test_valid_push_and_stream_sources_load(project):
      "sources/x.yaml:2:3: source: an http_push source lands the records it accepts as JSON lines: set "
      "schema.type: jsonl"),
     ("stream", "    kind: kinesis\n    topic: t", "jsonl",
-     "sources/x.yaml:5:5: source.config: kind kinesis needs stream_name (and no topic or cluster_arn)"),
-    ("stream", "    kind: kafka\n    topic: t", "jsonl",
-     "sources/x.yaml:5:5: source.config: kind kafka needs topic and cluster_arn (and no stream_name)"),
+     "sources/x.yaml:5:5: source.config: kind kinesis needs stream_name"),
+    ("stream", "    kind: kinesis\n    stream_name: s\n    topic: t\n    pollers: {minimum: 1}", "jsonl",
+     "sources/x.yaml:5:5: source.config: kind kinesis takes no Kafka settings: topic, pollers"),
+    ("stream", "    kind: kafka\n    cluster_arn: " + MSK_ARN, "jsonl",
+     "sources/x.yaml:5:5: source.config: kind kafka needs topic (and no stream_name)"),
     ("stream", "    kind: kinesis\n    stream_name: s\n    batch_size: 0", "jsonl",
      "sources/x.yaml:7:17: source.config.batch_size: 0 is out of range; at least 1"),
 ])
 def test_config_errors_are_positioned(project, kind, config, schema_type, message):
     assert errors(project, kind, config, schema_type) == [message]
+
+
+def kafka(config: str) -> str:
+    return "    kind: kafka\n    topic: sensor-readings\n" + config
+
+
+@pytest.mark.parametrize("config, message", [
+    ("", "sources/x.yaml:5:5: source.config: kind kafka needs exactly one of cluster_arn (Amazon MSK) or "
+         "bootstrap_servers (self-managed Kafka)"),
+    (f"    cluster_arn: {MSK_ARN}\n    bootstrap_servers: [b-1.example.com:9092]",
+     "sources/x.yaml:5:5: source.config: kind kafka needs exactly one of cluster_arn (Amazon MSK) or "
+     "bootstrap_servers (self-managed Kafka)"),
+    ("    bootstrap_servers:\n      - broker-1.example.com:9096\n      - broker-2.example.com",
+     "sources/x.yaml:9:9: source.config.bootstrap_servers[1]: 'broker-2.example.com' is not host:port "
+     "(e.g. broker-1.kafka.example.com:9096)"),
+    ("    bootstrap_servers: ['broker-1:99999']",
+     "sources/x.yaml:7:25: source.config.bootstrap_servers[0]: 'broker-1:99999' is not host:port "
+     "(e.g. broker-1.kafka.example.com:9096)"),
+    ("    bootstrap_servers: []",
+     "sources/x.yaml:7:24: source.config.bootstrap_servers: list should have at least 1 item after validation, "
+     "not 0"),
+    ("    cluster_arn: arn:aws:kafka:eu-west-1:123456789012:topic/iot/5a1e/readings",
+     "sources/x.yaml:7:18: source.config.cluster_arn: 'arn:aws:kafka:eu-west-1:123456789012:topic/iot/5a1e/readings' "
+     "is not an MSK cluster ARN (arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID)"),
+    (f"    cluster_arn: {MSK_ARN}\n    auth: {{secret: '${{SECRET:kafka}}'}}",
+     "sources/x.yaml:5:5: source.config: auth and vpc apply to bootstrap_servers: Lambda reads an MSK cluster with "
+     "IAM, in the cluster's own VPC"),
+    ("    bootstrap_servers: [b-1.example.com:9096]\n    auth: {method: sasl_scram_512, secret: hunter2}",
+     "sources/x.yaml:8:44: source.config.auth.secret: give the Secrets Manager secret as a reference, e.g. "
+     "secret: ${SECRET:kafka_client}"),
+    ("    bootstrap_servers: [b-1.example.com:9096]\n    auth: {method: kerberos, secret: '${SECRET:k}'}",
+     "sources/x.yaml:8:20: source.config.auth.method: 'kerberos' is not valid; choose from: sasl_scram_512, "
+     "sasl_scram_256, basic, mtls"),
+    ("    bootstrap_servers: [b-1.example.com:9096]\n    vpc: {subnet_ids: [subnet-12], security_group_ids: []}",
+     ["sources/x.yaml:8:24: source.config.vpc.subnet_ids[0]: 'subnet-12' is not a subnet id "
+      "(e.g. subnet-0a1b2c3d4e5f60718)",
+      "sources/x.yaml:8:56: source.config.vpc.security_group_ids: list should have at least 1 item after "
+      "validation, not 0"]),
+    (f"    cluster_arn: {MSK_ARN}\n    max_retries: 2",
+     "sources/x.yaml:5:5: source.config: max_retries needs pollers for kind kafka: an on-demand Kafka mapping "
+     "retries a failing batch until its records expire"),
+    (f"    cluster_arn: {MSK_ARN}\n    pollers: {{minimum: 3, maximum: 2}}",
+     "sources/x.yaml:8:14: source.config.pollers: minimum (3) is above maximum (2)"),
+])
+def test_kafka_config_errors_are_positioned(project, config, message):
+    assert errors(project, "stream", kafka(config)) == (message if isinstance(message, list) else [message])
+
+
+def test_self_managed_kafka_with_auth_vpc_and_pollers_loads(project):
+    write_source(project, "k.yaml", BASE.format(kind="stream", config=kafka(
+        "    bootstrap_servers: [broker-1.kafka.example.com:9096, 10.0.3.17:9096]\n"
+        "    auth: {method: mtls, secret: '${SECRET:kafka_client}', root_ca_secret: '${SECRET:kafka_ca}'}\n"
+        "    vpc: {subnet_ids: [subnet-0a1b2c3d4e5f60718], security_group_ids: [sg-0a1b2c3d]}\n"
+        "    pollers: {minimum: 1, maximum: 4}\n    max_retries: 5")))
+    [source] = load_project(project)
+    config = source.definition.config
+    assert (config.bootstrap_servers, config.auth.method, config.vpc.security_group_ids, config.pollers.maximum,
+            config.max_retries) == (["broker-1.kafka.example.com:9096", "10.0.3.17:9096"], "mtls", ["sg-0a1b2c3d"], 4, 5)

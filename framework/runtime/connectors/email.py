@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from framework.runtime import references
@@ -18,7 +19,9 @@ from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, new_bat
 from framework.runtime.connectors.base import Connector
 from framework.runtime.events import objects_in_event
 from framework.runtime.lake import ZONE_BUCKETS, quarantine_prefix, raw_key
+from framework.runtime.ledger import message_claim_origin
 from framework.runtime.mime import (
+    Attachment,
     InboundMessage,
     MalformedMessage,
     event_verdicts,
@@ -70,13 +73,6 @@ class EmailConnector(Connector):
             message = parse_message(raw)
         except MalformedMessage as exc:
             return self.quarantine(batch, raw, str(exc))
-        marker = self._marker_key(message, raw)
-        if self.storage.list(self.raw_bucket, marker) == [marker]:
-            previous = json.loads(self.storage.get(self.raw_bucket, marker))
-            batch.status, batch.reason = "duplicate", f"message {message.message_id} already landed as batch " \
-                                                      f"{previous['batch_id']}"
-            log.info("%s: %s", delivery.key, batch.reason)
-            return batch
         reason = self.rejection(message, delivery.receipt)
         if reason:
             return self.quarantine(batch, raw, reason)
@@ -85,16 +81,43 @@ class EmailConnector(Connector):
             names = ", ".join(a.filename for a in message.attachments) or "none"
             return self.quarantine(batch, raw, f"no attachment matches {self.settings['attachment_pattern']!r} "
                                                f"(attachments: {names})")
+        identity = message.message_id or hashlib.sha256(raw).hexdigest()
+        owner = self.claim(identity, batch.batch_id)
+        if owner is not None:
+            batch.status, batch.reason = "duplicate", f"message {message.message_id} already landed as batch {owner}"
+            log.info("%s: %s", delivery.key, batch.reason)
+            return batch
+        try:
+            self.land(batch, delivery, selected, identity, now)
+        except Exception:
+            if self.runs is not None:  # let a redelivery land what this attempt could not
+                self.runs.release_object(self.source, message_claim_origin(identity), None)
+            raise
+        log.info("landed %d attachment(s) of %s as batch %s", len(selected), delivery.key, batch.batch_id)
+        return batch
+
+    def claim(self, identity: str, batch_id: str) -> str | None:
+        """Claim the message for `batch_id`: None when this delivery may land it, else the batch that has it.
+
+        With a run ledger the claim is one conditional write, so concurrent deliveries of one message land
+        it once. Without one (unit tests, ad-hoc use) the landed-message marker is read, which is not atomic."""
+        if self.runs is not None:
+            return self.runs.claim_object(self.source, message_claim_origin(identity), None, batch_id)
+        marker = self._marker_key(identity)
+        if self.storage.list(self.raw_bucket, marker) == [marker]:
+            return json.loads(self.storage.get(self.raw_bucket, marker))["batch_id"]
+        return None
+
+    def land(self, batch: Batch, delivery: Delivery, selected: list[Attachment], identity: str, now: datetime) -> None:
+        """Write the selected attachments to the raw zone, then the landed-message marker."""
         extension = RAW_EXTENSIONS[self.format]
         for index, attachment in enumerate(selected, start=1):
             key = raw_key(self.source, f"{batch.batch_id}-{index}", now, extension)
             self.storage.put(self.raw_bucket, key, attachment.data)
             batch.objects.append(LandedObject(self.raw_bucket, key, self.storage.uri(self.raw_bucket, key),
                                               f"{delivery.key}#{attachment.filename}", None, len(attachment.data)))
-        self.storage.put(self.raw_bucket, marker, json.dumps(
-            {"message_id": message.message_id, "batch_id": batch.batch_id}).encode())
-        log.info("landed %d attachment(s) of %s as batch %s", len(selected), delivery.key, batch.batch_id)
-        return batch
+        self.storage.put(self.raw_bucket, self._marker_key(identity), json.dumps(
+            {"message_id": identity, "batch_id": batch.batch_id}).encode())
 
     def rejection(self, message: InboundMessage, receipt: dict[str, Any] | None) -> str | None:
         """Why the message must not land (sender, recipient, SES verdicts), or None."""
@@ -127,6 +150,5 @@ class EmailConnector(Connector):
         types = self.settings.get("content_types") or []
         return matches_any(filename, patterns) and (not types or content_type in types)
 
-    def _marker_key(self, message: InboundMessage, raw: bytes) -> str:
-        identity = message.message_id or hashlib.sha256(raw).hexdigest()
+    def _marker_key(self, identity: str) -> str:
         return f"{self.source}/_messages/{hashlib.sha256(identity.encode()).hexdigest()}.json"
