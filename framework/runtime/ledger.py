@@ -127,6 +127,7 @@ class RunRecord:
     quality_score: float | None = None  # share of valid rows: (rows_in - rows_quarantined) / rows_in
     error: str | None = None
     updated_at: str = ""
+    stage_started_at: str | None = None  # deployed: when the current stage began (its seconds end at the next)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
