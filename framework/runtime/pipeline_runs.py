@@ -8,10 +8,11 @@ The state machine invokes this Lambda with `{"action": ..., "run": <the executio
   Returns `{"stage"}`, which the state machine's choice follows.
 - `stage` (after the transform): the transform's seconds, the counts and quality score of the Glue job's
   summary, and the next stage (`load`) begins.
-- `succeeded` (after the load): the load's seconds; `stage` becomes `done`.
+- `succeeded` (after the load): the load's seconds and the summary's counts; `stage` becomes `done`.
 - `failed` (the catch): the failed stage's seconds, the error (`$.error`: its name and the first line of
-  the job's or function's message), the counts when the job wrote its summary, and the batch's object
-  claims are released so a re-delivery of the same object is processed.
+  the job's or function's message), the counts when the job wrote its summary (a failed load's rows are
+  `rows_not_loaded`, docs/contracts.md), and the batch's object claims are released so a re-delivery of
+  the same object is processed.
 
 Times come from this function's clock: a stage's seconds run from the ledger write that began it to the
 one that ended it. Environment: ONBOARD_LEDGER_TABLE. Standard library and boto3 only.
@@ -103,8 +104,7 @@ class PipelineRuns:
     def succeeded(self, run: Mapping[str, Any]) -> dict[str, Any]:
         record = self._record(run)
         self._close_stage(record)
-        if not record.rows:  # resumed at the load: the transform's counts come from its summary
-            self._counts_from_summary(record, run)
+        self._counts_from_summary(record, run)  # also after a resume, which may follow a failed load's counts
         record.status, record.stage, record.stage_started_at = "succeeded", "done", None
         self.ledger.put(record)
         return {"stage": "done"}
@@ -114,6 +114,8 @@ class PipelineRuns:
         self._close_stage(record)
         if not record.rows:
             self._counts_from_summary(record, run)
+        if record.stage == "load" and record.rows.get("rows_loaded"):  # the load rolled back: none is in the table
+            record.rows = {**record.rows, "rows_loaded": 0, "rows_not_loaded": record.rows["rows_loaded"]}
         record.status, record.stage_started_at = "failed", None
         record.error = error_text(run.get("error") or {})
         self.ledger.put(record)
@@ -143,13 +145,18 @@ class PipelineRuns:
 
 
 def read_summary(uri: str | None, s3: Any) -> dict[str, Any] | None:
+    """The job's summary, or None when it wrote none (without s3:ListBucket a missing key is AccessDenied)."""
     if not uri:
         return None
+    from botocore.exceptions import ClientError
+
     parsed = urlparse(uri)
     try:
         body = s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "AccessDenied", "404", "403"):
+            return None
+        raise
     return json.loads(body)
 
 

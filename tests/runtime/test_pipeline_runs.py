@@ -119,7 +119,9 @@ def test_a_failed_load_keeps_the_transform_counts_and_names_the_load(aws):
     record = ledger.get("sales", BATCH)
     assert (record.status, record.stage, record.error) == ("failed", "load",
                                                            "LoadFailed: load statement s1 failed: COPY mismatch")
-    assert record.rows["rows_loaded"] == 7
+    # the load rolled back: the rows the job kept are counted as not loaded, so the counts still add up
+    assert record.rows == {"rows_in": 10, "rows_loaded": 0, "rows_quarantined": 2, "rows_duplicate": 1,
+                           "rows_not_loaded": 7}
     assert set(record.seconds) == {"transform", "load"}
 
 
@@ -141,6 +143,18 @@ def test_a_resume_starts_at_the_load_keeps_earlier_seconds_and_reclaims_the_obje
     record = ledger.get("sales", BATCH)
     assert (record.status, record.stage, record.seconds, record.objects) == (
         "succeeded", "done", {"transform": 20.0, "load": 3.0}, [OBJECT])
+    assert record.rows == {"rows_in": 10, "rows_loaded": 7, "rows_quarantined": 2, "rows_duplicate": 1}
+
+
+def test_a_job_that_crashed_before_its_summary_fails_with_no_counts(aws):
+    ledger, s3 = aws
+    runs = PipelineRuns(ledger, s3, Clock())
+    runs.handle({"action": "start", "run": RUN})
+    crash = {"Error": "States.TaskFailed", "Cause": json.dumps({"ErrorMessage": "Py4JJavaError: executor lost"})}
+    runs.handle({"action": "failed", "run": {**RUN, "error": crash}})
+    record = ledger.get("sales", BATCH)
+    assert (record.status, record.stage, record.error, record.rows) == (
+        "failed", "transform", "States.TaskFailed: Py4JJavaError: executor lost", {})
 
 
 def test_a_resume_fails_when_the_object_was_delivered_again_meanwhile(aws):
