@@ -120,7 +120,7 @@ class PipelineRuns:
         record.error = error_text(run.get("error") or {})
         self.ledger.put(record)
         for obj in record.objects:
-            self.ledger.release_object(record.source, obj["origin"], obj.get("etag"))
+            self.ledger.release_object(record.source, obj["origin"], obj.get("etag"), record.batch_id)
         log.info("batch %s of %s failed at %s: %s", record.batch_id, record.source, record.stage, record.error)
         return {"stage": record.stage}
 

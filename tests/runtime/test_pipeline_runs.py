@@ -165,6 +165,9 @@ def test_a_resume_fails_when_the_object_was_delivered_again_meanwhile(aws):
     ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], "20241116T110000Z-99999999")
     with pytest.raises(ObjectClaimed, match="belongs to batch 20241116T110000Z-99999999"):
         runs.handle({"action": "start", "run": {**RUN, "resume_from": "transform"}})
+    # the state machine's catch records the failure; the other batch's claim is not released
+    runs.handle({"action": "failed", "run": {**RUN, "error": {"Error": "ObjectClaimed"}}})
+    assert ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], "third") == "20241116T110000Z-99999999"
 
 
 def test_an_unknown_resume_stage_or_action_is_refused(aws):
