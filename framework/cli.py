@@ -155,11 +155,11 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
 
 
 def _resume_deployed(project: Project, source: str, batch_id: str | None, as_json: bool) -> None:
-    from framework.deployed import DeployedError, resume_deployed
+    from framework.deployed import AWS_ERRORS, DeployedError, resume_deployed
 
     try:
         resumed = resume_deployed(project, source, batch_id)
-    except DeployedError as exc:
+    except (DeployedError, *AWS_ERRORS) as exc:
         err.print(f"{source}: {exc}", style="red", markup=False)
         raise SystemExit(1) from None
     if as_json:
@@ -254,9 +254,13 @@ def status(project: Project, source: str | None, limit: int, as_json: bool, depl
     from framework.runtime.ledger import SqliteRunLedger
 
     if deployed:
-        from framework.deployed import deployed_ledger
+        from framework.deployed import AWS_ERRORS, deployed_ledger
 
-        records = deployed_ledger(project).recent(source, limit)
+        try:
+            records = deployed_ledger(project).recent(source, limit)
+        except AWS_ERRORS as exc:
+            err.print(f"deployed run ledger: {exc}", style="red", markup=False)
+            raise SystemExit(1) from None
     else:
         path = project.state_dir / "ledger.sqlite"
         records = SqliteRunLedger(path).recent(source, limit) if path.is_file() else []

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from framework.project import Project
 from framework.runtime.ledger import DynamoRunLedger, RunRecord
 from framework.runtime.pipeline_runs import RESUMABLE
+
+AWS_ERRORS = (BotoCoreError, ClientError)  # no credentials, no such table, access denied, ...
 
 
 class DeployedError(RuntimeError):

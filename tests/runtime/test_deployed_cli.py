@@ -118,3 +118,12 @@ def test_status_deployed_lists_the_deployed_ledger_newest_first(deployed):
         f"{FAILED}  {SOURCE}  failed at load  5 in, 5 loaded, 0 quarantined, 0 duplicate",
         "    LoadFailed: load statement s1 failed: COPY mismatch",
     ]
+
+
+def test_status_deployed_without_the_table_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("ONBOARD_LEDGER_TABLE", "missing-runs")
+    with mock_aws():
+        result = CliRunner().invoke(main, ["--project", str(REPO), "status", "--deployed"])
+    assert result.exit_code == 1
+    assert result.output.startswith("deployed run ledger: An error occurred (ResourceNotFoundException)")
