@@ -112,6 +112,19 @@ def test_json_document_followed_by_other_text_is_one_malformed_record(spark, tmp
     ]
 
 
+def test_gzip_json_documents_are_checked_after_decompression(spark, tmp_path):
+    (tmp_path / "in").mkdir()
+    good, bad = tmp_path / "in" / "a.json.gz", tmp_path / "in" / "b.json.gz"
+    good.write_bytes(gzip.compress(b'[{"id": 1}, {"id": 2}]\n'))
+    bad.write_bytes(gzip.compress(b'[{"id": 3}] trailing'))
+    config = job_config({"type": "json"}, [column("id", "integer")], partition_by=[])
+    batch = run_batch(tmp_path / "lake", config, [good, bad])
+
+    assert batch.rows("id") == [(1, "b1", INGESTED), (2, "b1", INGESTED)]
+    assert batch.quarantine() == [{"id": None, "_record": '[{"id": 3}] trailing',
+                                   "_reason": "malformed: invalid JSON document", "_batch_id": "b1"}]
+
+
 def test_json_array_document_with_trailing_text_and_a_latin1_document(spark, tmp_path):
     array = write(tmp_path / "in" / "a.json", '[{"id": 1, "name": "x"}]\n]')
     latin1 = tmp_path / "in" / "b.json"
