@@ -1,4 +1,5 @@
-"""The two Lambdas of a source: the connector (lands input, starts the pipeline) and the warehouse loader."""
+"""The Lambdas of a source: the connector (lands input, starts the pipeline), the warehouse loader and the
+run ledger task of its state machine."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def latest_python_runtime() -> lambda_.Runtime:
 RUNTIME = latest_python_runtime()
 CONNECTOR_RESERVED_CONCURRENCY = 5
 LOADER_RESERVED_CONCURRENCY = 2
+RUNS_RESERVED_CONCURRENCY = 2
 
 
 class OnboardFunction(Construct):

@@ -1,7 +1,8 @@
 """Lambda code built without Docker: the needed files are copied into a folder, then `Code.from_asset`.
 
 A connector's asset holds `framework/__init__.py`, `framework/runtime/**` and the source's generated
-`connector/` folder, nothing else; a loader's holds the same runtime and the source's `redshift/` SQL.
+`connector/` folder, nothing else; a loader's holds the same runtime and the source's `redshift/` SQL; the run
+ledger task's the runtime alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import framework
 FRAMEWORK_DIR = Path(framework.__file__).resolve().parent
 CONNECTOR_HANDLER = "connector.handler.handler"
 LOADER_HANDLER = "framework.runtime.warehouse_loader.handler"
+RUNS_HANDLER = "framework.runtime.pipeline_runs.handler"
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
@@ -40,6 +42,13 @@ def stage_loader(source_folder: Path, target: Path) -> Path:
     (target / "redshift").mkdir()
     for name in ("ddl.sql", "load.sql"):
         shutil.copyfile(source_folder / "redshift" / name, target / "redshift" / name)
+    return target
+
+
+def stage_runs(target: Path) -> Path:
+    """The run ledger task's code: the runtime only."""
+    _fresh(target)
+    stage_runtime(target)
     return target
 
 

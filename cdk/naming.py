@@ -26,8 +26,13 @@ def resource_name(prefix: str, source: str) -> str:
 
 
 def function_name(prefix: str, source: str, role: str) -> str:
-    """`<prefix>-<source>-land` (the connector) or `-load` (the loader): at most 10 + 1 + 48 + 5 = 64,
-    Lambda's limit."""
-    if role not in ("land", "load"):
-        raise ValueError(f"unknown function role {role!r}; valid: land, load")
+    """`<prefix>-<source>-land` (the connector), `-load` (the loader) or `-runs` (the run ledger task): at most
+    10 + 1 + 48 + 5 = 64, Lambda's limit."""
+    if role not in ("land", "load", "runs"):
+        raise ValueError(f"unknown function role {role!r}; valid: land, load, runs")
     return f"{prefix}-{source}-{role}"
+
+
+def ledger_table_name(prefix: str) -> str:
+    """The platform's run ledger table (named, so `onboard status --deployed` and `run --resume` find it)."""
+    return f"{prefix}-runs"

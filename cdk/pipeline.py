@@ -1,14 +1,18 @@
 """A source's state machine: ingest -> transform -> crawl (optional) -> load -> notify.
 
-- Ingest records the landed batch in the run ledger.
+- Ingest records the landed batch in the run ledger (the source's ledger Lambda,
+  `framework.runtime.pipeline_runs`, writes every ledger item) and says where it starts: a resumed batch
+  (`resume_from: load` in the execution input) skips the finished transform (the `ResumeAt?` choice).
 - Transform runs the Glue job with the execution input's `glue_arguments` and waits for it (.sync).
 - Crawl starts the crawler over the processed output the transform just wrote (so it runs after the
   transform, not before: before, it would catalog the previous batch); one already running is fine.
 - Load starts the loader (Redshift Data API BatchExecuteStatement, one transaction), then waits and
   polls its status until FINISHED; a batch that kept no rows is not loaded.
-- Notify marks the batch succeeded in the ledger and publishes a summary to the alert topic.
+- RecordTransform (after the Glue job) and RecordSuccess record stage seconds, counts and quality score;
+  Notify publishes a summary to the alert topic.
 Every task retries its transient errors with exponential backoff and full jitter; any failure is
-caught, marked in the ledger and published to the alert topic, and the execution fails.
+caught, marked in the ledger (failed stage, error; the batch's object
+claims are released so a re-delivery is processed) and published to the alert topic, and the execution fails.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -49,9 +52,6 @@ LAMBDA_RETRY = RetryPolicy(("Lambda.ServiceException", "Lambda.AWSLambdaExceptio
                            interval_seconds=2, max_attempts=6, max_delay_seconds=60)
 GLUE_RETRY = RetryPolicy(("Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException",
                           "Glue.InternalServiceException"), interval_seconds=30, max_attempts=10, backoff_rate=1.5)
-DYNAMODB_RETRY = RetryPolicy(("DynamoDB.ThrottlingException", "DynamoDB.ProvisionedThroughputExceededException",
-                              "DynamoDB.InternalServerErrorException", "DynamoDB.RequestLimitExceeded"),
-                             interval_seconds=1, max_attempts=5, max_delay_seconds=30)
 SNS_RETRY = RetryPolicy(("SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KmsThrottlingException"),
                         interval_seconds=1, max_attempts=5, max_delay_seconds=30)
 CRAWLER_RETRY = RetryPolicy(("Glue.ThrottlingException", "Glue.InternalServiceException"),
@@ -62,25 +62,21 @@ POLL_INTERVAL = Duration.seconds(15)
 class Pipeline(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, source: str, state_machine_name: str,
                  job: glue.CfnJob, crawler: glue.CfnCrawler | None, loader: lambda_.IFunction,
-                 ledger: dynamodb.ITable, alerts: sns.ITopic, key: kms.IKey, log_retention: logs.RetentionDays,
+                 runs: lambda_.IFunction, alerts: sns.ITopic, key: kms.IKey, log_retention: logs.RetentionDays,
                  timeout: Duration) -> None:
         super().__init__(scope, construct_id)
-        key_of_batch = {"source": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at("$.source")),
-                        "batch_id": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at("$.batch_id"))}
-
-        alert = self._alert_path(source, ledger, alerts, key_of_batch)
-        ingest = tasks.DynamoPutItem(
-            self, "Ingest", table=ledger, comment="Record the landed batch in the run ledger",
-            item={**key_of_batch, "status": tasks.DynamoAttributeValue.from_string("running"),
-                  "ingest_time": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at("$.ingest_time")),
-                  "execution": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.execution_id)},
-            result_path=sfn.JsonPath.DISCARD)
-        DYNAMODB_RETRY.apply(ingest)
+        self.runs = runs
+        alert = self._alert_path(source, alerts)
+        ingest = self._ledger_task("Ingest", "start", "Record the batch as running at its first stage (transform, "
+                                   "or the execution input's resume_from) and claim its objects",
+                                   result_selector={"stage.$": "$.Payload.stage"}, result_path="$.ledger")
         transform = tasks.GlueStartJobRun(
             self, "Transform", glue_job_name=job.ref, integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             arguments=sfn.TaskInput.from_json_path_at("$.glue_arguments"), comment="Run the source's Glue job",
             result_selector={"job_run_id.$": "$.Id", "state.$": "$.JobRunState"}, result_path="$.transform")
         GLUE_RETRY.apply(transform)
+        record_transform = self._ledger_task(
+            "RecordTransform", "stage", "Record the transform's seconds, counts and quality score; the load begins")
         load_start = tasks.LambdaInvoke(
             self, "Load", lambda_function=loader, retry_on_service_exceptions=False,
             comment="Submit ddl.sql + load.sql as one Data API batch (one transaction)",
@@ -99,16 +95,8 @@ class Pipeline(Construct):
                                                "statement_id": sfn.JsonPath.string_at("$.load.statement_id")}),
             result_selector={"status.$": "$.Payload.status"}, result_path="$.load_status")
         LAMBDA_RETRY.apply(load_status)
-        record_success = tasks.DynamoUpdateItem(
-            self, "RecordSuccess", table=ledger, key=key_of_batch, comment="Mark the batch succeeded",
-            update_expression="SET #status = :status, #rows = :rows",
-            expression_attribute_names={"#status": "status", "#rows": "rows"},
-            expression_attribute_values={
-                ":status": tasks.DynamoAttributeValue.from_string("succeeded"),
-                ":rows": tasks.DynamoAttributeValue.from_string(
-                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.load.rows")))},
-            result_path=sfn.JsonPath.DISCARD)
-        DYNAMODB_RETRY.apply(record_success)
+        record_success = self._ledger_task("RecordSuccess", "succeeded", "Record the load's seconds; the batch "
+                                           "succeeded")
         notify = tasks.SnsPublish(
             self, "Notify", topic=alerts, subject=f"Onboard: {source} batch loaded",
             message=sfn.TaskInput.from_object({"source": source, "batch_id": sfn.JsonPath.string_at("$.batch_id"),
@@ -116,7 +104,7 @@ class Pipeline(Construct):
             message_attributes={"status": tasks.MessageAttribute(value="succeeded")},
             result_path=sfn.JsonPath.DISCARD)
         SNS_RETRY.apply(notify)
-        for state in (ingest, transform, load_start, load_status, record_success, notify):
+        for state in (ingest, transform, record_transform, load_start, load_status, record_success, notify):
             state.add_catch(alert, errors=["States.ALL"], result_path="$.error")
 
         succeeded = record_success.next(notify).next(sfn.Succeed(self, "Done"))
@@ -125,7 +113,7 @@ class Pipeline(Construct):
                 sfn.Condition.string_equals("$.load_status.status", "FINISHED"), succeeded).otherwise(wait))
         after_load = sfn.Choice(self, "LoadSubmitted?").when(
             sfn.Condition.string_equals("$.load.status", "SKIPPED"), succeeded).otherwise(polling)
-        chain = ingest.next(transform)
+        load_stage: sfn.IChainable = load_start
         if crawler is not None:
             crawl = tasks.CallAwsService(
                 self, "Crawl", service="glue", action="startCrawler", parameters={"Name": crawler.ref},
@@ -134,8 +122,11 @@ class Pipeline(Construct):
             CRAWLER_RETRY.apply(crawl)
             crawl.add_catch(load_start, errors=["Glue.CrawlerRunningException"], result_path=sfn.JsonPath.DISCARD)
             crawl.add_catch(alert, errors=["States.ALL"], result_path="$.error")
-            chain = chain.next(crawl)
-        chain = chain.next(load_start).next(after_load)
+            crawl.next(load_start)
+            load_stage = crawl
+        load_start.next(after_load)
+        transform.next(record_transform).next(load_stage)
+        chain = ingest.next(self._resume_choice(transform, load_stage))
 
         log_group = logs.LogGroup(self, "Logs", retention=log_retention, encryption_key=key)
         self.state_machine = sfn.StateMachine(
@@ -146,20 +137,30 @@ class Pipeline(Construct):
         policy = default_policy(self.state_machine.role)
         acknowledge(policy, "IAM5", "CloudWatch Logs delivery and X-Ray actions have no resource-level permissions.",
                     "Resource::*")
-        acknowledge(policy, "IAM5", "LambdaInvoke allows the loader's versions too (its ARN with a :* qualifier); "
-                    "no other function.", function_arn_finding(loader))
+        for function in (loader, runs):
+            acknowledge(policy, "IAM5", "LambdaInvoke allows the function's versions too (its ARN with a :* "
+                        "qualifier); no other function.", function_arn_finding(function))
 
-    def _alert_path(self, source: str, ledger: dynamodb.ITable, alerts: sns.ITopic,
-                    key_of_batch: dict[str, tasks.DynamoAttributeValue]) -> sfn.IChainable:
-        record_failure = tasks.DynamoUpdateItem(
-            self, "RecordFailure", table=ledger, key=key_of_batch, comment="Mark the batch failed",
-            update_expression="SET #status = :status, #error = :error",
-            expression_attribute_names={"#status": "status", "#error": "error"},
-            expression_attribute_values={
-                ":status": tasks.DynamoAttributeValue.from_string("failed"),
-                ":error": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at("$.error.Error"))},
-            result_path=sfn.JsonPath.DISCARD)
-        DYNAMODB_RETRY.apply(record_failure)
+    def _resume_choice(self, transform: sfn.IChainable, load_stage: sfn.IChainable) -> sfn.Choice:
+        """Where the batch starts: the transform, or (a resumed batch whose transform finished) the load."""
+        return sfn.Choice(self, "ResumeAt?").when(
+            sfn.Condition.string_equals("$.ledger.stage", "load"), load_stage).otherwise(transform)
+
+    def _ledger_task(self, construct_id: str, action: str, comment: str, *, result_selector: dict | None = None,
+                     result_path: str = sfn.JsonPath.DISCARD) -> tasks.LambdaInvoke:
+        """A run ledger write (`framework.runtime.pipeline_runs`) with the execution's whole state as `run`."""
+        task = tasks.LambdaInvoke(
+            self, construct_id, lambda_function=self.runs, retry_on_service_exceptions=False, comment=comment,
+            payload=sfn.TaskInput.from_object({"action": action, "run": sfn.JsonPath.object_at("$"),
+                                               "execution": sfn.JsonPath.execution_id}),
+            result_selector=result_selector, result_path=result_path)
+        LAMBDA_RETRY.apply(task)
+        return task
+
+    def _alert_path(self, source: str, alerts: sns.ITopic) -> sfn.IChainable:
+        record_failure = self._ledger_task(
+            "RecordFailure", "failed", "Record the failed stage, its error and counts; release the batch's "
+            "object claims so a re-delivery is processed")
         alert = tasks.SnsPublish(
             self, "Alert", topic=alerts, subject=f"Onboard: {source} batch FAILED",
             message=sfn.TaskInput.from_object({

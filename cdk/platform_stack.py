@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from onboard_cdk.lake_buckets import LakeBuckets
+from onboard_cdk.naming import ledger_table_name
 from onboard_cdk.settings import DeploySettings, ServerlessWarehouse
 from onboard_cdk.warehouse import ServerlessWarehouseConstruct, WarehouseTarget, existing_cluster_target
 
@@ -53,7 +54,8 @@ class PlatformStack(Stack):
             actions=["sns:Publish"], principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
             resources=[self.alerts.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
         self.ledger = dynamodb.Table(
-            self, "RunLedger", partition_key=dynamodb.Attribute(name="source", type=dynamodb.AttributeType.STRING),
+            self, "RunLedger", table_name=ledger_table_name(settings.prefix),
+            partition_key=dynamodb.Attribute(name="source", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST, encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key, point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

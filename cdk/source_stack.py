@@ -21,7 +21,12 @@ from onboard_cdk.access import (
     secret_statement,
 )
 from onboard_cdk.alarms import SourceAlarms
-from onboard_cdk.functions import CONNECTOR_RESERVED_CONCURRENCY, LOADER_RESERVED_CONCURRENCY, OnboardFunction
+from onboard_cdk.functions import (
+    CONNECTOR_RESERVED_CONCURRENCY,
+    LOADER_RESERVED_CONCURRENCY,
+    RUNS_RESERVED_CONCURRENCY,
+    OnboardFunction,
+)
 from onboard_cdk.glue_resources import GlueResources
 from onboard_cdk.lake_buckets import BUCKETS, ZONES
 from onboard_cdk.manifests import SourceManifest
@@ -39,6 +44,7 @@ class SourceStack(Stack):
                  staging_dir: Path, library_zip: Path, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.add_stack_dependency(platform)
+        self._staging = staging_dir
         prefix, source = platform.settings.prefix, manifest.name
         name = resource_name(prefix, source)
         key = platform.key
@@ -78,10 +84,11 @@ class SourceStack(Stack):
          .attach(self.loader.role, PREFIX_REASON + " redshift-data:DescribeStatement has no resource-level "
                  "permission; the condition limits it to statements this role ran."))
 
+        self.runs = self._run_ledger_task(manifest, platform)
         self.pipeline = Pipeline(
             self, "Pipeline", source=source, state_machine_name=name, job=self.glue.job,
             crawler=self.glue.crawler if manifest.glue.get("crawl", True) else None,
-            loader=self.loader.function, ledger=platform.ledger, alerts=platform.alerts, key=key,
+            loader=self.loader.function, runs=self.runs.function, alerts=platform.alerts, key=key,
             log_retention=platform.log_retention,
             timeout=Duration.minutes(manifest.glue["timeout_minutes"] + 120))
 
@@ -123,6 +130,27 @@ class SourceStack(Stack):
             self, "Alarms", source=source, connector=self.connector.function, loader=self.loader.function,
             dead_letter_queue=self.dead_letters, job=self.glue.job, state_machine=self.pipeline.state_machine,
             alerts=platform.alerts)
+
+
+    def _run_ledger_task(self, manifest: SourceManifest, platform: PlatformStack) -> OnboardFunction:
+        """The Lambda the state machine writes the run ledger with: this source's items and claims, and its
+        Glue job's summaries (for counts and quality score)."""
+        prefix, source = platform.settings.prefix, manifest.name
+        runs = OnboardFunction(
+            self, "Runs", function_name=function_name(prefix, source, "runs"),
+            handler=lambda_assets.RUNS_HANDLER, code_dir=lambda_assets.stage_runs(self._staging / source / "runs"),
+            description=f"Records the batches of {source} in the run ledger", key=platform.key,
+            log_retention=platform.log_retention, reserved_concurrency=RUNS_RESERVED_CONCURRENCY,
+            timeout=Duration.seconds(30), memory_mb=128,
+            environment={"ONBOARD_LEDGER_TABLE": platform.ledger.table_name})
+        (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
+         .add(iam.PolicyStatement(
+             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+             resources=[platform.ledger.table_arn],
+             conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [source, f"{source}#objects"]}}))
+         .add(key_statement(platform.key.key_arn))
+         .attach(runs.role, PREFIX_REASON))
+        return runs
 
 
 def object_claims_statement(ledger_arn: str, source: str) -> iam.PolicyStatement:

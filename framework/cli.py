@@ -86,9 +86,11 @@ def generate(project: Project, check: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary per batch.")
 @click.option("--resume", "resume_batch", is_flag=False, flag_value="latest", default=None, metavar="[BATCH_ID]",
               help="Continue a failed batch of SOURCE from the stage where it stopped (default: the latest).")
+@click.option("--deployed", is_flag=True,
+              help="With --resume: resume the batch in the deployed pipeline (a new Step Functions execution).")
 @click.pass_obj
 def run(project: Project, source: str | None, input_path: str | None, run_all: bool, live: bool,
-        as_json: bool, resume_batch: str | None) -> None:
+        as_json: bool, resume_batch: str | None, deployed: bool) -> None:
     """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB.
 
     For a rest_api source the input is a recorded API fixture served on 127.0.0.1; with --live (or when the
@@ -101,9 +103,14 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
     if run_all == bool(source):
         raise click.UsageError("give a SOURCE (with --input) or --all")
     sources = {s.name: s for s in _sources(project)}
+    if deployed and resume_batch is None:
+        raise click.UsageError("--deployed applies to --resume")
     if resume_batch is not None:
         if source not in sources or input_path or run_all:
             raise click.UsageError("--resume takes one known SOURCE and no --input or --all")
+        if deployed:
+            _resume_deployed(project, source, None if resume_batch == "latest" else resume_batch, as_json)
+            return
         try:
             summaries = [LocalRunner(project).resume(sources[source], None if resume_batch == "latest"
                                                      else resume_batch)]
@@ -145,6 +152,22 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
                 err.print(f"{resolved.name}: {exc}", style="red", markup=False)
                 raise SystemExit(1) from None
     _report(summaries, as_json)
+
+
+def _resume_deployed(project: Project, source: str, batch_id: str | None, as_json: bool) -> None:
+    from framework.deployed import AWS_ERRORS, DeployedError, resume_deployed
+
+    try:
+        resumed = resume_deployed(project, source, batch_id)
+    except (DeployedError, *AWS_ERRORS) as exc:
+        err.print(f"{source}: {exc}", style="red", markup=False)
+        raise SystemExit(1) from None
+    if as_json:
+        out.print(json.dumps({"source": source, "batch_id": resumed.batch_id, "resume_from": resumed.stage,
+                              "execution": resumed.execution_arn}, sort_keys=True), markup=False)
+    else:
+        out.print(f"resumed {source} batch {resumed.batch_id} from {resumed.stage}: {resumed.execution_arn}",
+                  markup=False)
 
 
 def _report(summaries: list, as_json: bool) -> None:
@@ -224,13 +247,23 @@ def serve(project: Project, source: str, port: int, host: str, load: bool) -> No
 @click.argument("source", required=False)
 @click.option("--limit", default=20, show_default=True, help="How many runs to list.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+@click.option("--deployed", is_flag=True, help="Read the deployed run ledger (DynamoDB table <prefix>-runs).")
 @click.pass_obj
-def status(project: Project, source: str | None, limit: int, as_json: bool) -> None:
-    """Recent runs from the local run ledger, newest first: status, stage, rows, error."""
+def status(project: Project, source: str | None, limit: int, as_json: bool, deployed: bool) -> None:
+    """Recent runs from the local (or deployed) run ledger, newest first: status, stage, rows, error."""
     from framework.runtime.ledger import SqliteRunLedger
 
-    path = project.state_dir / "ledger.sqlite"
-    records = SqliteRunLedger(path).recent(source, limit) if path.is_file() else []
+    if deployed:
+        from framework.deployed import AWS_ERRORS, deployed_ledger
+
+        try:
+            records = deployed_ledger(project).recent(source, limit)
+        except AWS_ERRORS as exc:
+            err.print(f"deployed run ledger: {exc}", style="red", markup=False)
+            raise SystemExit(1) from None
+    else:
+        path = project.state_dir / "ledger.sqlite"
+        records = SqliteRunLedger(path).recent(source, limit) if path.is_file() else []
     for record in records:
         if as_json:
             out.print(json.dumps(record.to_json(), sort_keys=True), markup=False)

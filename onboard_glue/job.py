@@ -209,12 +209,15 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
 
 
 def _fail_threshold(lake: LakeFS, args: JobArgs, outcome: Outcome) -> None:
-    """Below the quality threshold: the summary and an empty manifest, no table file, and the job fails."""
+    """Below the quality threshold: the summary and an empty manifest, no table file, and the job fails.
+
+    The rows that passed every check are `rows_not_loaded` (dedupe does not run, so none is a duplicate)."""
     quality = outcome.quality or {}
     write_json(lake, args.manifest, manifest([]))
     write_json(lake, args.summary, {
         "batch_id": args.batch_id, "rows_in": outcome.rows_in, "rows_loaded": 0,
-        "rows_quarantined": outcome.rows_quarantined, "rows_duplicate": 0, "files": 0,
+        "rows_quarantined": outcome.rows_quarantined, "rows_duplicate": 0,
+        "rows_not_loaded": outcome.rows_in - outcome.rows_quarantined, "files": 0,
         "quarantine_reasons": dict(sorted(outcome.rejected.items())), "quality": quality})
     raise QualityThresholdError(f"quality score {quality.get('score')} is below the threshold "
                                 f"{quality.get('threshold')}: nothing was loaded")

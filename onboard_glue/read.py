@@ -276,6 +276,47 @@ def _read_json_lines(
 def _read_json_documents(
     spark: SparkSession, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
 ) -> DataFrame:
+    """Each file is one document; a file with text after its document is one malformed record.
+
+    Spark's multiLine reader stops at the end of the first JSON value and ignores what follows, so the
+    documents are checked separately (`_trailing_text`) and such a file's records are replaced by its text.
+    """
+    records = _json_document_records(spark, fmt, columns, files)
+    bad = _documents_with_trailing_text(spark, fmt, files)
+    bad_record = bad.select(
+        F.col(FILE_COL),
+        F.lit(0).cast("long").alias(ROW_COL),
+        *[F.lit(None).cast("string").alias(value_col(i)) for i in range(len(columns))],
+        F.col(RECORD_COL),
+        F.lit("malformed: invalid JSON document").alias(MALFORMED_COL),
+    )
+    kept = records.join(F.broadcast(bad.select(FILE_COL)), FILE_COL, "left_anti")
+    return kept.unionByName(bad_record)
+
+
+def _documents_with_trailing_text(spark: SparkSession, fmt: FormatSpec, files: Sequence[InputFile]) -> DataFrame:
+    """`__file`, `__record` (the whole text) of each file whose text is not exactly one JSON value.
+
+    `json_array_length` (JVM, streaming) counts the elements of ``[<text>]`` up to the first closing bracket;
+    exactly one JSON value gives 1 for ``[<text>]`` and 3 for ``[<text>,0,0]``. Text after the value either
+    fails to parse, adds elements (``, {...}``), or closes the array early (``] ...``), which the sentinel
+    elements of the second count expose. Blank files are left to the reader (they hold no records).
+    """
+    text = spark.read.text([f.read_path for f in files], wholetext=True)
+    value = F.col("value")
+    if codecs.lookup(fmt.encoding).name != "utf-8":  # the text source keeps the bytes as they are
+        value = F.decode(value.cast("binary"), fmt.encoding)
+    one_value = (F.json_array_length(F.concat(F.lit("["), value, F.lit("\n]"))) == 1) & (
+        F.json_array_length(F.concat(F.lit("["), value, F.lit("\n,0,0]"))) == 3
+    )
+    return text.select(_file_index(files, files).cast("int").alias(FILE_COL), value.alias(RECORD_COL)).where(
+        ~F.coalesce(one_value, F.lit(False)) & F.col(RECORD_COL).rlike("\\S")
+    )
+
+
+def _json_document_records(
+    spark: SparkSession, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+) -> DataFrame:
     record_struct = _json_struct(_json_tree(columns))
     malformed = F.when(quoted(RECORD_COL).isNotNull(), F.lit("malformed: invalid JSON document"))
     paths = [f.read_path for f in files]

@@ -45,6 +45,8 @@ class RunSummary:
     files_landed: int = 0
     quality_score: float | None = None
     error: str | None = None
+    # A failed run only: rows that passed every check but were not loaded because the run failed.
+    rows_not_loaded: int | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -239,7 +241,7 @@ class LocalRunner:
                                        manifest_uri=str(manifest), iam_role_arn="")
                 self.warehouse.execute_script(load)
             except Exception as exc:
-                result.rows_loaded = 0
+                result.rows_not_loaded, result.rows_loaded = result.rows_loaded, 0
                 return self._failed(record, result, "load", f"load failed: {_short(exc)}")
             result.seconds["load"] = round(time.perf_counter() - started, 3)
         result.status = "succeeded"
@@ -288,6 +290,7 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], reject
     result.rows_loaded = counts["rows_loaded"]
     result.rows_quarantined = counts["rows_quarantined"] + rejected
     result.rows_duplicate = counts["rows_duplicate"]
+    result.rows_not_loaded = counts.get("rows_not_loaded")
     result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
     if rejected:
         result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + rejected
@@ -295,8 +298,11 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], reject
 
 
 def _rows(summary: RunSummary) -> dict[str, int]:
-    return {"rows_in": summary.rows_in, "rows_loaded": summary.rows_loaded,
+    rows = {"rows_in": summary.rows_in, "rows_loaded": summary.rows_loaded,
             "rows_quarantined": summary.rows_quarantined, "rows_duplicate": summary.rows_duplicate}
+    if summary.rows_not_loaded is not None:
+        rows["rows_not_loaded"] = summary.rows_not_loaded
+    return rows
 
 
 def _short(exc: BaseException) -> str:

@@ -128,6 +128,7 @@ class RunRecord:
     quality_score: float | None = None  # share of valid rows: (rows_in - rows_quarantined) / rows_in
     error: str | None = None
     updated_at: str = ""
+    stage_started_at: str | None = None  # deployed: when the current stage began (its seconds end at the next)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -157,8 +158,8 @@ class RunLedger:
         """Claim an object for a batch: None when this call claimed it, else the batch that already has it."""
         raise NotImplementedError
 
-    def release_object(self, source: str, origin: str, etag: str | None) -> None:
-        """Forget a claim whose landing failed, so a redelivery is processed."""
+    def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
+        """Forget a claim whose landing failed, so a redelivery is processed (only `batch_id`'s claim, if given)."""
         raise NotImplementedError
 
     def put(self, record: RunRecord) -> None:
@@ -195,9 +196,9 @@ class SqliteRunLedger(RunLedger):
             "SELECT batch_id FROM object_claims WHERE source = ? AND object = ?", (source, key)).fetchone()
         return row[0]
 
-    def release_object(self, source: str, origin: str, etag: str | None) -> None:
-        self._connection.execute("DELETE FROM object_claims WHERE source = ? AND object = ?",
-                                 (source, object_claim_key(origin, etag)))
+    def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
+        self._connection.execute("DELETE FROM object_claims WHERE source = ? AND object = ? AND batch_id = "
+                                 "coalesce(?, batch_id)", (source, object_claim_key(origin, etag), batch_id))
 
     def put(self, record: RunRecord) -> None:
         record.updated_at = _now_precise()
@@ -243,9 +244,16 @@ class DynamoRunLedger(RunLedger):
             item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item", {})
             return item.get("claimed_by", {}).get("S", "?")
 
-    def release_object(self, source: str, origin: str, etag: str | None) -> None:
-        self.client.delete_item(TableName=self.table, Key={
-            "source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}})
+    def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
+        key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        if batch_id is None:
+            self.client.delete_item(TableName=self.table, Key=key)
+            return
+        try:
+            self.client.delete_item(TableName=self.table, Key=key, ConditionExpression="claimed_by = :b",
+                                    ExpressionAttributeValues={":b": {"S": batch_id}})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # another batch has it now
 
     def put(self, record: RunRecord) -> None:
         record.updated_at = _now_precise()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from typing import Any
 
 from framework.runtime.batch import Batch
@@ -38,6 +39,9 @@ def pipeline_input(batch: Batch, lake: dict[str, tuple[str, str]]) -> dict[str, 
         "ingest_time": batch.ingest_time,
         "files": batch.files_landed,
         "objects": batch.input_uris(),
+        # For the run ledger: each object's origin and ETag (its claim) and the folder of a paged batch.
+        "landed_objects": [asdict(o) for o in batch.objects],
+        "folder": asdict(batch.folder) if batch.folder else None,
         "glue_arguments": arguments,
         "manifest_uri": arguments["--manifest"],
         "summary_uri": arguments["--summary"],

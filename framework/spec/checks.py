@@ -6,6 +6,7 @@ it, and whether to point at the key rather than the value.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +177,9 @@ def _quality(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
     names = list(dict.fromkeys(c.name for c in columns))
     for index, rule in enumerate(d.quality.rules):
         path = ("source", "quality", "rules", index, "column")
+        if rule.expression is not None:
+            for message in expression_problems(rule.expression, names):
+                yield ("source", "quality", "rules", index, "expression"), message, False
         if rule.column is None:
             continue
         column = by_name.get(rule.column.lower())
@@ -185,6 +189,47 @@ def _quality(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
             yield path, f"range applies to numeric columns; '{rule.column}' is {column.type}", False
         elif rule.rule in ("regex", "max_length") and column.type != "string":
             yield path, f"{rule.rule} applies to string columns; '{rule.column}' is {column.type}", False
+
+
+NOT_BOOLEAN = ("Add", "Sub", "Mul", "Div", "IntDiv", "Mod", "DPipe", "Concat", "Literal", "Neg")
+
+
+def expression_problems(expression: str, columns: list[str]) -> list[str]:
+    """Why a quality rule's Spark SQL boolean would fail at run time: it does not parse as one expression
+    (sqlglot's Spark dialect; no Spark needed), it is plainly not a boolean, or it names a column the source
+    does not have (Spark matches names case-insensitively)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(expression, read="spark", into=exp.Condition)
+    except sqlglot.errors.ParseError as error:
+        found = error.errors[0] if error.errors else {}
+        where = f" at '{found['highlight']}' (line {found['line']}, column {found['col']} of the expression)" \
+            if found.get("highlight") else ""
+        reason = found.get("description") or str(error)
+        if reason.startswith("Required keyword"):
+            reason = "an operand is missing"
+        return [f"expression is not valid Spark SQL: {reason}{where}"]
+    except sqlglot.errors.TokenError:
+        return ["expression is not valid Spark SQL: a quoted string, name or comment is not closed"]
+    except Exception as error:  # noqa: BLE001 - any input must end in a validation error, never a traceback
+        return [f"expression is not valid Spark SQL ({type(error).__name__})"]
+    problems = []
+    if type(tree).__name__ in NOT_BOOLEAN:
+        problems.append(f"expression must be a boolean (a comparison, IN, IS NULL, ...), not '{tree.sql('spark')}'")
+    known = {c.casefold() for c in columns}
+    unknown = []
+    for column in tree.find_all(exp.Column):
+        if column.table:
+            problems.append(f"'{column.sql('spark')}': name columns without a qualifier")
+        elif column.name.casefold() not in known and column.name not in unknown:
+            unknown.append(column.name)
+    for name in unknown:
+        close = difflib.get_close_matches(name.casefold(), sorted(known), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        problems.append(f"expression names '{name}', which is not a column; {hint}{choices_hint(columns)}")
+    return problems
 
 
 def _example(d: SourceBase, project: Project) -> Iterator[Problem]:

@@ -104,6 +104,7 @@ def test_the_sources_glue_block_sizes_the_job_and_crawl_false_drops_the_crawl_st
     job = cfn.one(template, "AWS::Glue::Job")
     assert (job["WorkerType"], job["NumberOfWorkers"], job["Timeout"]) == ("G.2X", 5, 30)
     states = cfn.state_machine_definition(template)["States"]
-    assert "Crawl" not in states and states["Transform"]["Next"] == "Load"
+    assert "Crawl" not in states and states["RecordTransform"]["Next"] == "Load"
+    assert states["ResumeAt?"]["Choices"] == [{"Variable": "$.ledger.stage", "StringEquals": "load", "Next": "Load"}]
     assert len(cfn.resources(template, "AWS::Glue::Crawler")) == 1  # the crawler exists, to run on demand
     assert "glue:startCrawler" not in json.dumps(cfn.flatten(template["Resources"]))  # nor may the pipeline start it

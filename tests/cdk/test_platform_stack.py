@@ -107,6 +107,7 @@ def test_alert_topic_is_encrypted_and_tls_only(platform):
 
 def test_run_ledger_is_encrypted_with_point_in_time_recovery(template):
     template.has_resource_properties("AWS::DynamoDB::Table", {
+        "TableName": "onboard-runs",  # fixed: `onboard status --deployed` and `run --resume --deployed` find it
         "KeySchema": [{"AttributeName": "source", "KeyType": "HASH"}, {"AttributeName": "batch_id", "KeyType": "RANGE"}],
         "BillingMode": "PAY_PER_REQUEST",
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},

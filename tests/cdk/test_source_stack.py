@@ -130,9 +130,9 @@ def test_lambdas_have_reserved_concurrency_log_retention_and_encrypted_logs(kind
     _, source, template = kind_stack
     functions = cfn.resources(template, "AWS::Lambda::Function")
     assert sorted(f["FunctionName"] for f in functions.values()) == [
-        f"onboard-{source}-land", f"onboard-{source}-load"]
+        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs"]
     concurrency = {f["FunctionName"].rsplit("-", 1)[1]: f["ReservedConcurrentExecutions"] for f in functions.values()}
-    assert concurrency == {"land": 5, "load": 2}
+    assert concurrency == {"land": 5, "load": 2, "runs": 2}
     assert all(f["Runtime"] == "python3.14" for f in functions.values())
     for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():
         assert log_group["RetentionInDays"] == 30
@@ -217,8 +217,8 @@ def test_state_machine_runs_ingest_transform_crawl_load_notify_in_order(kind_sta
     while state in states and state not in path:
         path.append(state)
         state = states[state].get("Next") or (states[state].get("Default") if states[state]["Type"] == "Choice" else None)
-    assert path == ["Ingest", "Transform", "Crawl", "Load", "LoadSubmitted?", "WaitForLoad", "LoadStatus",
-                    "LoadFinished?"]
+    assert path == ["Ingest", "ResumeAt?", "Transform", "RecordTransform", "Crawl", "Load", "LoadSubmitted?",
+                    "WaitForLoad", "LoadStatus", "LoadFinished?"]
     assert states["LoadSubmitted?"]["Choices"] == [
         {"Variable": "$.load.status", "StringEquals": "SKIPPED", "Next": "RecordSuccess"}]
     assert states["LoadFinished?"]["Choices"] == [
@@ -232,12 +232,46 @@ def test_state_machine_runs_ingest_transform_crawl_load_notify_in_order(kind_sta
                                                        "summary_uri.$": "$.summary_uri"}
 
 
+def test_a_resumed_batch_skips_the_finished_transform(kind_stack):
+    _, _, template = kind_stack
+    states = cfn.state_machine_definition(template)["States"]
+    assert states["Ingest"]["ResultSelector"] == {"stage.$": "$.Payload.stage"}
+    assert states["Ingest"]["ResultPath"] == "$.ledger" and states["Ingest"]["Next"] == "ResumeAt?"
+    assert states["ResumeAt?"] == {"Type": "Choice", "Default": "Transform", "Choices": [
+        {"Variable": "$.ledger.stage", "StringEquals": "load", "Next": "Crawl"}]}
+
+
+def test_the_run_ledger_task_writes_every_ledger_item_with_the_whole_state(kind_stack):
+    _, source, template = kind_stack
+    states = cfn.state_machine_definition(template)["States"]
+    functions = cfn.resources(template, "AWS::Lambda::Function")
+    [runs_id] = [k for k, f in functions.items() if f["FunctionName"] == f"onboard-{source}-runs"]
+    assert functions[runs_id]["Handler"] == "framework.runtime.pipeline_runs.handler"
+    actions = {"Ingest": "start", "RecordTransform": "stage", "RecordSuccess": "succeeded", "RecordFailure": "failed"}
+    for name, action in actions.items():
+        task = states[name]
+        assert task["Resource"] == "arn:aws:states:::lambda:invoke", name
+        assert task["Parameters"] == {"FunctionName": f"<{runs_id}.Arn>", "Payload": {
+            "action": action, "run.$": "$", "execution.$": "$$.Execution.Id"}}, name
+    assert [states[n]["ResultPath"] for n in ("RecordTransform", "RecordSuccess", "RecordFailure")] == [None] * 3
+    assert not any(s.get("Resource", "").startswith("arn:aws:states:::dynamodb:") for s in states.values())
+    policy = next(p for k, p in cfn.resources(template, "AWS::IAM::Policy").items() if k.startswith("RunsRole"))
+    [ledger] = [s for s in policy["PolicyDocument"]["Statement"] if "dynamodb:PutItem" in s["Action"]]
+    assert ledger == {
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], "Effect": "Allow",
+        "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [source, f"{source}#objects"]}},
+        "Resource": "<import:onboard-platform:ExportsOutputFnGetAttRunLedger05F8E29AArn3E72F0F0>"}
+    [summaries] = [s for s in policy["PolicyDocument"]["Statement"] if s["Action"] == "s3:GetObject"]
+    manifests = MANIFESTS[source]["lake"]["manifests"]
+    assert summaries["Resource"] == f"arn:aws:s3:::onboard-processed-{cfn.ACCOUNT}-{cfn.REGION}/{manifests['prefix']}*"
+
+
 def test_every_task_retries_with_backoff_and_full_jitter_and_failures_alert(kind_stack):
     _, _, template = kind_stack
     states = cfn.state_machine_definition(template)["States"]
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
     assert sorted(tasks) == ["Alert", "Crawl", "Ingest", "Load", "LoadStatus", "Notify", "RecordFailure",
-                             "RecordSuccess", "Transform"]
+                             "RecordSuccess", "RecordTransform", "Transform"]
     for name, task in tasks.items():
         assert task["Retry"], name
         for retry in task["Retry"]:
@@ -245,7 +279,7 @@ def test_every_task_retries_with_backoff_and_full_jitter_and_failures_alert(kind
             assert retry["MaxDelaySeconds"] >= retry["IntervalSeconds"], name
             assert "States.ALL" not in retry["ErrorEquals"] and "States.TaskFailed" not in retry["ErrorEquals"], name
     assert tasks["Transform"]["Retry"][0]["ErrorEquals"][0] == "Glue.ConcurrentRunsExceededException"
-    for name in ("Ingest", "Transform", "Crawl", "Load", "LoadStatus", "RecordSuccess", "Notify"):
+    for name in ("Ingest", "Transform", "RecordTransform", "Crawl", "Load", "LoadStatus", "RecordSuccess", "Notify"):
         assert tasks[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
                                             "Next": "RecordFailure"}, name
     assert tasks["Crawl"]["Catch"][0] == {"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": None,

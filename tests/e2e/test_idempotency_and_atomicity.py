@@ -154,10 +154,11 @@ def test_a_copy_mismatch_leaves_the_table_and_resume_loads_without_transforming(
     monkeypatch.setattr(runner_module, "run_glue_script", job_with_a_bad_manifest)
     summary = failed_run(repo_project, changed)
     assert "Unmatched number of columns" in summary["error"]
-    assert (summary["rows_in"], summary["rows_loaded"]) == (10, 0)
+    assert (summary["rows_in"], summary["rows_loaded"], summary["rows_quarantined"], summary["rows_duplicate"],
+            summary["rows_not_loaded"]) == (10, 0, 0, 0, 10)
     assert customers(repo_project) == before
     latest = ledger_record(repo_project, "customers", summary["batch_id"])
-    assert (latest["status"], latest["stage"]) == ("failed", "load")
+    assert (latest["status"], latest["stage"], latest["rows"]["rows_not_loaded"]) == ("failed", "load", 10)
 
     def no_transform(script, args):
         raise AssertionError("resume at load must not run the Glue job again")
@@ -169,6 +170,7 @@ def test_a_copy_mismatch_leaves_the_table_and_resume_loads_without_transforming(
     assert resumed.exit_code == 0, resumed.output
     # The batch keeps the timing of its one transform (the failed attempt's); the load is new.
     assert summaries(resumed.output)["customers"]["seconds"]["transform"] == summary["seconds"]["transform"]
+    assert "rows_not_loaded" not in summaries(resumed.output)["customers"]
     assert len(customers(repo_project)) == 10
     latest = ledger_record(repo_project, "customers", summary["batch_id"])
     assert (latest["status"], latest["stage"], latest["rows"]["rows_loaded"]) == ("succeeded", "done", 10)

@@ -81,11 +81,16 @@ def test_below_the_threshold_the_run_fails_and_nothing_is_loaded(repo_project, t
     summary = summaries(result.output)["sales_transactions"]
     assert summary["error"] == ("transform failed: quality score 0.3333 is below the threshold 0.9: "
                                 "nothing was loaded")
-    assert (summary["status"], summary["rows_in"], summary["rows_loaded"], summary["rows_quarantined"]) == (
-        "failed", 6, 0, 4)
+    assert (summary["status"], summary["rows_in"], summary["rows_loaded"], summary["rows_quarantined"],
+            summary["rows_duplicate"], summary["rows_not_loaded"]) == ("failed", 6, 0, 4, 0, 2)
+    # A failed run still accounts for every row: the valid ones are counted as not loaded.
+    assert summary["rows_in"] == (summary["rows_loaded"] + summary["rows_quarantined"] + summary["rows_duplicate"]
+                                  + summary["rows_not_loaded"])
     assert len(quarantined(repo_project, summary["batch_id"])) == 4
     with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query("SELECT * FROM sales.transactions ORDER BY transaction_id")[1] == before
     [latest] = [r for r in map(json.loads, run_cli(repo_project, "status", "sales_transactions", "--json")
                                .output.splitlines()) if r["batch_id"] == summary["batch_id"]]
     assert (latest["status"], latest["stage"], latest["quality_score"]) == ("failed", "transform", 0.3333)
+    assert latest["rows"] == {"rows_in": 6, "rows_loaded": 0, "rows_quarantined": 4, "rows_duplicate": 0,
+                              "rows_not_loaded": 2}

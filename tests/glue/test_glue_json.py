@@ -89,6 +89,55 @@ def test_json_document_that_is_an_array_of_records(spark, tmp_path):
     assert batch.summary["rows_in"] == 2
 
 
+def test_json_document_followed_by_other_text_is_one_malformed_record(spark, tmp_path):
+    """Spark's reader stops at the end of the first value; every shape of trailing text is still caught."""
+    good = '{"customers": [{"id": 1}, {"id": 2}]}'
+    texts = {
+        "ok.json": good + "\n\n",
+        "word.json": good + " garbage",
+        "bracket.json": good + "] [",
+        "second.json": good + ', {"customers": [{"id": 3}]}',
+        "comma.json": good + ",5]",
+    }
+    paths = [write(tmp_path / "in" / name, text) for name, text in texts.items()]
+    config = job_config({"type": "json", "records_path": "customers"}, [column("id", "integer")], partition_by=[])
+    batch = run_batch(tmp_path / "lake", config, paths)
+
+    assert batch.summary["rows_in"] == 6
+    assert batch.summary["quarantine_reasons"] == {"malformed": 4}
+    assert batch.rows("id") == [(1, "b1", INGESTED), (2, "b1", INGESTED)]
+    assert batch.quarantine() == [
+        {"id": None, "_record": text, "_reason": "malformed: invalid JSON document", "_batch_id": "b1"}
+        for name, text in texts.items() if name != "ok.json"
+    ]
+
+
+def test_gzip_json_documents_are_checked_after_decompression(spark, tmp_path):
+    (tmp_path / "in").mkdir()
+    good, bad = tmp_path / "in" / "a.json.gz", tmp_path / "in" / "b.json.gz"
+    good.write_bytes(gzip.compress(b'[{"id": 1}, {"id": 2}]\n'))
+    bad.write_bytes(gzip.compress(b'[{"id": 3}] trailing'))
+    config = job_config({"type": "json"}, [column("id", "integer")], partition_by=[])
+    batch = run_batch(tmp_path / "lake", config, [good, bad])
+
+    assert batch.rows("id") == [(1, "b1", INGESTED), (2, "b1", INGESTED)]
+    assert batch.quarantine() == [{"id": None, "_record": '[{"id": 3}] trailing',
+                                   "_reason": "malformed: invalid JSON document", "_batch_id": "b1"}]
+
+
+def test_json_array_document_with_trailing_text_and_a_latin1_document(spark, tmp_path):
+    array = write(tmp_path / "in" / "a.json", '[{"id": 1, "name": "x"}]\n]')
+    latin1 = tmp_path / "in" / "b.json"
+    latin1.write_bytes('[{"id": 2, "name": "Zoë"}]\n'.encode("latin-1"))
+    config = job_config({"type": "json", "encoding": "ISO-8859-1"}, [column("id", "integer"), column("name")],
+                        partition_by=[])
+    batch = run_batch(tmp_path / "lake", config, [array, latin1])
+
+    assert batch.rows("id") == [(2, "Zoë", "b1", INGESTED)]
+    assert batch.quarantine() == [{"id": None, "name": None, "_record": '[{"id": 1, "name": "x"}]\n]',
+                                   "_reason": "malformed: invalid JSON document", "_batch_id": "b1"}]
+
+
 @pytest.mark.parametrize(
     ("fmt", "name", "text"),
     [

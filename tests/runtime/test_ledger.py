@@ -79,6 +79,11 @@ def test_an_object_is_claimed_once_per_etag(ledger):
     assert ledger.claim_object("airlines", "raw/incoming/airports/x.csv", "e1", "batch-4") is None
     ledger.release_object("airports", "raw/incoming/airports/x.csv", "e1")
     assert ledger.claim_object("airports", "raw/incoming/airports/x.csv", "e1", "batch-5") is None
+    # released on behalf of a batch: only that batch's claim goes
+    ledger.release_object("airports", "raw/incoming/airports/x.csv", "e1", "batch-1")
+    assert ledger.claim_object("airports", "raw/incoming/airports/x.csv", "e1", "batch-6") == "batch-5"
+    ledger.release_object("airports", "raw/incoming/airports/x.csv", "e1", "batch-5")
+    assert ledger.claim_object("airports", "raw/incoming/airports/x.csv", "e1", "batch-7") is None
 
 
 def test_the_same_event_delivered_twice_lands_once(ledger, tmp_path):

@@ -34,6 +34,11 @@ def test_pipeline_input_carries_the_contracts_job_arguments_as_s3_uris():
     assert pipeline_input(sales_batch(), lake) == {
         "source": "sales_transactions", "batch_id": BATCH_ID, "ingest_time": "2024-11-16T10:00:00Z", "files": 1,
         "objects": [f"s3://onboard-raw-1-eu/sales_transactions/ingest_date=2024-11-16/{BATCH_ID}.csv"],
+        "landed_objects": [{
+            "bucket": "onboard-raw-1-eu", "key": f"sales_transactions/ingest_date=2024-11-16/{BATCH_ID}.csv",
+            "uri": f"s3://onboard-raw-1-eu/sales_transactions/ingest_date=2024-11-16/{BATCH_ID}.csv",
+            "origin": "onboard-raw-1-eu/incoming/sales/a.csv", "etag": None, "size": None}],
+        "folder": None,
         "glue_arguments": {
             "--batch_id": BATCH_ID,
             "--input": f"s3://onboard-raw-1-eu/sales_transactions/ingest_date=2024-11-16/{BATCH_ID}.csv",
