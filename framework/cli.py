@@ -241,6 +241,9 @@ def _print_summary(s) -> None:
               f"{s.rows_quarantined} quarantined, {s.rows_duplicate} duplicate")
     for reason, count in sorted(s.quarantine_reasons.items()):
         out.print(f"    quarantined {count}: {reason}", markup=False)
+    if s.unmapped_fields:
+        fields = ", ".join(s.unmapped_fields)
+        out.print(f"    {len(s.unmapped_fields)} unmapped field(s) ignored: {fields}", markup=False)
     if s.error:
         out.print(f"    {s.error}", style="red", markup=False)
 

@@ -49,6 +49,7 @@ class RunSummary:
     error: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    unmapped_fields: list[str] | None = None  # input fields no column maps (ignored), when there are any
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -319,6 +320,7 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], reject
     result.rows_quarantined = counts["rows_quarantined"] + rejected
     result.rows_duplicate = counts["rows_duplicate"]
     result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
+    result.unmapped_fields = list(counts.get("unmapped_fields") or []) or None
     if rejected:
         result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + rejected
     result.quality_score = record.quality_score = quality_score(result.rows_in, result.rows_quarantined)

@@ -11,6 +11,9 @@ the local DuckDB warehouse (each behind a small ``Executor``).
   statement run alone (Redshift refuses ALTER COLUMN TYPE and the dist/sort ALTERs in a transaction block),
   then recorded.
 - An applied migration whose file no longer has the recorded checksum stops everything (MigrationError).
+
+``next_step`` decides one step at a time (the deployed loader submits it to the Data API and the state
+machine polls it); ``migrate`` runs every step (the local runner).
 """
 
 from __future__ import annotations
@@ -125,9 +128,21 @@ def table_exists(executor: Executor, schema: str, table: str) -> bool:
     return int(rows[0][0]) > 0
 
 
-def migrate(executor: Executor, source: str, *, schema: str, table: str, ddl_sql: str,
-            migrations: list[MigrationFile]) -> list[int]:
-    """Bring the source's table to the latest version; return the versions that ran (in order)."""
+@dataclass(frozen=True)
+class Step:
+    """The next thing to run: ``statements`` in one transaction, or (not ``transactional``) one statement
+    alone followed by ``record`` once it finished."""
+
+    name: str
+    version: int
+    statements: tuple[str, ...]
+    transactional: bool
+    record: str | None = None
+
+
+def next_step(executor: Executor, source: str, *, schema: str, table: str, ddl_sql: str,
+              migrations: list[MigrationFile]) -> Step | None:
+    """What brings the source's table one step closer to the latest version; None when it is there."""
     executor.transaction(meta_statements())
     done = applied(executor, source)
     for migration in migrations:
@@ -139,20 +154,44 @@ def migrate(executor: Executor, source: str, *, schema: str, table: str, ddl_sql
     if not done:
         if not table_exists(executor, schema, table):
             ddl = [s.strip() for s in split_statements(ddl_sql) if s.strip()]
-            executor.transaction(ddl + [record_sql(source, 1, BASELINE, "")] + [
-                record_sql(source, m.version, m.name, m.checksum) for m in migrations])
-            return []
+            records = [record_sql(source, 1, BASELINE, "")] + [
+                record_sql(source, m.version, m.name, m.checksum) for m in migrations]
+            return Step("create", migrations[-1].version if migrations else 1, tuple(ddl + records), True)
         executor.transaction([record_sql(source, 1, BASELINE, "")])
-    ran = []
     for migration in migrations:
         if migration.version in done:
             continue
         record = record_sql(source, migration.version, migration.name, migration.checksum)
+        name = f"V{migration.version}__{migration.name}"
         if migration.transactional:
-            executor.transaction(migration.body() + [record])
+            return Step(name, migration.version, (*migration.body(), record), True)
+        body = migration.body()
+        if len(body) != 1:
+            raise MigrationError(f"{source}: {name}.sql runs outside a transaction block and must hold exactly one "
+                                 f"statement, not {len(body)}")
+        return Step(name, migration.version, tuple(body), False, record)
+    return None
+
+
+def migrate(executor: Executor, source: str, *, schema: str, table: str, ddl_sql: str,
+            migrations: list[MigrationFile]) -> list[int]:
+    """Bring the source's table to the latest version, step by step; return the migration versions that ran."""
+    ran: list[int] = []
+    while (step := next_step(executor, source, schema=schema, table=table, ddl_sql=ddl_sql,
+                             migrations=migrations)) is not None:
+        if step.transactional:
+            executor.transaction(list(step.statements))
         else:
-            for statement in migration.body():
-                executor.single(statement)
-            executor.transaction([record])
-        ran.append(migration.version)
+            executor.single(step.statements[0])
+            executor.transaction([step.record])  # type: ignore[list-item]
+        if step.name != "create":
+            ran.append(step.version)
     return ran
+
+
+def record_finished(executor: Executor, source: str, migrations: list[MigrationFile], version: int) -> None:
+    """Record a migration that ran outside a transaction block once its statement finished (idempotent)."""
+    if version in applied(executor, source):
+        return
+    [migration] = [m for m in migrations if m.version == version]
+    executor.transaction([record_sql(source, migration.version, migration.name, migration.checksum)])
