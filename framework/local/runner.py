@@ -19,7 +19,7 @@ from framework.local.spark import run_glue_script
 from framework.local.triggers import INPUT_OPTIONAL, TRIGGERS
 from framework.project import Project
 from framework.render import drift, render_source
-from framework.render.evolution import LOCK_FILE, MIGRATIONS_DIR, Previous
+from framework.render.evolution import LOCK_FILE, MIGRATIONS_DIR, EvolutionRefused, Previous
 from framework.runtime.batch import Batch
 from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
@@ -94,7 +94,11 @@ class LocalRunner:
     def generated(self, source: ResolvedSource) -> Path:
         """The source's generated folder, refusing to run artifacts that no longer match the YAML."""
         folder = self.project.generated_dir / source.name
-        expected = {f"{source.name}/{rel}": text for rel, text in render_source(source, Previous.read(folder)).items()}
+        try:
+            rendered = render_source(source, Previous.read(folder))
+        except EvolutionRefused as exc:
+            raise RunError(f"{exc}; see `onboard plan {source.name}`") from None
+        expected = {f"{source.name}/{rel}": text for rel, text in rendered.items()}
         stale = [line for line in drift(self.project, expected) if f"generated/{source.name}/" in line
                  and not line.startswith("stale")]
         if stale:

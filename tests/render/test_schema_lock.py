@@ -41,6 +41,13 @@ def test_the_examples_are_locked_at_version_1_without_migrations():
         assert not (folder / "redshift/migrations").exists(), folder.name
 
 
+def test_the_examples_plan_no_change():
+    result = cli(Project.at(REPO), "plan")
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == 7
+    assert all(" no change (" in line and line.endswith("at schema version 1)") for line in result.output.splitlines())
+
+
 def test_plan_exit_codes_and_generating_twice_is_byte_identical(customers):
     assert cli(customers, "plan").output == "customers: no change (sales.customers at schema version 1)\n"
     assert cli(customers, "plan", "customers").exit_code == 0
@@ -70,6 +77,9 @@ def test_a_narrowing_change_is_refused_and_nothing_is_written(customers):
     assert planned.output.splitlines() == [message, "1 schema change(s) refused"]
     checked = cli(customers, "generate", "--check")
     assert checked.exit_code == 1 and message in checked.output
+    ran = cli(customers, "run", "customers", "--input", str(customers.root / "sources/samples/customers_data.json"))
+    assert ran.exit_code == 1
+    assert ran.output.splitlines() == [f"customers: {message}; see `onboard plan customers`"]
 
 
 def test_allow_drop_drops_a_column_the_source_no_longer_has(customers):
@@ -80,3 +90,9 @@ def test_allow_drop_drops_a_column_the_source_no_longer_has(customers):
     migration = (customers.generated_dir / "customers/redshift/migrations/V2__drop_country.sql").read_text()
     assert migration.endswith("BEGIN;\n\nALTER TABLE sales.customers DROP COLUMN country;\n\nCOMMIT;\n")
     assert "country" not in (customers.generated_dir / "customers/redshift/ddl.sql").read_text()
+
+
+def test_every_crawler_updates_the_catalog_in_place_and_only_logs_deletions():
+    for folder in sorted((REPO / "generated").iterdir()):
+        crawler = json.loads((folder / "glue/crawler.json").read_text(encoding="utf-8"))
+        assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"}
