@@ -36,12 +36,17 @@ def stage_connector(source_folder: Path, target: Path) -> Path:
 
 
 def stage_loader(source_folder: Path, target: Path) -> Path:
-    """The loader Lambda's code: the runtime plus the source's `redshift/ddl.sql` and `redshift/load.sql`."""
+    """The loader Lambda's code: the runtime plus the source's `redshift/ddl.sql`, `redshift/load.sql`,
+    `redshift/migrations/` and `schema.lock.json` (as `redshift/schema.lock.json`)."""
     _fresh(target)
     stage_runtime(target)
     (target / "redshift").mkdir()
     for name in ("ddl.sql", "load.sql"):
         shutil.copyfile(source_folder / "redshift" / name, target / "redshift" / name)
+    shutil.copyfile(source_folder / "schema.lock.json", target / "redshift" / "schema.lock.json")
+    migrations = source_folder / "redshift" / "migrations"
+    if migrations.is_dir():
+        shutil.copytree(migrations, target / "redshift" / "migrations", ignore=_SKIP)
     return target
 
 

@@ -1,4 +1,4 @@
-"""A source's state machine: ingest -> transform -> crawl (optional) -> load -> notify.
+"""A source's state machine: ingest -> transform -> crawl (optional) -> migrate -> load -> notify.
 
 - Ingest records the landed batch in the run ledger (the source's ledger Lambda,
   `framework.runtime.pipeline_runs`, writes every ledger item) and says where it starts: a resumed batch
@@ -6,6 +6,9 @@
 - Transform runs the Glue job with the execution input's `glue_arguments` and waits for it (.sync).
 - Crawl starts the crawler over the processed output the transform just wrote (so it runs after the
   transform, not before: before, it would catalog the previous batch); one already running is fine.
+- Migrate brings the table to the deployed schema version before anything is loaded: the loader submits
+  one step at a time (a migration, or the table itself on a fresh install), the state machine waits and
+  polls it, then asks for the next step until the loader answers CURRENT.
 - Load starts the loader (Redshift Data API BatchExecuteStatement, one transaction), then waits and
   polls its status until FINISHED; a batch that kept no rows is not loaded.
 - RecordTransform (after the Glue job) and RecordSuccess record stage seconds, counts and quality score;
@@ -77,6 +80,25 @@ class Pipeline(Construct):
         GLUE_RETRY.apply(transform)
         record_transform = self._ledger_task(
             "RecordTransform", "stage", "Record the transform's seconds, counts and quality score; the load begins")
+        migration_start = sfn.Pass(self, "MigrationStart", comment="No migration step has run yet",
+                                   result=sfn.Result.from_object({"record_version": 0}), result_path="$.migration")
+        migrate = tasks.LambdaInvoke(
+            self, "Migrate", lambda_function=loader, retry_on_service_exceptions=False,
+            comment="Submit the next schema migration step, or answer CURRENT",
+            payload=sfn.TaskInput.from_object({
+                "action": "migrate", "record_version": sfn.JsonPath.number_at("$.migration.record_version")}),
+            result_selector={"status.$": "$.Payload.status", "statement_id.$": "$.Payload.statement_id",
+                             "version.$": "$.Payload.version", "record_version.$": "$.Payload.record_version"},
+            result_path="$.migration")
+        LAMBDA_RETRY.apply(migrate)
+        wait_migration = sfn.Wait(self, "WaitForMigration", time=sfn.WaitTime.duration(POLL_INTERVAL))
+        migration_status = tasks.LambdaInvoke(
+            self, "MigrationStatus", lambda_function=loader, retry_on_service_exceptions=False,
+            comment="Poll the migration step; fails with MigrationFailed when Redshift rejected it",
+            payload=sfn.TaskInput.from_object({"action": "status", "step": "migrate",
+                                               "statement_id": sfn.JsonPath.string_at("$.migration.statement_id")}),
+            result_selector={"status.$": "$.Payload.status"}, result_path="$.migration_status")
+        LAMBDA_RETRY.apply(migration_status)
         load_start = tasks.LambdaInvoke(
             self, "Load", lambda_function=loader, retry_on_service_exceptions=False,
             comment="Submit ddl.sql + load.sql as one Data API batch (one transaction)",
@@ -104,7 +126,8 @@ class Pipeline(Construct):
             message_attributes={"status": tasks.MessageAttribute(value="succeeded")},
             result_path=sfn.JsonPath.DISCARD)
         SNS_RETRY.apply(notify)
-        for state in (ingest, transform, record_transform, load_start, load_status, record_success, notify):
+        for state in (ingest, transform, record_transform, migrate, migration_status, load_start, load_status,
+                      record_success, notify):
             state.add_catch(alert, errors=["States.ALL"], result_path="$.error")
 
         succeeded = record_success.next(notify).next(sfn.Succeed(self, "Done"))
@@ -113,16 +136,22 @@ class Pipeline(Construct):
                 sfn.Condition.string_equals("$.load_status.status", "FINISHED"), succeeded).otherwise(wait))
         after_load = sfn.Choice(self, "LoadSubmitted?").when(
             sfn.Condition.string_equals("$.load.status", "SKIPPED"), succeeded).otherwise(polling)
-        load_stage: sfn.IChainable = load_start
+        finished = sfn.Condition.string_equals("$.migration_status.status", "FINISHED")
+        wait_migration.next(migration_status).next(
+            sfn.Choice(self, "MigrationFinished?").when(finished, migrate).otherwise(wait_migration))
+        migrations = migration_start.next(migrate).next(
+            sfn.Choice(self, "SchemaCurrent?").when(
+                sfn.Condition.string_equals("$.migration.status", "CURRENT"), load_start).otherwise(wait_migration))
+        load_stage: sfn.IChainable = migrations
         if crawler is not None:
             crawl = tasks.CallAwsService(
                 self, "Crawl", service="glue", action="startCrawler", parameters={"Name": crawler.ref},
                 iam_resources=[crawler_arn(crawler)], comment="Catalog the new processed partitions",
                 result_path=sfn.JsonPath.DISCARD)
             CRAWLER_RETRY.apply(crawl)
-            crawl.add_catch(load_start, errors=["Glue.CrawlerRunningException"], result_path=sfn.JsonPath.DISCARD)
+            crawl.add_catch(migration_start, errors=["Glue.CrawlerRunningException"], result_path=sfn.JsonPath.DISCARD)
             crawl.add_catch(alert, errors=["States.ALL"], result_path="$.error")
-            crawl.next(load_start)
+            crawl.next(migrations)
             load_stage = crawl
         load_start.next(after_load)
         transform.next(record_transform).next(load_stage)

@@ -70,19 +70,20 @@ class SourceStack(Stack):
             code_dir=lambda_assets.stage_loader(manifest.folder, staging_dir / source / "loader"),
             description=f"Loads batches of {source} into Redshift through the Data API", key=key,
             log_retention=platform.log_retention, reserved_concurrency=LOADER_RESERVED_CONCURRENCY,
-            timeout=Duration.minutes(1), memory_mb=256,
+            timeout=Duration.minutes(5), memory_mb=256,
             environment={"ONBOARD_SOURCE": source, "ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_COPY_ROLE_ARN": f"{warehouse.attached_role_arn},{self.copy_role.role_arn}",
                          **warehouse.environment})
         (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
-         .add(iam.PolicyStatement(actions=["redshift-data:BatchExecuteStatement"],
+         .add(iam.PolicyStatement(actions=["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
                                   resources=warehouse.data_api_resources))
          .add(warehouse.credential_statement)
-         .add(iam.PolicyStatement(actions=["redshift-data:DescribeStatement"], resources=["*"], conditions={
+         .add(iam.PolicyStatement(actions=["redshift-data:DescribeStatement", "redshift-data:GetStatementResult"],
+                                  resources=["*"], conditions={
              "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}}), ["*"])
          .add(key_statement(key.key_arn, ("kms:Decrypt",)))
-         .attach(self.loader.role, PREFIX_REASON + " redshift-data:DescribeStatement has no resource-level "
-                 "permission; the condition limits it to statements this role ran."))
+         .attach(self.loader.role, PREFIX_REASON + " redshift-data:DescribeStatement and GetStatementResult have no "
+                 "resource-level permission; the condition limits them to statements this role ran."))
 
         self.runs = self._run_ledger_task(manifest, platform)
         self.pipeline = Pipeline(

@@ -61,9 +61,9 @@ def validate(project: Project, paths: tuple[str, ...]) -> None:
 @click.pass_obj
 def generate(project: Project, check: bool) -> None:
     """Render generated/<source>/ for every source (deterministic; atomic)."""
-    from framework.render import drift, render_project, write_generated
+    from framework.render import drift, write_generated
 
-    files = render_project(_sources(project))
+    files = _render_or_refuse(project, _sources(project))
     if check:
         lines = drift(project, files)
         for line in lines:
@@ -75,6 +75,74 @@ def generate(project: Project, check: bool) -> None:
         return
     write_generated(project, files)
     out.print(f"wrote {len(files)} files to {project.display(project.generated_dir)}/")
+
+
+def _render_or_refuse(project: Project, sources: list) -> dict[str, str]:
+    """Every generated file, or exit 1 naming each refused schema change (nothing is written)."""
+    from framework.render import render_project
+    from framework.render.evolution import EvolutionRefused
+
+    refused: list[str] = []
+    files: dict[str, str] = {}
+    for source in sources:
+        try:
+            files.update(render_project([source], project.generated_dir))
+        except EvolutionRefused as exc:
+            refused += exc.messages
+    if refused:
+        for message in refused:
+            err.print(message, markup=False)
+        err.print(f"{len(refused)} schema change(s) refused; nothing was written", style="red")
+        raise SystemExit(1)
+    return dict(sorted(files.items()))
+
+
+PLAN_CHANGES_EXIT = 3
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.pass_obj
+def plan(project: Project, source: str | None) -> None:
+    """Show what `onboard generate` would change in each table, and why, without writing anything.
+
+    Exit codes: 0 no schema change, 3 migrations would be written, 1 a change is refused (or invalid sources).
+    """
+    from framework.render.evolution import Previous, plan_source
+
+    sources = _sources(project)
+    if source is not None:
+        sources = [s for s in sources if s.name == source]
+        if not sources:
+            raise click.UsageError(f"unknown source '{source}'")
+    refused = changed = 0
+    for resolved in sources:
+        previous = Previous.read(project.generated_dir / resolved.name)
+        result = plan_source(resolved, previous)
+        table = result.table.qualified_name
+        if result.refusals:
+            refused += len(result.refusals)
+            for refusal in result.refusals:
+                err.print(refusal.message(resolved.name), markup=False)
+        elif result.old_version is None:
+            changed += 1
+            out.print(f"{resolved.name}: new table {table} at schema version 1 (no migration needed)", markup=False)
+        elif not result.migrations:
+            out.print(f"{resolved.name}: no change ({table} at schema version {result.version})", markup=False)
+        else:
+            changed += 1
+            out.print(f"{resolved.name}: {table} schema version {result.old_version} -> {result.version}",
+                      markup=False)
+            for migration in result.migrations:
+                how = "one transaction" if migration.transactional else "outside a transaction block"
+                out.print(f"  redshift/migrations/{migration.filename} ({how})", markup=False)
+                for change in migration.changes:
+                    out.print(f"    {change.line()}", markup=False)
+    if refused:
+        err.print(f"{refused} schema change(s) refused", style="red")
+        raise SystemExit(1)
+    if changed:
+        raise SystemExit(PLAN_CHANGES_EXIT)
 
 
 @main.command()
@@ -196,6 +264,9 @@ def _print_summary(s) -> None:
               f"{s.rows_quarantined} quarantined, {s.rows_duplicate} duplicate")
     for reason, count in sorted(s.quarantine_reasons.items()):
         out.print(f"    quarantined {count}: {reason}", markup=False)
+    if s.unmapped_fields:
+        fields = ", ".join(s.unmapped_fields)
+        out.print(f"    {len(s.unmapped_fields)} unmapped field(s) ignored: {fields}", markup=False)
     if s.error:
         out.print(f"    {s.error}", style="red", markup=False)
 

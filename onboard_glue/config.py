@@ -100,6 +100,7 @@ class JobConfig:
     dedupe: DedupeSpec | None = None
     files: FilesSpec = FilesSpec()
     quality: QualitySpec | None = None
+    output_columns: tuple[str, ...] = ()  # the table's physical order when a migration changed it
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -155,6 +156,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             rows_per_file=int(files_raw.get("rows_per_file") or 1_000_000),
         ),
         quality=quality,
+        output_columns=tuple(raw.get("output_columns") or ()),
     )
     problems = _problems(config)
     if problems:
@@ -170,6 +172,9 @@ def _problems(config: JobConfig) -> list[str]:
         problems.append(f"format.type: {config.format.type!r} is not one of {sorted(FORMAT_TYPES)}")
     if not config.columns:
         problems.append("columns: at least one column is needed")
+    expected = sorted([c.name for c in config.columns] + ["_batch_id", "_ingested_at"])
+    if config.output_columns and sorted(config.output_columns) != expected:
+        problems.append("output_columns: must name every column and _batch_id, _ingested_at exactly once")
     names = [c.name for c in config.columns]
     reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_PARTS)
     seen: set[str] = set()

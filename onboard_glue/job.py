@@ -28,7 +28,7 @@ from onboard_glue.config import FormatSpec, JobConfig, load_config
 from onboard_glue.dedupe import latest_per_key
 from onboard_glue.lake_fs import InputFile, LakeFS
 from onboard_glue.observed import observed_metrics
-from onboard_glue.read import read_records
+from onboard_glue.read import read_records, unmapped_fields
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
     REASON_COL,
@@ -94,7 +94,9 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     lake = LakeFS(spark)
     inputs = lake.expand_inputs(args.inputs)
     outcome = Outcome()
+    unmapped: list[str] = []
     if inputs:
+        unmapped = unmapped_fields(spark, lake, config.format, config.columns, inputs)
         text_encoding = config.format.encoding if config.format.type in ("csv", "json", "jsonl") else None
         checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns,
                                 config.quality, text_encoding)
@@ -113,6 +115,7 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         "rows_duplicate": outcome.rows_in - outcome.rows_quarantined - outcome.rows_loaded,
         "files": len(outcome.files),
         "quarantine_reasons": dict(sorted(outcome.rejected.items())),
+        "unmapped_fields": unmapped,
     }
     if config.quality is not None:
         summary["quality"] = outcome.quality or _quality_summary(None, config, 0, 0)

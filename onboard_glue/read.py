@@ -60,6 +60,35 @@ def read_records(
     raise ValueError(f"unsupported format {fmt.type!r}")
 
 
+def unmapped_fields(
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+) -> list[str]:
+    """Top-level fields of the input that no column maps (ignored by the job; reported in its summary).
+
+    CSV: header names (free: the headers are read anyway). Parquet: the footers' schema. JSON/JSONL: the
+    keys Spark's schema inference finds (one extra pass over the input). xlsx and header-less CSV: none."""
+    if not files or fmt.type == "xlsx" or (fmt.type == "csv" and not fmt.header):
+        return []
+    paths = [f.read_path for f in files]
+    if fmt.type == "csv":
+        wanted = {_normal_name(c.source) for c in columns}
+        seen = {name for f in files for name in _csv_header(lake, f, fmt)}
+        return sorted(name for name in seen - wanted if name)
+    wanted = {c.source.split(".")[0] for c in columns}
+    if fmt.type == "parquet":
+        names = spark.read.parquet(*paths).schema.fieldNames()
+    else:
+        reader = spark.read.option("multiLine", fmt.type == "json")
+        if codecs.lookup(fmt.encoding).name != "utf-8":
+            reader = reader.option("encoding", fmt.encoding).option("lineSep", "\n")
+        schema: T.DataType = reader.json(paths).schema
+        for part in (fmt.records_path.split(".") if fmt.type == "json" and fmt.records_path else []):
+            found = schema[part].dataType if isinstance(schema, T.StructType) and part in schema.fieldNames() else None
+            schema = found.elementType if isinstance(found, T.ArrayType) else found  # type: ignore[assignment]
+        names = schema.fieldNames() if isinstance(schema, T.StructType) else []
+    return sorted(n for n in names if n not in wanted and n != "_corrupt_record")
+
+
 def _empty(spark: SparkSession, columns: Sequence[ColumnSpec]) -> DataFrame:
     fields = [T.StructField(FILE_COL, T.IntegerType()), T.StructField(ROW_COL, T.LongType())]
     fields += [T.StructField(value_col(i), T.StringType()) for i in range(len(columns))]

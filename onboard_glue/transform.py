@@ -219,5 +219,9 @@ def _python_format(part: str) -> str:
 
 
 def output_columns(config: JobConfig) -> list[str]:
-    """Columns of the Parquet files, in DDL order (partition columns are directories, not columns)."""
+    """Columns of the Parquet files, in the table's physical order (COPY maps Parquet columns by position):
+    ``output_columns`` when a migration appended columns after the lineage ones, else the declared columns
+    then ``_batch_id``, ``_ingested_at``. Partition columns are directories, not columns."""
+    if config.output_columns:
+        return list(config.output_columns)
     return [c.name for c in config.columns] + ["_batch_id", "_ingested_at"]

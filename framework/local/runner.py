@@ -19,14 +19,16 @@ from framework.local.spark import run_glue_script
 from framework.local.triggers import INPUT_OPTIONAL, TRIGGERS
 from framework.project import Project
 from framework.render import drift, render_source
+from framework.render.evolution import LOCK_FILE, MIGRATIONS_DIR, EvolutionRefused, Previous
 from framework.runtime.batch import Batch
 from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
 from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
+from framework.runtime.migrations import locked_table, migrate, read_migrations
 from framework.runtime.references import ReferenceError_
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
-from framework.warehouse import DuckDBWarehouse, render_load_sql
+from framework.warehouse import DuckDBWarehouse, as_script, render_load_sql
 
 
 class RunError(Exception):
@@ -49,6 +51,7 @@ class RunSummary:
     rows_not_loaded: int | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    unmapped_fields: list[str] | None = None  # input fields no column maps (ignored), when there are any
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -93,7 +96,11 @@ class LocalRunner:
     def generated(self, source: ResolvedSource) -> Path:
         """The source's generated folder, refusing to run artifacts that no longer match the YAML."""
         folder = self.project.generated_dir / source.name
-        expected = {f"{source.name}/{rel}": text for rel, text in render_source(source).items()}
+        try:
+            rendered = render_source(source, Previous.read(folder))
+        except EvolutionRefused as exc:
+            raise RunError(f"{exc}; see `onboard plan {source.name}`") from None
+        expected = {f"{source.name}/{rel}": text for rel, text in rendered.items()}
         stale = [line for line in drift(self.project, expected) if f"generated/{source.name}/" in line
                  and not line.startswith("stale")]
         if stale:
@@ -234,6 +241,11 @@ class LocalRunner:
         record.rows = _rows(result)
         self.ledger.put(record)
         started = time.perf_counter()
+        try:  # the deployed state machine's Migrate step, before the load
+            self.migrate(source, folder)
+        except Exception as exc:
+            result.rows_loaded = 0
+            return self._failed(record, result, "load", f"migration failed: {_short(exc)}")
         if counts.get("files", 0) > 0:  # nothing survived: COPY of an empty manifest fails in Redshift
             try:
                 self.warehouse.execute_script((folder / "redshift/ddl.sql").read_text(encoding="utf-8"))
@@ -248,6 +260,13 @@ class LocalRunner:
         record.status, record.stage, record.rows = "succeeded", "done", _rows(result)
         self.ledger.put(record)
         return result
+
+    def migrate(self, source: ResolvedSource, folder: Path) -> list[int]:
+        """Apply the source's pending schema migrations to the local warehouse; the versions that ran."""
+        schema, table, _ = locked_table(folder / LOCK_FILE)
+        return migrate(DuckDBExecutor(self.warehouse), source.name, schema=schema, table=table,
+                       ddl_sql=(folder / "redshift/ddl.sql").read_text(encoding="utf-8"),
+                       migrations=read_migrations(folder / MIGRATIONS_DIR))
 
     def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path, summary: Path) -> None:
         processed = self.project.lake_dir / "processed"
@@ -282,6 +301,22 @@ class LocalRunner:
         shutil.rmtree(self.project.state_dir, ignore_errors=True)
 
 
+class DuckDBExecutor:
+    """framework.runtime.migrations' Executor on the local warehouse (Redshift SQL through the adapter)."""
+
+    def __init__(self, warehouse: DuckDBWarehouse):
+        self.warehouse = warehouse
+
+    def query(self, sql: str) -> list[tuple]:
+        return self.warehouse.query(sql)[1]
+
+    def transaction(self, statements: list[str]) -> None:
+        self.warehouse.execute_script(as_script(["BEGIN", *statements, "COMMIT"]))
+
+    def single(self, statement: str) -> None:
+        self.warehouse.execute_script(as_script([statement]))
+
+
 def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], rejected: int = 0) -> None:
     """Take the job summary's counts and the batch's quality score.
 
@@ -292,6 +327,7 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], reject
     result.rows_duplicate = counts["rows_duplicate"]
     result.rows_not_loaded = counts.get("rows_not_loaded")
     result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
+    result.unmapped_fields = list(counts.get("unmapped_fields") or []) or None
     if rejected:
         result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + rejected
     result.quality_score = record.quality_score = quality_score(result.rows_in, result.rows_quarantined)

@@ -11,6 +11,7 @@ from typing import Any
 
 from framework.project import Project
 from framework.render import connector, glue_job, manifest, redshift
+from framework.render.evolution import Previous, evolution_files, plan_source
 from framework.spec import ResolvedSource
 
 
@@ -19,24 +20,36 @@ def _json(value: Any, source_file: str) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_source(source: ResolvedSource) -> dict[str, str]:
-    """Relative path inside generated/<source>/ -> file text."""
+def render_source(source: ResolvedSource, previous: Previous | None = None) -> dict[str, str]:
+    """Relative path inside generated/<source>/ -> file text.
+
+    ``previous`` is what generated/<source>/ held (its schema lock and migrations): a changed table adds
+    migrations, and ddl.sql and the Glue job follow the table's physical column order. Raises
+    ``EvolutionRefused`` for a change that cannot be made safely."""
+    previous = previous or Previous()
+    plan = plan_source(source, previous)
+    evolution = evolution_files(source, plan, previous)
     return {
         "connector/handler.py": connector.handler_py(source),
         "connector/config.json": _json(connector.connector_config(source), source.file),
-        "glue/job.py": glue_job.job_py(source),
+        "glue/job.py": glue_job.job_py(source, [c.name for c in plan.table.all_columns()]),
         "glue/crawler.json": _json(glue_job.crawler_json(source), source.file),
-        "redshift/ddl.sql": redshift.ddl_sql(source),
+        "redshift/ddl.sql": redshift.ddl_sql(source, plan.table),
         "redshift/load.sql": redshift.load_sql(source),
         "manifest.json": _json(manifest.manifest(source), source.file),
+        **evolution,
     }
 
 
-def render_project(sources: list[ResolvedSource]) -> dict[str, str]:
-    """Path relative to generated/ -> file text, for every source."""
+def render_project(sources: list[ResolvedSource], generated_dir: Path | None = None) -> dict[str, str]:
+    """Path relative to generated/ -> file text, for every source.
+
+    With ``generated_dir`` each source evolves from what its folder there holds (see render_source);
+    without it every source renders as new (schema version 1)."""
     files: dict[str, str] = {}
     for source in sorted(sources, key=lambda s: s.name):
-        for rel, text in render_source(source).items():
+        previous = Previous.read(generated_dir / source.name) if generated_dir else None
+        for rel, text in render_source(source, previous).items():
             files[f"{source.name}/{rel}"] = text
     return files
 

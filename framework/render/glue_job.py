@@ -13,8 +13,11 @@ from framework.spec import ResolvedSource
 FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
 
 
-def job_config(source: ResolvedSource) -> dict[str, Any]:
-    """The configuration the onboard_glue library runs with (see docs/contracts.md)."""
+def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> dict[str, Any]:
+    """The configuration the onboard_glue library runs with (see docs/contracts.md).
+
+    ``table_order`` is the table's physical column order; it becomes ``output_columns`` when it differs
+    from the declared columns followed by the lineage columns (after an ADD COLUMN migration)."""
     d = source.definition
     schema = d.schema_.model_dump(mode="json")
     load = d.redshift.load
@@ -40,11 +43,14 @@ def job_config(source: ResolvedSource) -> dict[str, Any]:
             "rules": [{k: v for k, v in rule.model_dump(mode="json").items() if v is not None}
                       | ({"column": rule.column.lower()} if rule.column else {}) for rule in d.quality.rules],
         }
+    default_order = [c["name"] for c in config["columns"]] + ["_batch_id", "_ingested_at"]
+    if table_order and table_order != default_order:
+        config["output_columns"] = list(table_order)
     return config
 
 
-def job_py(source: ResolvedSource) -> str:
-    config = pprint.pformat(job_config(source), width=100, sort_dicts=False)
+def job_py(source: ResolvedSource, table_order: list[str] | None = None) -> str:
+    config = pprint.pformat(job_config(source, table_order), width=100, sort_dicts=False)
     return render("job.py.j2", source.file, name=source.name, config=config)
 
 

@@ -29,8 +29,10 @@ def table_spec(source: ResolvedSource) -> TableSpec:
     )
 
 
-def ddl_sql(source: ResolvedSource) -> str:
-    return render("ddl.sql.j2", source.file, name=source.name, statements=ddl_statements(table_spec(source)))
+def ddl_sql(source: ResolvedSource, table: TableSpec | None = None) -> str:
+    """ddl.sql for a fresh install: ``table`` (the latest schema version, in physical column order)."""
+    return render("ddl.sql.j2", source.file, name=source.name,
+                  statements=ddl_statements(table or table_spec(source)))
 
 
 def load_sql(source: ResolvedSource) -> str:

@@ -134,6 +134,11 @@ def _table_keys(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Proble
     if len(rs.sortkeys) > 400:
         yield sort_path, "a compound sort key allows at most 400 columns", False
 
+    for i, name in enumerate(rs.allow_drop):
+        if name.lower() in by_name:
+            yield base + ("allow_drop", i), f"'{name}' is still a column; allow_drop lists columns removed from " \
+                                            "the source whose table column may be dropped", False
+
     load = rs.load
     load_path = base + ("load",)
     if load.mode == "merge" and not load.keys:

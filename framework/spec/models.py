@@ -153,6 +153,10 @@ class Redshift(StrictModel):
     sortstyle: Literal["compound", "interleaved"] = "compound"
     load: Load = Field(default_factory=Load)
     slices: int = Field(4, ge=1, le=1024, description="Output file count is a multiple of this (COPY parallelism).")
+    allow_drop: list[str] = Field(
+        default_factory=list, description="Columns that may be dropped from the table when they leave the source "
+        "(their loaded data is deleted). Removing a column not listed here is refused by `onboard generate`.",
+        examples=[["legacy_code"]])
 
     @property
     def sortkeys(self) -> list[str]:

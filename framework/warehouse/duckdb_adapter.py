@@ -104,6 +104,9 @@ class DuckDBWarehouse:
         if item.kind is Kind.COPY:
             assert isinstance(item.expression, exp.Copy)
             self._atomically(lambda: self._copy(item.expression), in_transaction)
+        elif item.kind is Kind.PHYSICAL:
+            if in_transaction:  # run them as Redshift must: alone, outside a transaction block
+                raise RedshiftRuleError("ALTER DISTSTYLE/DISTKEY/SORTKEY is run outside a transaction block")
         elif item.kind is Kind.CREATE_LIKE:
             assert isinstance(item.expression, exp.Create)
             self._create_like(item.expression)

@@ -32,6 +32,7 @@ class Kind(enum.Enum):
     ROLLBACK = "rollback"
     COPY = "copy"
     CREATE_LIKE = "create_like"
+    PHYSICAL = "physical"  # ALTER DISTSTYLE/DISTKEY/SORTKEY: layout only, nothing to do in DuckDB
     SQL = "sql"
 
 
@@ -96,6 +97,12 @@ def alters_column_type(expression: exp.Expression | None) -> bool:
     )
 
 
+def alters_layout_only(expression: exp.Expression | None) -> bool:
+    """``ALTER TABLE ... ALTER DISTSTYLE/DISTKEY/SORTKEY``: physical layout, meaningless to DuckDB."""
+    actions = (expression.args.get("actions") or []) if isinstance(expression, exp.Alter) else []
+    return bool(actions) and all(isinstance(a, (exp.AlterDistStyle, exp.AlterSortKey)) for a in actions)
+
+
 def _is_create_like(expression: exp.Expression) -> bool:
     schema = expression.this if isinstance(expression, exp.Create) else None
     return (
@@ -124,6 +131,8 @@ def translate(statement: Statement) -> Translated:
         return Translated(statement, Kind.ROLLBACK, expression)
     if isinstance(expression, exp.Copy):
         return Translated(statement, Kind.COPY, expression)
+    if alters_layout_only(expression):
+        return Translated(statement, Kind.PHYSICAL, expression)
     if _is_create_like(expression):
         return Translated(statement, Kind.CREATE_LIKE, expression)
     return Translated(statement, Kind.SQL, expression, to_duckdb(expression))

@@ -158,13 +158,15 @@ class TableSpec:
     keys: tuple[str, ...] = ()
     order_by: str | None = None
     comment: str | None = None
+    column_order: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for field in ("columns", "sortkey", "keys"):
+        for field in ("columns", "sortkey", "keys", "column_order"):
             object.__setattr__(self, field, _as_tuple(getattr(self, field)))
         check_identifier(self.schema, "schema")
         check_identifier(self.table, "table")
         self._check_columns()
+        self._check_column_order()
         self._check_distribution()
         self._check_sortkey()
         self._check_load()
@@ -182,8 +184,14 @@ class TableSpec:
         return "key" if self.distkey else "auto"
 
     def all_columns(self) -> tuple[ColumnSpec, ...]:
-        """Declared columns followed by the lineage columns (``_batch_id``, ``_ingested_at``)."""
-        return self.columns + LINEAGE_COLUMNS
+        """Every column in physical order: ``column_order`` when given (a table that grew by ADD COLUMN
+        keeps its new columns after the lineage columns), else the declared columns, then the lineage
+        columns (``_batch_id``, ``_ingested_at``)."""
+        default = self.columns + LINEAGE_COLUMNS
+        if not self.column_order:
+            return default
+        by_name = {c.name: c for c in default}
+        return tuple(by_name[name] for name in self.column_order)
 
     def column(self, name: str) -> ColumnSpec:
         for column in self.all_columns():
@@ -218,6 +226,15 @@ class TableSpec:
             raise ValueError(
                 f"table {self.qualified_name}: {total} columns (including {len(LINEAGE_COLUMNS)} lineage "
                 f"columns); Redshift allows at most {MAX_COLUMNS}"
+            )
+
+    def _check_column_order(self) -> None:
+        if not self.column_order:
+            return
+        expected = sorted(c.name for c in self.columns + LINEAGE_COLUMNS)
+        if sorted(self.column_order) != expected:
+            raise ValueError(
+                f"table {self.qualified_name}: column_order must name every column (lineage included) once"
             )
 
     def _known_column(self, name: str, role: str, *, declared_only: bool = False) -> ColumnSpec:

@@ -77,6 +77,7 @@ def test_loader_reaches_the_cluster_through_the_data_api_as_its_db_user(deployed
     cluster = f"arn:aws:redshift:{cfn.REGION}:{cfn.ACCOUNT}"
     assert access.allows(role, "redshift-data:BatchExecuteStatement", f"{cluster}:cluster:analytics")
     assert not access.allows(role, "redshift-data:BatchExecuteStatement", f"{cluster}:cluster:other")
+    assert access.allows(role, "redshift-data:ExecuteStatement", f"{cluster}:cluster:analytics")  # migrations
     assert access.allows(role, "redshift:GetClusterCredentials", f"{cluster}:dbuser:analytics/onboard_loader")
     assert not access.allows(role, "redshift:GetClusterCredentials", f"{cluster}:dbuser:analytics/admin")
 
@@ -104,7 +105,8 @@ def test_the_sources_glue_block_sizes_the_job_and_crawl_false_drops_the_crawl_st
     job = cfn.one(template, "AWS::Glue::Job")
     assert (job["WorkerType"], job["NumberOfWorkers"], job["Timeout"]) == ("G.2X", 5, 30)
     states = cfn.state_machine_definition(template)["States"]
-    assert "Crawl" not in states and states["RecordTransform"]["Next"] == "Load"
-    assert states["ResumeAt?"]["Choices"] == [{"Variable": "$.ledger.stage", "StringEquals": "load", "Next": "Load"}]
+    assert "Crawl" not in states and states["RecordTransform"]["Next"] == "MigrationStart"
+    assert states["ResumeAt?"]["Choices"] == [
+        {"Variable": "$.ledger.stage", "StringEquals": "load", "Next": "MigrationStart"}]
     assert len(cfn.resources(template, "AWS::Glue::Crawler")) == 1  # the crawler exists, to run on demand
     assert "glue:startCrawler" not in json.dumps(cfn.flatten(template["Resources"]))  # nor may the pipeline start it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,10 +39,21 @@ def test_connector_asset_is_the_runtime_and_this_sources_connector_only(assembly
 @pytest.mark.slow
 def test_loader_asset_is_the_runtime_and_this_sources_sql_only(assembly):
     folder = asset_dir(assembly, cfn.load(assembly, "Source-sales_transactions"), "onboard-sales_transactions-load")
-    assert relative_files(folder) == sorted(["redshift/ddl.sql", "redshift/load.sql", "framework/__init__.py",
-                                             *RUNTIME_FILES])
+    assert relative_files(folder) == sorted(["redshift/ddl.sql", "redshift/load.sql", "redshift/schema.lock.json",
+                                             "framework/__init__.py", *RUNTIME_FILES])
     assert (folder / "redshift/load.sql").read_bytes() == \
         (REPO / "generated/sales_transactions/redshift/load.sql").read_bytes()
+
+
+def test_the_loader_asset_carries_the_migrations_and_the_lock(tmp_path):
+    generated = tmp_path / "generated/orders"
+    shutil.copytree(REPO / "generated/sales_transactions", generated)
+    (generated / "redshift/migrations").mkdir()
+    (generated / "redshift/migrations/V2__add_note.sql").write_text("BEGIN;\nCOMMIT;\n")
+    loader = stage_loader(generated, tmp_path / "loader")
+    assert [f for f in relative_files(loader) if f.startswith("redshift/")] == [
+        "redshift/ddl.sql", "redshift/load.sql", "redshift/migrations/V2__add_note.sql", "redshift/schema.lock.json"]
+    assert (loader / "redshift/schema.lock.json").read_bytes() == (generated / "schema.lock.json").read_bytes()
 
 
 def test_staged_connector_imports_with_the_standard_library_alone(tmp_path):

@@ -209,16 +209,33 @@ def test_crawler_is_built_from_the_generated_crawler_json(kind_stack):
     assert crawler["Configuration"] == generated["Configuration"]
 
 
-def test_state_machine_runs_ingest_transform_crawl_load_notify_in_order(kind_stack):
-    _, source, template = kind_stack
-    definition = cfn.state_machine_definition(template)
-    states = definition["States"]
-    path, state = [], definition["StartAt"]
+def walk(states: dict, state: str) -> list[str]:
+    """States from `state` on, following Next (a Choice: its Default) until a state repeats or the path ends."""
+    path: list[str] = []
     while state in states and state not in path:
         path.append(state)
         state = states[state].get("Next") or (states[state].get("Default") if states[state]["Type"] == "Choice" else None)
-    assert path == ["Ingest", "ResumeAt?", "Transform", "RecordTransform", "Crawl", "Load", "LoadSubmitted?",
-                    "WaitForLoad", "LoadStatus", "LoadFinished?"]
+    return path
+
+
+def test_state_machine_runs_ingest_transform_crawl_migrate_load_notify_in_order(kind_stack):
+    _, source, template = kind_stack
+    definition = cfn.state_machine_definition(template)
+    states = definition["States"]
+    assert walk(states, definition["StartAt"]) == [
+        "Ingest", "ResumeAt?", "Transform", "RecordTransform", "Crawl", "MigrationStart", "Migrate", "SchemaCurrent?",
+        "WaitForMigration", "MigrationStatus", "MigrationFinished?"]
+    assert states["SchemaCurrent?"]["Choices"] == [
+        {"Variable": "$.migration.status", "StringEquals": "CURRENT", "Next": "Load"}]
+    assert states["MigrationFinished?"]["Choices"] == [
+        {"Variable": "$.migration_status.status", "StringEquals": "FINISHED", "Next": "Migrate"}]
+    assert states["MigrationFinished?"]["Default"] == "WaitForMigration"
+    assert states["MigrationStart"]["Result"] == {"record_version": 0}
+    assert states["Migrate"]["Parameters"]["Payload"] == {"action": "migrate",
+                                                          "record_version.$": "$.migration.record_version"}
+    assert states["MigrationStatus"]["Parameters"]["Payload"] == {
+        "action": "status", "step": "migrate", "statement_id.$": "$.migration.statement_id"}
+    assert walk(states, "Load") == ["Load", "LoadSubmitted?", "WaitForLoad", "LoadStatus", "LoadFinished?"]
     assert states["LoadSubmitted?"]["Choices"] == [
         {"Variable": "$.load.status", "StringEquals": "SKIPPED", "Next": "RecordSuccess"}]
     assert states["LoadFinished?"]["Choices"] == [
@@ -270,8 +287,8 @@ def test_every_task_retries_with_backoff_and_full_jitter_and_failures_alert(kind
     _, _, template = kind_stack
     states = cfn.state_machine_definition(template)["States"]
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
-    assert sorted(tasks) == ["Alert", "Crawl", "Ingest", "Load", "LoadStatus", "Notify", "RecordFailure",
-                             "RecordSuccess", "RecordTransform", "Transform"]
+    assert sorted(tasks) == ["Alert", "Crawl", "Ingest", "Load", "LoadStatus", "Migrate", "MigrationStatus", "Notify",
+                             "RecordFailure", "RecordSuccess", "RecordTransform", "Transform"]
     for name, task in tasks.items():
         assert task["Retry"], name
         for retry in task["Retry"]:
@@ -279,11 +296,12 @@ def test_every_task_retries_with_backoff_and_full_jitter_and_failures_alert(kind
             assert retry["MaxDelaySeconds"] >= retry["IntervalSeconds"], name
             assert "States.ALL" not in retry["ErrorEquals"] and "States.TaskFailed" not in retry["ErrorEquals"], name
     assert tasks["Transform"]["Retry"][0]["ErrorEquals"][0] == "Glue.ConcurrentRunsExceededException"
-    for name in ("Ingest", "Transform", "RecordTransform", "Crawl", "Load", "LoadStatus", "RecordSuccess", "Notify"):
+    for name in ("Ingest", "Transform", "RecordTransform", "Crawl", "Migrate", "MigrationStatus", "Load", "LoadStatus",
+                 "RecordSuccess", "Notify"):
         assert tasks[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
                                             "Next": "RecordFailure"}, name
     assert tasks["Crawl"]["Catch"][0] == {"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": None,
-                                          "Next": "Load"}
+                                          "Next": "MigrationStart"}
     assert tasks["RecordFailure"]["Next"] == "Alert" and tasks["Alert"]["Next"] == "Failed"
     assert tasks["Alert"]["Resource"] == "arn:aws:states:::sns:publish"
     assert tasks["Alert"]["Parameters"]["TopicArn"].startswith("<import:onboard-platform:")

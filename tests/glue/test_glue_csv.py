@@ -50,6 +50,7 @@ def test_malformed_and_invalid_rows_are_quarantined_and_counts_reconcile(spark, 
         "rows_duplicate": 0,
         "files": 2,
         "quarantine_reasons": {"cast": 3, "malformed": 2, "max_length": 2, "not_null": 1},
+        "unmapped_fields": [],
     }
     assert batch.summary == expected_summary
     assert batch.written_summary() == expected_summary
@@ -154,6 +155,7 @@ def test_without_header_fields_are_taken_in_declared_order_with_the_configured_d
         "rows_duplicate": 0,
         "files": 1,
         "quarantine_reasons": {"cast": 1, "malformed": 2},
+        "unmapped_fields": [],
     }
     assert batch.rows("id") == [
         (1, "Zoë", datetime(2024, 11, 1, 7, 0, tzinfo=UTC), "b1", INGESTED),

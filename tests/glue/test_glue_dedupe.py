@@ -48,6 +48,7 @@ def test_latest_by_order_by_then_by_input_order(spark, tmp_path, route):
         "rows_duplicate": 3,
         "files": 1,
         "quarantine_reasons": {"cast": 1},
+        "unmapped_fields": [],
     }
     assert batch.rows("k") == [
         ("k1", "tie, later in input", datetime(2024, 11, 1, 10, tzinfo=UTC), "b1", INGESTED),

@@ -43,6 +43,7 @@ def test_jsonl_maps_dotted_paths_and_quarantines_only_the_broken_line(spark, tmp
         "rows_duplicate": 0,
         "files": 1,
         "quarantine_reasons": {"cast": 1, "malformed": 1},
+        "unmapped_fields": ["ignored"],
     }
     assert batch.rows("id") == [
         (1, "Ann", "Oslo", '["a","b"]', True, 12.5, "b1", INGESTED),

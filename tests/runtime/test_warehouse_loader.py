@@ -127,5 +127,5 @@ def test_describe_statement_against_moto_redshift_data(environment):
 
 
 def test_unknown_action_is_refused(environment):
-    with pytest.raises(ValueError, match="unknown action 'go'; valid: start, status"):
+    with pytest.raises(ValueError, match="unknown action 'go'; valid: migrate, start, status"):
         handler({"action": "go"}, data_api=object(), s3=object())

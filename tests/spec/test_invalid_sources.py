@@ -100,6 +100,9 @@ CASES = [
     ("super distkey", variant("{name: opened, type: date}", "{name: opened, type: json}").replace(
         "    sortkey: iata", "    distkey: opened\n    sortkey: iata"),
      ["sources/x.yaml:16:14: source.redshift.distkey: 'opened' is json (SUPER), which cannot be a distribution key"]),
+    ("allow_drop a declared column", variant("    sortkey: iata", "    sortkey: iata\n    allow_drop: [legacy, Name]"),
+     ["sources/x.yaml:17:26: source.redshift.allow_drop[1]: 'Name' is still a column; allow_drop lists columns "
+      "removed from the source whose table column may be dropped"]),
     ("sortkey listed twice", variant("sortkey: iata", "sortkey: [iata, name, IATA]"),
      ["sources/x.yaml:16:27: source.redshift.sortkey[2]: 'IATA' is listed twice"]),
     ("diststyle all with distkey", variant("    sortkey: iata", "    diststyle: all\n    distkey: iata\n    sortkey: iata"),
