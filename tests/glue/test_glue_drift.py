@@ -40,3 +40,16 @@ def test_json_documents_report_unmapped_keys_at_records_path(spark, tmp_path):
     batch = run_batch(tmp_path / "lake", config, [source])
     assert batch.summary["unmapped_fields"] == ["extra", "vip"]
     assert [r[:2] for r in batch.rows("id")] == [(1, "Ann"), (2, None)]
+
+
+def test_large_jsonl_input_reports_unmapped_keys_from_a_uniform_sample(spark, tmp_path, monkeypatch):
+    import onboard_glue.read
+
+    # 4,000 records, every 2nd carries `channel`; a sample of ~1/20 of the bytes still sees it.
+    lines = [f'{{"id": {i}, "channel": "web"}}' if i % 2 else f'{{"id": {i}}}' for i in range(4000)]
+    source = write(tmp_path / "in" / "events.jsonl", "\n".join(lines) + "\n")
+    monkeypatch.setattr(onboard_glue.read, "INFER_SAMPLE_BYTES", source.stat().st_size // 20)
+    batch = run_batch(tmp_path / "lake", job_config({"type": "jsonl"}, [column("id", "integer")], partition_by=[]),
+                      [source])
+    assert batch.summary["unmapped_fields"] == ["channel"]
+    assert batch.summary["rows_loaded"] == 4000
