@@ -102,7 +102,8 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
                                 config.quality, text_encoding)
         single = None
         # Quality needs its score before any table file is published: the cached route decides first.
-        if config.quality is None and fits_one_file(spark, config.format, inputs, config.files.rows_per_file):
+        if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
+                                                    config.files.rows_per_file):
             single = _single_pass(spark, lake, checked, config, args)
         outcome = single or _cached_passes(lake, checked, config, args)
     if not outcome.rows_quarantined:
@@ -124,7 +125,9 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     return summary
 
 
-def fits_one_file(spark: SparkSession, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int) -> bool:
+def fits_one_file(
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int
+) -> bool:
     """Whether the input cannot hold more records than one output file takes, decided cheaply:
     Parquet footers; else the bytes (a record takes at least a character and a line break);
     else a line count (a CSV record or a JSON line takes at least one line)."""
@@ -133,7 +136,8 @@ def fits_one_file(spark: SparkSession, fmt: FormatSpec, inputs: Sequence[InputFi
         return spark.read.parquet(*paths).count() <= rows_per_file
     if not any(f.compressed for f in inputs) and (sum(f.size for f in inputs) + 1) // 2 <= rows_per_file:
         return True
-    return spark.read.text(paths).count() <= rows_per_file
+    lines = lake.count_local_lines(list(inputs))
+    return (lines if lines is not None else spark.read.text(paths).count()) <= rows_per_file
 
 
 def _single_pass(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from onboard_glue.lake_fs import LakeFS, local_path
+from onboard_glue.lake_fs import LakeFS, count_lines, local_path
 
 pytestmark = pytest.mark.slow
 
@@ -47,3 +47,17 @@ def test_list_move_and_delete_agree_on_both_routes(spark, tmp_path, native_local
     lake.delete_if_empty(str(tmp_path / "_staging"))
     assert not (tmp_path / "_staging").exists()
     lake.delete(str(tmp_path / "absent"))  # absent is fine
+
+
+@pytest.mark.parametrize("text", [b"", b"a\n", b"a\nb", b"a\r\nb\r\n", b"a\rb\rc", b"\n\n\r\n\r", b"x\r\n" * 7],
+                         ids=["empty", "lf", "no-final-break", "crlf", "lone-cr", "blank-lines", "crlf-across-chunks"])
+def test_local_line_counts_match_sparks_text_source(spark, tmp_path, text):
+    path = tmp_path / "in.txt"
+    path.write_bytes(text)
+    expected = spark.read.text(str(path)).count()
+    assert count_lines(str(path)) == expected
+    assert count_lines(str(path), chunk_bytes=2) == expected  # every CRLF split between two reads
+    lake = LakeFS(spark)
+    [file] = lake.expand_inputs([str(path)])
+    assert lake.count_local_lines([file]) == expected
+    assert LakeFS(spark, native_local=False).count_local_lines([file]) is None  # not local: Spark counts
