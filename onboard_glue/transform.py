@@ -75,7 +75,7 @@ def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
     if column.type not in _TEXT_TYPES:
         checks.append(
             F.when(
-                ~empty & typed.isNull(),
+                typed.isNull() & ~empty,  # typed first: most values cast, and then the text is not trimmed
                 F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(f"' is not {column.type_label}")),
             )
         )
@@ -133,9 +133,14 @@ def _apply_quality(frame: DataFrame, columns: Sequence[ColumnSpec], typed: Seque
     return with_rules.withColumn(REASON_COL, reason).drop("__rejecting")
 
 
-def decoding_reason(column: ColumnSpec, raw: Column) -> Column:
-    """Text read as UTF-8 that was not: the decoder left U+FFFD, so the row is quarantined, not altered."""
-    return F.when(raw.contains(REPLACEMENT_CHAR), F.lit(
+def decoding_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
+    """Text read as UTF-8 that was not: the decoder left U+FFFD, so the row is quarantined, not altered.
+
+    A value with U+FFFD never casts to a non-text type, so there only values that did not cast are searched."""
+    found = raw.contains(REPLACEMENT_CHAR)
+    if column.type not in _TEXT_TYPES:
+        found = typed.isNull() & found
+    return F.when(found, F.lit(
         f"encoding: {column.name} is not valid UTF-8 (declare schema.encoding, e.g. ISO-8859-1)"))
 
 
@@ -157,7 +162,7 @@ def check_records(records: DataFrame, columns: Sequence[ColumnSpec], quality: Qu
     )
     decoded = []
     if encoding is not None and encoding.replace("-", "").replace("_", "").upper() == "UTF8":
-        decoded = [decoding_reason(c, F.col(raws[i])) for i, c in enumerate(columns)]
+        decoded = [decoding_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)]
     reasons = [F.col(MALFORMED_COL), *decoded] + [
         column_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)
     ]
