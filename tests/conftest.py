@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -31,3 +32,19 @@ def errors_for(project: Project, text: str) -> list[str]:
     with pytest.raises(SpecErrors) as info:
         load_project(project)
     return [str(e) for e in info.value.errors]
+
+
+def customers_example(root: Path) -> Project:
+    """A project holding only the customers example and its sample file (not generated yet)."""
+    (root / "sources" / "samples").mkdir(parents=True)
+    shutil.copy(REPO / "sources/customers.yaml", root / "sources/customers.yaml")
+    shutil.copy(REPO / "sources/samples/customers_data.json", root / "sources/samples/customers_data.json")
+    return Project.at(root)
+
+
+def edit_source(project: Project, old: str, new: str, name: str = "customers.yaml") -> None:
+    """Replace `old` (which must be there) with `new` in a source definition."""
+    path = project.sources_dir / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")

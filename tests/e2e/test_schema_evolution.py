@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from framework.project import Project
 from framework.warehouse import DuckDBWarehouse, split_script
-from tests.conftest import REPO
+from tests.conftest import customers_example, edit_source
 from tests.e2e.test_examples import run_cli, summaries
 
 pytestmark = pytest.mark.slow
@@ -27,19 +27,9 @@ V1_COLUMNS = [("customer_id", "VARCHAR"), ("name", "VARCHAR"), ("email", "VARCHA
 def customers_project(tmp_path, monkeypatch) -> Project:
     """A project holding only the customers example, generated at schema version 1."""
     monkeypatch.setenv("ONBOARD_HOME", str(tmp_path / "state"))
-    (tmp_path / "sources" / "samples").mkdir(parents=True)
-    shutil.copy(REPO / "sources/customers.yaml", tmp_path / "sources/customers.yaml")
-    shutil.copy(REPO / "sources/samples/customers_data.json", tmp_path / "sources/samples/customers_data.json")
-    project = Project.at(tmp_path)
+    project = customers_example(tmp_path)
     assert run_cli(project, "generate").exit_code == 0
     return project
-
-
-def edit_source(project: Project, old: str, new: str) -> None:
-    path = project.sources_dir / "customers.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def write_batch(project: Project, name: str, records: list[dict]) -> str:

@@ -4,7 +4,6 @@ that would lose data is refused with the column, the change and the way forward,
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 from framework.cli import main
 from framework.project import Project
 from framework.render import on_disk
-from tests.conftest import REPO
+from tests.conftest import REPO, customers_example, edit_source
 
 
 def cli(project: Project, *args: str):
@@ -21,17 +20,9 @@ def cli(project: Project, *args: str):
 
 @pytest.fixture
 def customers(tmp_path) -> Project:
-    (tmp_path / "sources/samples").mkdir(parents=True)
-    shutil.copy(REPO / "sources/customers.yaml", tmp_path / "sources/customers.yaml")
-    shutil.copy(REPO / "sources/samples/customers_data.json", tmp_path / "sources/samples/customers_data.json")
-    project = Project.at(tmp_path)
+    project = customers_example(tmp_path)
     assert cli(project, "generate").exit_code == 0
     return project
-
-
-def edit(project: Project, old: str, new: str) -> None:
-    path = project.sources_dir / "customers.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
 
 
 def test_the_examples_are_locked_at_version_1_without_migrations():
@@ -51,7 +42,7 @@ def test_the_examples_plan_no_change():
 def test_plan_exit_codes_and_generating_twice_is_byte_identical(customers):
     assert cli(customers, "plan").output == "customers: no change (sales.customers at schema version 1)\n"
     assert cli(customers, "plan", "customers").exit_code == 0
-    edit(customers, "{name: country, type: string(64)}", "{name: country, type: string(80)}")
+    edit_source(customers, "{name: country, type: string(64)}", "{name: country, type: string(80)}")
     assert cli(customers, "plan").exit_code == 3
     assert cli(customers, "generate").exit_code == 0
     first = on_disk(customers)
@@ -64,7 +55,7 @@ def test_plan_exit_codes_and_generating_twice_is_byte_identical(customers):
 
 def test_a_narrowing_change_is_refused_and_nothing_is_written(customers):
     before = on_disk(customers)
-    edit(customers, "{name: email, type: string(256)}", "{name: email, type: string(64)}")
+    edit_source(customers, "{name: email, type: string(256)}", "{name: email, type: string(64)}")
     message = ("customers: column email: VARCHAR(256) -> VARCHAR(64) is refused: it narrows the column, and values "
                "already loaded may not fit. Way forward: keep max_length at 256 or more, or add a new column and "
                "drop this one with redshift.allow_drop.")
@@ -83,9 +74,9 @@ def test_a_narrowing_change_is_refused_and_nothing_is_written(customers):
 
 
 def test_allow_drop_drops_a_column_the_source_no_longer_has(customers):
-    edit(customers, "      - {name: country, type: string(64)}\n", "")
+    edit_source(customers, "      - {name: country, type: string(64)}\n", "")
     assert "column country: dropping the column is refused" in cli(customers, "generate").output
-    edit(customers, "    load: {mode: merge", "    allow_drop: [country]\n    load: {mode: merge")
+    edit_source(customers, "    load: {mode: merge", "    allow_drop: [country]\n    load: {mode: merge")
     assert cli(customers, "generate").exit_code == 0
     migration = (customers.generated_dir / "customers/redshift/migrations/V2__drop_country.sql").read_text()
     assert migration.endswith("BEGIN;\n\nALTER TABLE sales.customers DROP COLUMN country;\n\nCOMMIT;\n")
