@@ -39,6 +39,7 @@ from onboard_glue.transform import (
     quarantine_rows,
     reason_kind,
     table_rows,
+    with_lineage,
 )
 from onboard_glue.write import (
     LakeFile,
@@ -149,12 +150,13 @@ def _single_pass(
         F.count(F.lit(1)).alias("rows_in"),
         *[F.count(F.when(reason_kind(F.col(REASON_COL)) == kind, 1)).alias(kind) for kind in REASON_KINDS],
     )
-    rows = table_rows(observed, config, args.batch_id, args.ingest_time)
+    rows = table_rows(observed, config)
     loaded = None
     if config.dedupe is not None:
         loaded = Observation()
         rows = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by)
         rows = rows.observe(loaded, F.count(F.lit(1)).alias("rows"))
+    rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
     staging = staging_uri(args.output, args.batch_id)
     stage_table_files(rows, staging=staging, columns=output_columns(config), partition_by=config.partition_by, files=1)
     metrics = observed_metrics(spark, counts)
@@ -195,7 +197,7 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
         outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
         if outcome.quality is not None and not outcome.quality["passed"]:
             _fail_threshold(lake, args, outcome)
-        rows = table_rows(cached, config, args.batch_id, args.ingest_time)
+        rows = table_rows(cached, config)
         outcome.rows_loaded = accepted
         if config.dedupe is not None and accepted:
             rows = deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by).persist(
@@ -206,6 +208,7 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
         if files:
             staging = staging_uri(args.output, args.batch_id)
             columns = output_columns(config)
+            rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
             stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_by, files=files)
             outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
         return outcome

@@ -204,19 +204,23 @@ def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id:
     )
 
 
-def table_rows(checked: DataFrame, config: JobConfig, batch_id: str, ingest_time: datetime) -> DataFrame:
-    """Accepted rows with typed columns in DDL order, lineage, partition columns, and the input order
-    (``__file``, ``__row``) that deduplication needs."""
+def table_rows(checked: DataFrame, config: JobConfig) -> DataFrame:
+    """Accepted rows with typed columns in DDL order and the input order (``__file``, ``__row``) that
+    deduplication needs; ``with_lineage`` adds the rest after it (so the dedupe shuffle carries less)."""
     typed = [F.col(typed_col(i)).alias(c.name) for i, c in enumerate(config.columns)]
+    return checked.where(F.col(REASON_COL).isNull()).select(*typed, FILE_COL, ROW_COL)
+
+
+def with_lineage(rows: DataFrame, config: JobConfig, batch_id: str, ingest_time: datetime) -> DataFrame:
+    """``rows`` with the lineage columns (``_batch_id``, ``_ingested_at``) and the partition columns."""
     micros = round(ingest_time.timestamp() * 1_000_000)
     lineage = [F.lit(batch_id).alias("_batch_id"), F.expr(f"timestamp_micros({micros})").alias("_ingested_at")]
-    rows = checked.where(F.col(REASON_COL).isNull()).select(*typed, *lineage, FILE_COL, ROW_COL)
     if config.partition_column is not None:
         moment = quoted(config.partition_column)
         parts = [F.date_format(moment, _PARTITION_FORMATS[p]).alias(p) for p in config.partition_by]
     else:
         parts = [F.lit(ingest_time.strftime(_python_format(p))).alias(p) for p in config.partition_by]
-    return rows.select("*", *parts)
+    return rows.select("*", *lineage, *parts)
 
 
 def _python_format(part: str) -> str:
