@@ -89,3 +89,12 @@ def connector(lake: LocalStorage, ledger: LocalLedger, timing: Timing):
 
 def raw_objects(lake: LocalStorage) -> list[str]:
     return lake.list("raw")
+
+
+def create_run_ledger_table(client: Any, name: str) -> None:
+    """The platform stack's run ledger table (partition key `source`, sort key `batch_id`), in moto."""
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
+                                              {"AttributeName": "batch_id", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
+                                   {"AttributeName": "batch_id", "KeyType": "RANGE"}])

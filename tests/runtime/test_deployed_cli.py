@@ -13,6 +13,7 @@ from moto import mock_aws
 from framework.cli import main
 from framework.runtime.ledger import DynamoRunLedger, RunRecord
 from tests.conftest import REPO
+from tests.runtime.conftest import create_run_ledger_table
 
 SOURCE = "sales_transactions"
 FAILED = "20241116T100000Z-1a2b3c4d"
@@ -31,11 +32,7 @@ def deployed(monkeypatch):
     monkeypatch.delenv("ONBOARD_LEDGER_TABLE", raising=False)
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(TableName="onboard-runs", BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
-                                                    {"AttributeName": "batch_id", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
-                                         {"AttributeName": "batch_id", "KeyType": "RANGE"}])
+        create_run_ledger_table(dynamodb, "onboard-runs")
         ledger = DynamoRunLedger("onboard-runs", dynamodb)
         ledger.put(RunRecord(SOURCE, OLDER, "failed", stage="transform", error="States.TaskFailed"))
         ledger.put(RunRecord(SOURCE, FAILED, "failed", stage="load", seconds={"transform": 61.0, "load": 2.5},

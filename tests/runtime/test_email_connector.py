@@ -19,6 +19,7 @@ from framework.runtime.ledger import DynamoRunLedger, SqliteRunLedger, message_c
 from framework.runtime.mime import MalformedMessage, parse_message
 from framework.runtime.storage import LocalStorage, S3Storage
 from tests.conftest import REPO
+from tests.runtime.conftest import create_run_ledger_table
 
 FIXTURES = REPO / "tests/fixtures/email"
 SAMPLE = (REPO / "sources/samples/supplier_invoice.eml").read_bytes()
@@ -217,11 +218,7 @@ def test_concurrent_deliveries_of_one_message_land_once_with_the_sqlite_ledger(t
 @mock_aws
 def test_concurrent_deliveries_of_one_message_land_once_with_the_dynamodb_ledger(tmp_path):
     client = boto3.client("dynamodb", region_name="us-east-1")
-    client.create_table(TableName="runs", BillingMode="PAY_PER_REQUEST",
-                        KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
-                                   {"AttributeName": "batch_id", "KeyType": "RANGE"}],
-                        AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
-                                              {"AttributeName": "batch_id", "AttributeType": "S"}])
+    create_run_ledger_table(client, "runs")
     ledger = DynamoRunLedger("runs", OneCallAtATime(client))
     storage = SlowStorage(tmp_path / "lake")
     batches = deliver_concurrently(storage, lambda n: ledger)

@@ -13,6 +13,7 @@ from framework.runtime.connectors.s3_file import S3FileConnector
 from framework.runtime.events import s3_put_event
 from framework.runtime.ledger import DynamoRunLedger, RunRecord, SqliteRunLedger, run_ledger_from_env
 from framework.runtime.storage import LocalStorage
+from tests.runtime.conftest import create_run_ledger_table
 
 NOW = datetime(2024, 11, 16, 10, 30, 0, tzinfo=UTC)
 CONFIG = {"source": "airports", "type": "s3_file", "format": "csv", "raw_bucket": "${BUCKET:raw}",
@@ -26,11 +27,7 @@ def dynamo_ledger(monkeypatch):
     with mock_aws():
         client = boto3.client("dynamodb")
         # The platform stack's RunLedger table: partition key `source`, sort key `batch_id`.
-        client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                            AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
-                                                  {"AttributeName": "batch_id", "AttributeType": "S"}],
-                            KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
-                                       {"AttributeName": "batch_id", "KeyType": "RANGE"}])
+        create_run_ledger_table(client, TABLE)
         yield DynamoRunLedger(TABLE, client)
 
 

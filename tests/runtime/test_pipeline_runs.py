@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from framework.runtime.ledger import DynamoRunLedger
 from framework.runtime.pipeline_runs import ObjectClaimed, PipelineRuns, error_text, handler
+from tests.runtime.conftest import create_run_ledger_table
 
 TABLE = "onboard-runs"
 BUCKET = "onboard-processed-1-eu"
@@ -40,11 +41,7 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
-                                                    {"AttributeName": "batch_id", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
-                                         {"AttributeName": "batch_id", "KeyType": "RANGE"}])
+        create_run_ledger_table(dynamodb, TABLE)
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         yield DynamoRunLedger(TABLE, dynamodb), s3

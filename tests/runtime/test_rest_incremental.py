@@ -13,7 +13,7 @@ from framework.runtime import handler as runtime_handler
 from framework.runtime.ledger import DynamoDBLedger, LocalLedger, get_state, put_state
 from framework.runtime.rest.http import FetchError
 from tests.runtime.api_server import Reply
-from tests.runtime.conftest import NOW, raw_objects, rest_config
+from tests.runtime.conftest import NOW, create_run_ledger_table, raw_objects, rest_config
 
 ORDERS = [{"id": f"o{i}", "updated_at": f"2024-11-{i:02d}T08:00:00Z", "seq": i} for i in range(1, 8)]
 INCREMENTAL = {"cursor_field": "updated_at", "param": "since", "initial": "2024-11-01T00:00:00Z"}
@@ -181,11 +181,7 @@ def test_local_ledger_keeps_records_per_source(tmp_path):
 def test_dynamodb_ledger_round_trips_state():
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        client.create_table(TableName="onboard-ledger", BillingMode="PAY_PER_REQUEST",
-                            KeySchema=[{"AttributeName": "source", "KeyType": "HASH"},
-                                       {"AttributeName": "batch_id", "KeyType": "RANGE"}],
-                            AttributeDefinitions=[{"AttributeName": "source", "AttributeType": "S"},
-                                                  {"AttributeName": "batch_id", "AttributeType": "S"}])
+        create_run_ledger_table(client, "onboard-ledger")
         ledger = DynamoDBLedger("onboard-ledger", client)
         assert get_state(ledger, "orders") is None
         put_state(ledger, "orders", {"cursor": "2024-11-05T08:00:00Z", "batch_id": "b1"})
