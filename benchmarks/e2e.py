@@ -24,7 +24,7 @@ from framework.project import Project
 from framework.render import render_project, write_generated
 from framework.spec import load_project
 
-RUNS = 3  # per side, alternating; the best counts
+RUNS = 6  # per side, alternating; the best counts
 DATA = Path(__file__).resolve().parent / ".data"
 
 SOURCE = """

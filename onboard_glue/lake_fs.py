@@ -202,7 +202,9 @@ def count_lines(path: str, chunk_bytes: int = 1 << 24) -> int:
     lines, last = 0, b""
     with open(path, "rb") as data:
         while chunk := data.read(chunk_bytes):
-            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            lines += chunk.count(b"\n")
+            if b"\r" in chunk:  # rare: counting CRs and CRLFs as well would triple the time
+                lines += chunk.count(b"\r") - chunk.count(b"\r\n")
             if last == b"\r" and chunk[:1] == b"\n":  # a CRLF split between two chunks
                 lines -= 1
             last = chunk[-1:]

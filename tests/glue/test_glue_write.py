@@ -7,7 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pyspark.sql import functions as F
 
+from onboard_glue.transform import partition_value
 from tests.glue.batch import (
     column,
     job_config,
@@ -50,6 +52,17 @@ def test_partitions_derived_from_a_timestamp_column(spark, tmp_path):
         "hive_partitioning = true, hive_types_autocast = false) ORDER BY id"
     ).fetchall()
     assert rows == [(1, "2024", "01", "31", "23"), (2, "2024", "02", "01", "00"), (3, "2024", "02", "01", "05")]
+
+
+@pytest.mark.parametrize("part, pattern", [("year", "yyyy"), ("month", "MM"), ("day", "dd"), ("hour", "HH")])
+def test_partition_values_are_the_timestamps_formatted_fields(spark, part, pattern):
+    moments = ["0001-01-01 00:00:00", "0999-12-31 23:59:59", "2024-02-09 07:05:00", "9999-12-31 23:00:00",
+               "12345-06-07 08:00:00", None]
+    frame = spark.createDataFrame([(m,) for m in moments], "m string").select(F.col("m").cast("timestamp").alias("t"))
+    rows = frame.select(partition_value(part, F.col("t")).alias("value"), F.date_format("t", pattern).alias("formatted"))
+    values = [(row.value, row.formatted) for row in rows.collect()]
+    assert [value for value, _ in values] == [formatted for _, formatted in values]
+    assert values[2][0] == {"year": "2024", "month": "02", "day": "09", "hour": "07"}[part]
 
 
 def test_partitions_derived_from_the_ingest_time(spark, tmp_path):
