@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import median
 
 from framework.local.runner import LocalRunner
 from framework.local.spark import local_spark
@@ -168,6 +169,12 @@ def main() -> None:
               + ", ".join(f"{seconds:.2f}" for seconds in drop_runs) + "; keeps an arbitrary row per id)")
         print(f"generated pipeline / hand-written job: {total / hand_seconds:.2f}x (target <= 1.5x); "
               f"against dropDuplicates: {total / min(drop_runs):.2f}x")
+        # The machine's speed drifts between runs: the medians of the warm runs are printed beside the bests.
+        warm = slice(1, None)
+        pipeline_median = median(seconds for seconds, _ in runs[warm])
+        print(f"medians of runs 2-{RUNS}: pipeline {pipeline_median:.2f}, hand-written {median(hand_runs[warm]):.2f} "
+              f"({pipeline_median / median(hand_runs[warm]):.2f}x), dropDuplicates {median(drop_runs[warm]):.2f} "
+              f"({pipeline_median / median(drop_runs[warm]):.2f}x)")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
