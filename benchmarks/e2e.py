@@ -4,7 +4,9 @@ Generates N rows of seed 001's transaction schema as JSONL (1% duplicate transac
 through the generated connector, Glue job and Redshift load on the local embedded default, and, in the
 same process and Spark session, a hand-written job doing the same read -> dedupe -> write.
 
-    .venv/bin/python benchmarks/e2e.py [--rows 1000000]
+    .venv/bin/python benchmarks/e2e.py [--rows 1000000] [--cold]
+
+``--cold`` runs every run of either side in a fresh process instead (a Glue job run starts its own JVM).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import argparse
 import json
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -118,23 +122,70 @@ def hand_written(spark, path: Path, out: Path, latest_wins: bool = True) -> floa
     return time.perf_counter() - started
 
 
+def bench_project(root: Path) -> tuple[Project, object]:
+    """A project at ``root`` holding the benchmark source, generated."""
+    (root / "sources").mkdir()
+    (root / "sources/bench.yaml").write_text(SOURCE, encoding="utf-8")
+    project = Project.at(root)
+    [source] = load_project(project)
+    write_generated(project, render_project([source]))
+    return project, source
+
+
+def one_cold_run(side: str, path: Path) -> None:
+    """One run of ``side`` in this fresh process (what a Glue job run pays: a JVM that has run nothing
+    but its start-up); prints its seconds as JSON."""
+    root = Path(tempfile.mkdtemp(prefix="onboard-bench-"))
+    try:
+        project, source = bench_project(root)
+        spark = local_spark()
+        spark.range(1000).count()  # JVM start-up, outside the measurement
+        started = time.perf_counter()
+        if side == "hand":
+            hand_written(spark, path, root / "hand_written")
+        else:
+            [summary] = LocalRunner(project).run(source, path)
+            if summary.status != "succeeded":
+                raise SystemExit(f"pipeline failed: {summary.error}")
+        print(json.dumps({"seconds": time.perf_counter() - started}))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def cold_runs(rows: int) -> None:
+    """Each side RUNS times, alternating, each run in its own process."""
+    seconds: dict[str, list[float]] = {"pipeline": [], "hand": []}
+    for _ in range(RUNS):
+        for side, runs in seconds.items():
+            command = [sys.executable, __file__, "--rows", str(rows), "--one-cold-run", side]
+            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            runs.append(json.loads(output.strip().splitlines()[-1])["seconds"])
+    for side, runs in seconds.items():
+        print(f"cold {side:<12}{median(runs):>8.2f} median  (" + ", ".join(f"{s:.2f}" for s in runs) + ")")
+    print(f"cold, generated pipeline / hand-written job: {median(seconds['pipeline']) / median(seconds['hand']):.2f}x "
+          "(medians)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cold", action="store_true", help="each run in a fresh process, as on Glue")
+    parser.add_argument("--one-cold-run", choices=["pipeline", "hand"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     started = time.perf_counter()
     path = make_input(args.rows)
+    if args.one_cold_run:
+        one_cold_run(args.one_cold_run, path)
+        return
     print(f"input: {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB JSONL ({time.perf_counter() - started:.1f}s)")
+    if args.cold:
+        cold_runs(args.rows)
+        return
 
     root = Path(tempfile.mkdtemp(prefix="onboard-bench-"))
     try:
-        (root / "sources").mkdir()
-        (root / "sources/bench.yaml").write_text(SOURCE, encoding="utf-8")
-        project = Project.at(root)
-        [source] = load_project(project)
-        write_generated(project, render_project([source]))
-
+        project, source = bench_project(root)
         spark = local_spark()
         spark.range(1000).count()  # JVM start-up, outside both measurements
         runner = LocalRunner(project)
