@@ -27,9 +27,9 @@ from framework.local.runner import LocalRunner
 from framework.local.spark import local_spark
 from framework.project import Project
 from framework.render import render_project, write_generated
-from framework.spec import load_project
+from framework.spec import ResolvedSource, load_project
 
-RUNS = 6  # per side, alternating; the best counts
+RUNS = 6  # per side, alternating; the best and the median of the warm runs are printed
 DATA = Path(__file__).resolve().parent / ".data"
 
 SOURCE = """
@@ -122,7 +122,7 @@ def hand_written(spark, path: Path, out: Path, latest_wins: bool = True) -> floa
     return time.perf_counter() - started
 
 
-def bench_project(root: Path) -> tuple[Project, object]:
+def bench_project(root: Path) -> tuple[Project, ResolvedSource]:
     """A project at ``root`` holding the benchmark source, generated."""
     (root / "sources").mkdir()
     (root / "sources/bench.yaml").write_text(SOURCE, encoding="utf-8")
@@ -220,7 +220,6 @@ def main() -> None:
               + ", ".join(f"{seconds:.2f}" for seconds in drop_runs) + "; keeps an arbitrary row per id)")
         print(f"generated pipeline / hand-written job: {total / hand_seconds:.2f}x (target <= 1.5x); "
               f"against dropDuplicates: {total / min(drop_runs):.2f}x")
-        # The machine's speed drifts between runs: the medians of the warm runs are printed beside the bests.
         warm = slice(1, None)
         pipeline_median = median(seconds for seconds, _ in runs[warm])
         print(f"medians of runs 2-{RUNS}: pipeline {pipeline_median:.2f}, hand-written {median(hand_runs[warm]):.2f} "
