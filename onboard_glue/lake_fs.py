@@ -101,6 +101,26 @@ class LakeFS:
             return None
         return sum(count_lines(p) for p in paths if p is not None)
 
+    def sample_local_lines(
+        self, files: list[InputFile] | tuple[InputFile, ...], max_bytes: int, windows: int
+    ) -> list[bytes] | None:
+        """Whole lines of ``files`` read directly when all are local and uncompressed (else None): every
+        line when they hold at most ``max_bytes``, else the lines inside ``windows`` evenly spaced ranges of
+        ``max_bytes`` in all, shared by the files in proportion to their size."""
+        paths = [self._local(f.read_path) for f in files]
+        if any(p is None for p in paths) or any(f.compressed for f in files):
+            return None
+        total = sum(f.size for f in files)
+        lines: list[bytes] = []
+        for file, path in zip(files, paths, strict=True):
+            if total <= max_bytes:
+                with open(str(path), "rb") as data:
+                    lines += data.read().splitlines()
+            elif file.size:
+                lines += sample_lines(str(path), file.size, max(1, round(windows * file.size / total)),
+                                      max(1, max_bytes // windows))
+        return lines
+
     def head(self, uri: str, max_bytes: int) -> bytes:
         """Up to ``max_bytes`` from the start of a file, decompressed when its suffix names a codec."""
         fs, path = self._resolve(uri)
@@ -209,3 +229,29 @@ def count_lines(path: str, chunk_bytes: int = 1 << 24) -> int:
                 lines -= 1
             last = chunk[-1:]
     return lines + (last not in (b"", b"\n", b"\r"))  # a last line without its line break
+
+
+def sample_lines(path: str, size: int, windows: int, window_bytes: int) -> list[bytes]:
+    """The lines lying whole inside ``windows`` ranges of ``window_bytes`` spread evenly over a file of
+    ``size`` bytes: a line counts when it starts at its range's start or after a line break inside it,
+    and ends with a line break inside it or with the file."""
+    lines: list[bytes] = []
+    with open(path, "rb") as data:
+        for index in range(windows):
+            start = index * size // windows
+            begin = max(start - 1, 0)  # the byte before the range: a line break there starts a line
+            data.seek(begin)
+            chunk = data.read(window_bytes + start - begin)
+            first = 0 if start == 0 else _after_first_break(chunk)
+            last = len(chunk) if begin + len(chunk) >= size else _after_last_break(chunk)
+            lines += chunk[first:last].splitlines()
+    return lines
+
+
+def _after_first_break(chunk: bytes) -> int:
+    found = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+    return min(found) + 1 if found else len(chunk)
+
+
+def _after_last_break(chunk: bytes) -> int:
+    return max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1

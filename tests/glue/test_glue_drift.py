@@ -3,6 +3,7 @@ that do not cast are quarantined; after ADD COLUMN the Parquet follows the table
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 
 import pytest
@@ -42,14 +43,37 @@ def test_json_documents_report_unmapped_keys_at_records_path(spark, tmp_path):
     assert [r[:2] for r in batch.rows("id")] == [(1, "Ann"), (2, None)]
 
 
-def test_large_jsonl_input_reports_unmapped_keys_from_a_uniform_sample(spark, tmp_path, monkeypatch):
+@pytest.mark.parametrize("compressed", [False, True], ids=["read-directly", "gzip-spark-samples"])
+def test_large_jsonl_input_reports_unmapped_keys_from_a_uniform_sample(spark, tmp_path, monkeypatch, compressed):
     import onboard_glue.read
 
     # 4,000 records, every 2nd carries `channel`; a sample of ~1/20 of the bytes still sees it.
     lines = [f'{{"id": {i}, "channel": "web"}}' if i % 2 else f'{{"id": {i}}}' for i in range(4000)]
-    source = write(tmp_path / "in" / "events.jsonl", "\n".join(lines) + "\n")
-    monkeypatch.setattr(onboard_glue.read, "INFER_SAMPLE_BYTES", source.stat().st_size // 20)
+    text = "\n".join(lines) + "\n"
+    monkeypatch.setattr(onboard_glue.read, "INFER_SAMPLE_BYTES", len(text) // 20)
+    if compressed:
+        source = tmp_path / "in" / "events.jsonl.gz"
+        source.parent.mkdir()
+        source.write_bytes(gzip.compress(text.encode()))
+    else:
+        source = write(tmp_path / "in" / "events.jsonl", text)
     batch = run_batch(tmp_path / "lake", job_config({"type": "jsonl"}, [column("id", "integer")], partition_by=[]),
                       [source])
     assert batch.summary["unmapped_fields"] == ["channel"]
     assert batch.summary["rows_loaded"] == 4000
+
+
+def test_jsonl_fields_read_directly_are_the_fields_spark_infers(spark, tmp_path):
+    from onboard_glue.config import load_config
+    from onboard_glue.lake_fs import LakeFS
+    from onboard_glue.read import unmapped_fields
+
+    source = write(tmp_path / "in" / "events.jsonl",
+                   '{"id": 1, "user": {"name": "Ann"}}\n\n[{"id": 2, "tags": ["a"]}, {"id": 3, "Score": 1.5}]\r\n'
+                   '{"id": 4, "broken": \n"text"\n{"id": 5, "note": null}\n')
+    config = load_config(job_config({"type": "jsonl"}, [column("id", "integer")], partition_by=[]))
+    found = {}
+    for route, lake in {"python": LakeFS(spark), "spark": LakeFS(spark, native_local=False)}.items():
+        files = lake.expand_inputs([str(source)])
+        found[route] = unmapped_fields(spark, lake, config.format, config.columns, files)
+    assert found == {"python": ["Score", "note", "tags", "user"], "spark": ["Score", "note", "tags", "user"]}
