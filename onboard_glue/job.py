@@ -98,7 +98,9 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     unmapped: list[str] = []
     if inputs:
         unmapped = unmapped_fields(spark, lake, config.format, config.columns, inputs)
-        text_encoding = config.format.encoding if config.format.type in ("csv", "json", "jsonl") else None
+        # Only the CSV reader decodes invalid UTF-8 to U+FFFD; the JSON parser rejects the record as malformed,
+        # so there a U+FFFD is a character the data really holds.
+        text_encoding = config.format.encoding if config.format.type == "csv" else None
         checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns,
                                 config.quality, text_encoding)
         single = None

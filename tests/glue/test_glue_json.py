@@ -139,6 +139,27 @@ def test_json_array_document_with_trailing_text_and_a_latin1_document(spark, tmp
                                    "_reason": "malformed: invalid JSON document", "_batch_id": "b1"}]
 
 
+@pytest.mark.parametrize("fmt", [{"type": "jsonl"}, {"type": "json"}], ids=["jsonl", "json-documents"])
+def test_json_that_is_not_utf8_is_malformed_and_a_real_replacement_character_loads(spark, tmp_path, fmt):
+    # Latin-1 "é" in a UTF-8 input: the JSON parser rejects the record. U+FFFD written as UTF-8 is data.
+    records = [b'{"id": 1, "name": "Jos\xe9"}', '{"id": 2, "name": "ok \ufffd"}'.encode()]
+    (tmp_path / "in").mkdir()
+    if fmt["type"] == "jsonl":
+        files = [tmp_path / "in" / "rows.jsonl"]
+        files[0].write_bytes(b"\n".join(records) + b"\n")
+    else:  # one document a file
+        files = [tmp_path / "in" / f"{i}.json" for i in range(len(records))]
+        for file, record in zip(files, records, strict=True):
+            file.write_bytes(b"[" + record + b"]")
+    config = job_config(fmt, [column("id", "integer"), column("name")], partition_by=[])
+    batch = run_batch(tmp_path / "lake", config, files)
+
+    assert batch.rows("id") == [(2, "ok \ufffd", "b1", INGESTED)]
+    [quarantined] = batch.quarantine()
+    kind = "record" if fmt["type"] == "jsonl" else "document"
+    assert quarantined["_reason"] == f"malformed: invalid JSON {kind}"
+
+
 @pytest.mark.parametrize(
     ("fmt", "name", "text"),
     [
