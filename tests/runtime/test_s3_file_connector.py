@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import UTC, datetime
 
 import boto3
@@ -99,3 +100,19 @@ def test_s3_landing_streams_server_side(monkeypatch):
 def test_local_storage_refuses_keys_that_escape_the_bucket(tmp_path):
     with pytest.raises(ValueError, match="escapes its bucket"):
         LocalStorage(tmp_path).put("raw", "../processed/x", b"")
+
+
+def test_local_copies_share_no_writes_with_their_source(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.put("landing", "in/a.csv", b"id\n1\n")
+    storage.copy("landing", "in/a.csv", "raw", "a/1.csv")
+    assert storage.get("raw", "a/1.csv") == b"id\n1\n"
+    # Rewriting the source, even over a leftover link at its temporary name, leaves the copy as it was.
+    os.link(tmp_path / "raw/a/1.csv", tmp_path / "landing/in/a.csv.part")
+    storage.put("landing", "in/a.csv", b"id\n2\n")
+    assert (storage.get("landing", "in/a.csv"), storage.get("raw", "a/1.csv")) == (b"id\n2\n", b"id\n1\n")
+    # And copying over the copy leaves the source as it was.
+    storage.put("raw", "a/2.csv", b"x")
+    storage.copy("raw", "a/2.csv", "raw", "a/1.csv")
+    assert (storage.get("landing", "in/a.csv"), storage.get("raw", "a/1.csv")) == (b"id\n2\n", b"x")
+    assert storage.list("landing") == ["in/a.csv"] and storage.list("raw") == ["a/1.csv", "a/2.csv"]
