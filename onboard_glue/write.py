@@ -19,6 +19,11 @@ from onboard_glue.read import FILE_COL, ROW_COL, quoted
 QUARANTINE_ROWS_PER_FILE = 1_000_000
 _INPUT_ORDER = (FILE_COL, ROW_COL)
 _NO_SUCCESS_MARKER = {"mapreduce.fileoutputcommitter.marksuccessfuljobs": "false"}
+# Parquet keeps a column's dictionary until it reaches this size, then writes the column plain. The 1 MB
+# default has a column of mostly distinct values (ids, timestamps, amounts) hash every value and re-encode
+# them all at the end of each file; at 32 KB the 1M-row benchmark's transform took 6.1 s instead of 7.5 s,
+# with the same encodings and file sizes (a column of up to about 2,000 distinct short values keeps one).
+DICTIONARY_PAGE_BYTES = 32 * 1024
 # Spark names files part-<task>-<uuid>.c000.<codec>.parquet (partitioned) or ...-<uuid>-c000... (not).
 _SPARK_PART_NAME = re.compile(r"^part-(\d+)-[0-9a-fA-F-]{36}[.-](.*)$")
 
@@ -74,6 +79,7 @@ def stage_table_files(
         frame.write.mode("overwrite")
         .partitionBy(*partition_by)
         .option("maxRecordsPerFile", 0)
+        .option("parquet.dictionary.page.size", DICTIONARY_PAGE_BYTES)
         .options(**_NO_SUCCESS_MARKER)
         .parquet(staging)
     )

@@ -151,3 +151,18 @@ def test_an_empty_input_file_loads_nothing(spark, tmp_path, fmt):
     }
     assert batch.manifest() == {"entries": []}
     assert parquet_files_on_disk(batch.lake) == []
+
+
+def test_columns_of_many_distinct_values_are_written_plain_and_few_keep_a_dictionary(spark, tmp_path):
+    # 30,000 rows: 3,000 cities of 20 bytes (a 72 KB dictionary: past the 32 KB limit, though Parquet's 1 MB
+    # default would keep it) and 5 categories.
+    rows = "\n".join(f"{i},city-{i % 3000:015d},category-{i % 5}" for i in range(30_000))
+    source = write(tmp_path / "in" / "e.csv", "id,city,category\n" + rows + "\n")
+    columns = [column("id", "integer"), column("city"), column("category")]
+    batch = run_batch(tmp_path / "lake", job_config({"type": "csv"}, columns, partition_by=[]), [source])
+
+    [file] = batch.files()
+    encodings = dict(duckdb.sql("SELECT path_in_schema, encodings FROM parquet_metadata(?)",
+                                params=[str(file)]).fetchall())
+    assert "DICTIONARY" not in encodings["city"]
+    assert "DICTIONARY" in encodings["category"]
