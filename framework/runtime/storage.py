@@ -23,6 +23,16 @@ class Storage(Protocol):
     def uri(self, bucket: str, key: str) -> str: ...
 
 
+def _free_temporary(path: str) -> str:
+    """The name an object is written under before it is renamed to ``path``: its folder made, and no leftover
+    of an earlier attempt there (a leftover may be a link to another object: never write through it)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".part"
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(tmp)
+    return tmp
+
+
 class LocalStorage:
     """Buckets are folders below `root`; keys are relative paths.
 
@@ -47,10 +57,7 @@ class LocalStorage:
 
     def put(self, bucket: str, key: str, body: bytes | IO[bytes]) -> None:
         path = self._path(bucket, key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".part"
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)  # a leftover may be a link to another object (`copy`): never write through it
+        tmp = _free_temporary(path)
         with open(tmp, "wb") as out:
             if isinstance(body, bytes):
                 out.write(body)
@@ -78,13 +85,10 @@ class LocalStorage:
         `put` never rewrites a file in place (it renames a new one over it), so neither name can change the
         other's bytes; and like S3's server-side copy it moves no data (a 240 MB object: 0.07 s saved)."""
         source, target = self._path(src_bucket, src_key), self._path(dst_bucket, dst_key)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        tmp = target + ".part"
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
+        tmp = _free_temporary(target)
         try:
             os.link(source, tmp)
-        except OSError:
+        except OSError:  # no hard links here: copy the bytes
             with self.open(src_bucket, src_key) as src:
                 self.put(dst_bucket, dst_key, src)
             return
