@@ -1,14 +1,15 @@
-"""Packages: framework and onboard_glue as they are, and the CDK app in cdk/ as `onboard_cdk`.
+"""Packages: `framework` as it is; the folders the product brief names `glue/` and `cdk/` under their own names.
 
-`cdk` itself is the name of an unrelated PyPI distribution, so the folder the product brief names
-`cdk/` is installed under its own name (as glue/ became onboard_glue).
+`glue` and `cdk` are the names of unrelated PyPI distributions, so `glue/` installs as `onboard_glue`
+(generated jobs import `from onboard_glue import run_job`) and `cdk/` as `onboard_cdk`.
 """
 
 from setuptools import find_packages, setup
 
-CDK_FOLDER, CDK_PACKAGE = "cdk", "onboard_cdk"
+FOLDERS = {"glue": "onboard_glue", "cdk": "onboard_cdk"}
 
-packages = find_packages(include=["framework", "framework.*", "onboard_glue", "onboard_glue.*"])
-packages += [CDK_PACKAGE + name[len(CDK_FOLDER):] for name in find_packages(include=[CDK_FOLDER, f"{CDK_FOLDER}.*"])]
+packages = find_packages(include=["framework", "framework.*"])
+for folder, package in FOLDERS.items():
+    packages += [package + name[len(folder):] for name in find_packages(include=[folder, f"{folder}.*"])]
 
-setup(packages=packages, package_dir={CDK_PACKAGE: CDK_FOLDER})
+setup(packages=packages, package_dir={package: folder for folder, package in FOLDERS.items()})

@@ -32,7 +32,7 @@ FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)  # fixed timestamps: the same library giv
 
 
 def build_library_zip(target: Path) -> Path:
-    """onboard_glue/*.py as a zip for --extra-py-files, byte-for-byte reproducible."""
+    """glue/*.py (the onboard_glue package) as a zip for --extra-py-files, byte-for-byte reproducible."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(LIBRARY_DIR.rglob("*.py")):

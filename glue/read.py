@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from onboard_glue.config import ColumnSpec, FormatSpec
+from onboard_glue.header import header_position, normal_name
 from onboard_glue.lake_fs import InputFile, LakeFS
 
 FILE_COL = "__file"
@@ -76,7 +77,7 @@ def unmapped_fields(
         return []
     paths = [f.read_path for f in files]
     if fmt.type == "csv":
-        wanted = {_normal_name(c.source) for c in columns}
+        wanted = {normal_name(c.source) for c in columns}
         seen = {name for f in files for name in _csv_header(lake, f, fmt)}
         return sorted(name for name in seen - wanted if name)
     wanted = {c.source.split(".")[0] for c in columns}
@@ -177,7 +178,7 @@ def _read_csv(
     frames = []
     for header, group in groups.items():
         if fmt.header:
-            positions = [_header_position(header, column.source) for column in columns]
+            positions = [header_position(header, column.source) for column in columns]
         else:
             positions = list(range(len(columns)))
         frames.append(_read_csv_group(spark, fmt, files, group, len(header), positions))
@@ -269,16 +270,7 @@ def _csv_header(lake: LakeFS, file: InputFile, fmt: FormatSpec) -> tuple[str, ..
         first = next((row for row in reader if row), [])
     else:
         first = next((line.split(fmt.delimiter) for line in text.splitlines() if line), [])
-    return tuple(_normal_name(name) for name in first)
-
-
-def _normal_name(name: str) -> str:
-    return name.replace("\ufeff", "").strip().casefold()
-
-
-def _header_position(header: tuple[str, ...], source: str) -> int | None:
-    wanted = _normal_name(source)
-    return next((i for i, name in enumerate(header) if name == wanted), None)
+    return tuple(normal_name(name) for name in first)
 
 
 # -------------------------------------------------------------------------------------------- JSON

@@ -11,6 +11,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from onboard_glue.config import ColumnSpec, FormatSpec
+from onboard_glue.header import header_position, normal_name
 from onboard_glue.lake_fs import InputFile, LakeFS
 
 MAX_WORKBOOK_BYTES = 64 << 20
@@ -46,16 +47,14 @@ def workbook_rows(data: bytes, sheet: str | None) -> list[tuple[Any, ...]]:
 
 def read_xlsx(spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec],
               files: Sequence[InputFile], empty: DataFrame) -> DataFrame:
-    from onboard_glue.read import _header_position, _normal_name
-
     records = []
     for index, file in enumerate(files):
         rows = workbook_rows(lake.head(file.read_path, MAX_WORKBOOK_BYTES), fmt.sheet)
         if not rows:
             continue
         if fmt.header:
-            header = tuple(_normal_name(cell_text(v) or "") for v in rows[0])
-            positions = [_header_position(header, column.source) for column in columns]
+            header = tuple(normal_name(cell_text(v) or "") for v in rows[0])
+            positions = [header_position(header, column.source) for column in columns]
             rows = rows[1:]
         else:
             positions = list(range(len(columns)))
