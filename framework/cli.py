@@ -1,4 +1,4 @@
-"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, deploy.
+"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, doctor, deploy.
 
 Exit codes: 0 success, 1 the work failed (invalid sources, drift, a failed run or query), 2 usage errors.
 """
@@ -443,6 +443,38 @@ def synth(project: Project, outdir: str) -> None:
               f"cfn-lint {seconds['lint']:.1f} s)", markup=False)
     for construct_id, stack_name in sorted(result.stacks.items()):
         out.print(f"  {construct_id}  ({stack_name})", markup=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per check: check, status, detail, fix.")
+@click.pass_obj
+def doctor(project: Project, as_json: bool) -> None:
+    """Check the AWS account and region of your environment before a deploy (read-only).
+
+    One line per check, ok / warn / fail, with what to do: credentials, the CDK bootstrap stack, SES receiving
+    (email sources), unreserved Lambda concurrency, three usable AZs for Redshift Serverless, the Kinesis streams
+    and MSK clusters the sources read, and the loader's database user and grants (when the warehouse answers).
+    Exit 1 when any check fails.
+    """
+    from framework.doctor import aws_session, run_checks, target_of
+    from onboard_cdk.settings import SettingsError, load_settings
+
+    sources = _sources(project)
+    try:
+        settings = load_settings(project.root)
+    except SettingsError as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(1) from None
+    failed = False
+    for check in run_checks(aws_session(), target_of(sources, settings)):
+        failed = failed or check.status == "fail"
+        if as_json:
+            out.print(json.dumps(check.to_json()), markup=False)
+        else:
+            style = {"ok": "green", "warn": "yellow"}.get(check.status, "red")
+            out.print(Text.assemble((f"{check.status:<4}", style), check.line()[4:]))
+    if failed:
+        raise SystemExit(1)
 
 
 @main.command()
