@@ -482,16 +482,25 @@ def doctor(project: Project, as_json: bool) -> None:
 @click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder.")
 @click.option("--require-approval", type=click.Choice(["never", "any-change", "broadening"]), default="broadening",
               show_default=True, help="Passed to `cdk deploy`.")
+@click.option("--bootstrap", is_flag=True,
+              help="When the account and region have no CDK bootstrap stack (CDKToolkit), run `cdk bootstrap "
+                   "aws://ACCOUNT/REGION` first.")
 @click.pass_obj
-def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_approval: str) -> None:
+def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_approval: str, bootstrap: bool) -> None:
     """Synthesize, then `cdk deploy` the platform stack and SOURCES (default: every source).
 
     Uses the AWS credentials of the environment and the CDK CLI installed by `npm ci` (package.json).
+    Every stack publishes its assets through the CDK bootstrap stack (CDKToolkit) of the account and region:
+    without it the deploy stops and says so; `--bootstrap` creates it first (once per account and region).
+
+    A first deploy: `onboard doctor`, `onboard deploy --bootstrap`, then run generated/_platform/bootstrap.sql
+    as the Redshift admin (see docs/deploy.md).
     """
     import subprocess
 
+    from framework.doctor import PreflightError, aws_session, bootstrap_hint, deploy_environment
     from onboard_cdk.manifests import ManifestError, load_manifests
-    from onboard_cdk.synth import deploy_command, find_cdk_cli
+    from onboard_cdk.synth import bootstrap_command, deploy_command, find_cdk_cli
 
     try:
         load_manifests(project.generated_dir, list(sources))
@@ -502,7 +511,23 @@ def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_appr
     except FileNotFoundError as exc:
         err.print(str(exc), style="red", markup=False)
         raise SystemExit(1) from None
+    try:
+        environment = deploy_environment(aws_session())
+    except PreflightError as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(1) from None
+    account, region = environment.account, environment.region
+    if not environment.bootstrapped and not bootstrap:
+        err.print(f"no CDK bootstrap stack (CDKToolkit) in account {account}, region {region}: run "
+                  f"`onboard deploy --bootstrap` (or `{bootstrap_hint(account, region)}`)", style="red", markup=False)
+        raise SystemExit(1)
     result = _synthesize(project, outdir)
+    if not environment.bootstrapped:
+        command = bootstrap_command(cli, result.outdir, account, region)
+        out.print("$ " + " ".join(command), markup=False)
+        code = subprocess.call(command, cwd=project.root)
+        if code:
+            raise SystemExit(code)
     command = deploy_command(cli, result, list(sources), require_approval)
     out.print("$ " + " ".join(command), markup=False)
     raise SystemExit(subprocess.call(command, cwd=project.root))

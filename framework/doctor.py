@@ -104,13 +104,14 @@ def bootstrap_stack(cloudformation: Any) -> dict[str, Any] | None:
     return stacks[0] if stacks else None
 
 
-def bootstrap_command(account: str, region_name: str) -> str:
+def bootstrap_hint(account: str, region_name: str) -> str:
+    """The CDK CLI command that bootstraps one environment, as the user would type it."""
     return f"cdk bootstrap aws://{account}/{region_name}"
 
 
 def cdk_bootstrap(cloudformation: Any, account: str, region_name: str) -> Check:
     """Every stack publishes its assets (Lambda code, the Glue scripts) through the bootstrap stack's bucket."""
-    fix = f"run `onboard deploy --bootstrap` (or `{bootstrap_command(account, region_name)}`)"
+    fix = f"run `onboard deploy --bootstrap` (or `{bootstrap_hint(account, region_name)}`)"
     try:
         stack = bootstrap_stack(cloudformation)
     except (BotoCoreError, ClientError) as exc:
@@ -323,6 +324,33 @@ def aws_session() -> Any:
     import boto3
 
     return boto3.Session()
+
+
+class PreflightError(RuntimeError):
+    """The environment cannot be deployed to as it is; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DeployEnvironment:
+    account: str
+    region: str
+    bootstrapped: bool  # the CDKToolkit stack exists and is usable
+
+
+def deploy_environment(session: Any) -> DeployEnvironment:
+    """Where `onboard deploy` would go, and whether CDK bootstrapped it; raises PreflightError otherwise."""
+    for check in (credentials(session), region(session.region_name)):
+        if check.status == FAIL:
+            raise PreflightError(check.line())
+    who, account = identity(session.client("sts"))
+    if account is None:
+        raise PreflightError(who.line())
+    bootstrap = cdk_bootstrap(session.client("cloudformation"), account, session.region_name)
+    if bootstrap.status == OK:
+        return DeployEnvironment(account, session.region_name, True)
+    if bootstrap.status == FAIL and bootstrap.detail.startswith(f"no {BOOTSTRAP_STACK} stack"):
+        return DeployEnvironment(account, session.region_name, False)
+    raise PreflightError(bootstrap.line())
 
 
 # --- the whole run ---------------------------------------------------------------------------------------------
