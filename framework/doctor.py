@@ -298,6 +298,19 @@ GRANTS_SQL = ("SELECT 'database ' || :database, has_database_privilege(:user, :d
               " FROM pg_namespace WHERE nspname IN ({schemas})")
 
 
+def admin_connection(serverless: Any, namespace: str, target: Mapping[str, str]) -> dict[str, str]:
+    """The Data API target signed in as the namespace admin (its Redshift-managed secret), so the checks see
+    every user and create nothing: with no secret, the Data API would create a database user for the caller."""
+    found = serverless.get_namespace(namespaceName=namespace)["namespace"]
+    secret = found.get("adminPasswordSecretArn")
+    return {**target, "SecretArn": secret} if secret else dict(target)
+
+
+def _unreachable(exc: Exception) -> Check:
+    return Check("loader-identity", WARN, f"warehouse not reachable ({_error(exc)}); the loader user is not checked",
+                 "run `onboard doctor` again after the first deploy, with credentials that may read the admin secret")
+
+
 def loader_identity(data_api: Any, target: Mapping[str, str], user: str, database: str, schemas: Sequence[str],
                     *, sleep: Callable[[float], None] = time.sleep) -> Check:
     """The one user every loader connects as exists and may create what the loads create."""
@@ -309,8 +322,7 @@ def loader_identity(data_api: Any, target: Mapping[str, str], user: str, databas
         sql = GRANTS_SQL.format(schemas=", ".join(f":{key}" for key in names) or "NULL")
         rows = run_statement(data_api, target, sql, {"user": user, "database": database, **names}, sleep=sleep)
     except (BotoCoreError, ClientError, StatementFailed) as exc:
-        return Check("loader-identity", WARN, f"warehouse not reachable ({_error(exc)}); the loader user is not "
-                     "checked", "run `onboard doctor` again after the first deploy, from a role the Data API accepts")
+        return _unreachable(exc)
     missing = sorted(what for what, allowed in rows if allowed not in (True, "true", "t"))
     if missing:
         return Check("loader-identity", FAIL, f"database user {user} lacks CREATE on {', '.join(missing)}", fix)
@@ -367,6 +379,7 @@ class Target:
     reserved: Mapping[str, int]  # function name -> reserved concurrency the stacks set
     availability_zones: tuple[str, ...] | None  # None: an existing cluster, no subnets to create
     warehouse: Mapping[str, str]  # Data API target: WorkgroupName or ClusterIdentifier (+ DbUser), Database
+    namespace: str | None  # Redshift Serverless: the namespace whose admin secret the checks sign in with
     loader_user: str
     schemas: tuple[str, ...]
 
@@ -401,8 +414,15 @@ def run_checks(session: Any, target: Target) -> Iterator[Check]:
         yield kafka_cluster(session.client("kafka", region_name=arn.split(":")[3] or region_name), source, arn)
     for source, servers in target.self_managed_kafka:
         yield self_managed_kafka(source, servers)
-    yield loader_identity(session.client("redshift-data"), target.warehouse, target.loader_user,
-                          target.warehouse["Database"], target.schemas)
+    warehouse = target.warehouse
+    if target.namespace:
+        try:
+            warehouse = admin_connection(session.client("redshift-serverless"), target.namespace, warehouse)
+        except (BotoCoreError, ClientError) as exc:
+            yield _unreachable(exc)
+            return
+    yield loader_identity(session.client("redshift-data"), warehouse, target.loader_user, warehouse["Database"],
+                          target.schemas)
 
 
 def target_of(sources: Sequence[Any], settings: Any) -> Target:
@@ -415,9 +435,10 @@ def target_of(sources: Sequence[Any], settings: Any) -> Target:
     if warehouse.kind == "cluster":
         data_api = {"ClusterIdentifier": warehouse.cluster_identifier, "Database": warehouse.database,
                     "DbUser": warehouse.db_user}
-        user, zones = warehouse.db_user, None
+        user, zones, namespace = warehouse.db_user, None, None
     else:  # cdk/warehouse.py names the namespace and the workgroup `<prefix>-warehouse`
-        data_api = {"WorkgroupName": f"{prefix}-warehouse", "Database": warehouse.database}
+        namespace = f"{prefix}-warehouse"
+        data_api = {"WorkgroupName": namespace, "Database": warehouse.database}
         user = getattr(warehouse, "loader_user", "onboard_loader")
         zones = tuple(getattr(warehouse, "availability_zones", ()))
     return Target(
@@ -431,6 +452,7 @@ def target_of(sources: Sequence[Any], settings: Any) -> Target:
                   for source, count in sorted(getattr(settings, "reserved_concurrency", {}).items())},
         availability_zones=zones,
         warehouse=data_api,
+        namespace=namespace,
         loader_user=user,
         schemas=tuple(sorted({s.definition.redshift.schema_.lower() for s in sources} | {META_SCHEMA})),
     )

@@ -252,9 +252,10 @@ def test_an_msk_cluster_that_does_not_exist():
 WAREHOUSE = {"WorkgroupName": "onboard-warehouse", "Database": "analytics"}
 
 
-def answers(stub: Stubber, statement: str, sql: str, parameters: dict[str, str], rows: list[list[dict]]) -> None:
+def answers(stub: Stubber, statement: str, sql: str, parameters: dict[str, str], rows: list[list[dict]],
+            target: dict[str, str] = WAREHOUSE) -> None:
     stub.add_response("execute_statement", {"Id": statement}, {
-        "Sql": sql, "Parameters": [{"name": k, "value": v} for k, v in parameters.items()], **WAREHOUSE})
+        "Sql": sql, "Parameters": [{"name": k, "value": v} for k, v in parameters.items()], **target})
     stub.add_response("describe_statement", {"Id": statement, "Status": "STARTED"}, {"Id": statement})
     stub.add_response("describe_statement", {"Id": statement, "Status": "FINISHED", "HasResultSet": True},
                       {"Id": statement})
@@ -323,11 +324,21 @@ def test_missing_grants_are_named():
 def test_an_unreachable_warehouse_is_a_warning(failure, reason):
     assert check_loader(failure) == (
         f"warn  loader-identity: warehouse not reachable ({reason}); the loader user is not checked -> run "
-        "`onboard doctor` again after the first deploy, from a role the Data API accepts")
+        "`onboard doctor` again after the first deploy, with credentials that may read the admin secret")
 
 
 def target(**changes) -> doctor.Target:
     base = doctor.Target(prefix="onboard", email_sources=(), kinesis_streams=(), kafka_clusters=(),
                          self_managed_kafka=(), reserved={}, availability_zones=(), warehouse=WAREHOUSE,
-                         loader_user="onboard_loader", schemas=("onboard_meta", "sales"))
+                         loader_user="onboard_loader", schemas=("onboard_meta", "sales"), namespace=None)
     return doctor.Target(**{**base.__dict__, **changes})
+
+
+def test_the_checks_sign_in_as_the_namespace_admin():
+    serverless, stub = stubbed("redshift-serverless")
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:redshift!onboard-warehouse-onboard_admin-AbCdEf"
+    stub.add_response("get_namespace", {"namespace": {"namespaceName": "onboard-warehouse",
+                                                      "adminPasswordSecretArn": secret}},
+                      {"namespaceName": "onboard-warehouse"})
+    with stub:
+        assert doctor.admin_connection(serverless, "onboard-warehouse", WAREHOUSE) == {**WAREHOUSE, "SecretArn": secret}
