@@ -111,11 +111,16 @@ def bootstrap_hint(account: str, region_name: str) -> str:
 
 def cdk_bootstrap(cloudformation: Any, account: str, region_name: str) -> Check:
     """Every stack publishes its assets (Lambda code, the Glue scripts) through the bootstrap stack's bucket."""
-    fix = f"run `onboard deploy --bootstrap` (or `{bootstrap_hint(account, region_name)}`)"
     try:
         stack = bootstrap_stack(cloudformation)
     except (BotoCoreError, ClientError) as exc:
         return Check("cdk-bootstrap", WARN, f"could not read the {BOOTSTRAP_STACK} stack ({_error(exc)})")
+    return bootstrap_verdict(stack, account, region_name)
+
+
+def bootstrap_verdict(stack: Mapping[str, Any] | None, account: str, region_name: str) -> Check:
+    """What the bootstrap stack's state (None: absent) means for a deploy."""
+    fix = f"run `onboard deploy --bootstrap` (or `{bootstrap_hint(account, region_name)}`)"
     if stack is None:
         return Check("cdk-bootstrap", FAIL, f"no {BOOTSTRAP_STACK} stack in {region_name}", fix)
     status = stack["StackStatus"]
@@ -357,12 +362,16 @@ def deploy_environment(session: Any) -> DeployEnvironment:
     who, account = identity(session.client("sts"))
     if account is None:
         raise PreflightError(who.line())
-    bootstrap = cdk_bootstrap(session.client("cloudformation"), account, session.region_name)
-    if bootstrap.status == OK:
-        return DeployEnvironment(account, session.region_name, True)
-    if bootstrap.status == FAIL and bootstrap.detail.startswith(f"no {BOOTSTRAP_STACK} stack"):
+    try:
+        stack = bootstrap_stack(session.client("cloudformation"))
+    except (BotoCoreError, ClientError) as exc:
+        raise PreflightError(f"cannot read the {BOOTSTRAP_STACK} stack: {_error(exc)}") from None
+    if stack is None:
         return DeployEnvironment(account, session.region_name, False)
-    raise PreflightError(bootstrap.line())
+    verdict = bootstrap_verdict(stack, account, session.region_name)
+    if verdict.status != OK:
+        raise PreflightError(verdict.line())
+    return DeployEnvironment(account, session.region_name, True)
 
 
 # --- the whole run ---------------------------------------------------------------------------------------------
