@@ -64,3 +64,13 @@ def test_triggers_clear_of_every_written_folder_are_deployed(tmp_path, trigger):
 
 def test_the_example_manifests_have_no_loop():
     assert {"customers", "sales_transactions"} <= {m.name for m in load_manifests(REPO / "generated")}
+
+
+def test_the_cdk_app_itself_refuses_to_build(tmp_path):
+    from onboard_cdk.app import build_app
+
+    generated(tmp_path, {"prefix": "sales_transactions/"})
+    with pytest.raises(ManifestError, match=r"^sales_transactions/manifest.json: trigger prefix 'sales_transactions/' "
+                                            r"overlaps the raw landing prefix"):
+        build_app(tmp_path, tmp_path / "cdk.out", nag=False)
+    assert not (tmp_path / "cdk.out").exists()
