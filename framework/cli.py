@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -383,9 +384,16 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         writer.writerows(rows)
         sys.stdout.write(buffer.getvalue())
     else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+        table = Table(show_lines=False)
+        texts = [["" if v is None else str(v) for v in row] for row in rows]
+        for i, name in enumerate(columns):
+            numbers = [t for row, t in zip(rows, (r[i] for r in texts), strict=True)
+                       if isinstance(row[i], int | float | Decimal)]
+            # a narrow terminal folds text onto more lines; a number keeps every digit on one line
+            table.add_column(name, overflow="fold", justify="right" if numbers else "left",
+                             min_width=max((len(t) for t in numbers), default=None))
+        for row in texts:
+            table.add_row(*row)
         out.print(table)
         out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
