@@ -94,3 +94,24 @@ def test_a_modest_alias_still_works(project):
     write_source(project, "x.yaml", text)
     [source] = load_project(project)
     assert source.definition.redshift.sortkeys == ["iata"]
+
+
+def test_onboard_validate_prints_all_four_at_once(project):
+    from click.testing import CliRunner
+
+    from framework.cli import main
+
+    write_source(project, "x.yaml", FOUR_ERRORS)
+    result = CliRunner().invoke(main, ["--project", str(project.root), "validate"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "sources/x.yaml:2:9: source.name: 'Airport-Data' must be lower-case snake_case: a letter, then letters, "
+        "digits or '_'",
+        "sources/x.yaml:6:5: source.config.sufix: unknown key 'sufix'; did you mean 'suffix'? valid keys: bucket, "
+        "prefix, suffix",
+        "sources/x.yaml:12:32: source.schema.columns[2].type: unknown column type 'int'; did you mean 'integer'? "
+        "choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json",
+        "sources/x.yaml:17:14: source.redshift.distkey: 'code' is not a column; choose from: iata, name, "
+        "latitude, opened",
+        "4 error(s)",
+    ]
