@@ -143,13 +143,12 @@ UNNAMED = "?column?"
 
 
 def redshift_label(expression: exp.Expression) -> str:
-    """The name Redshift gives an unaliased select-list item (PostgreSQL's rule): a column's name folded to
-    lower case, a function's name, ``case`` for CASE, a cast's operand's label, and ``?column?`` otherwise."""
+    """The name Redshift gives an unaliased select-list item (PostgreSQL's rule): a column's name, a
+    function's name (a window function's too), ``case`` for CASE, a cast's operand's label, and ``?column?``
+    otherwise; folded to lower case, as Redshift returns every column name by default."""
     if isinstance(expression, exp.Column | exp.Dot):
-        identifier = expression.this if isinstance(expression, exp.Column) else expression.expression
-        quoted = isinstance(identifier, exp.Identifier) and identifier.quoted
-        return expression.name if quoted else expression.name.lower()
-    if isinstance(expression, exp.Paren | exp.Cast):
+        return expression.name.lower()
+    if isinstance(expression, exp.Paren | exp.Cast | exp.Window):
         return redshift_label(expression.this)
     if isinstance(expression, exp.Case):
         return "case"
@@ -160,9 +159,10 @@ def redshift_label(expression: exp.Expression) -> str:
 
 
 def with_redshift_labels(expression: exp.Expression) -> exp.Expression:
-    """A copy of a query whose unaliased select-list items carry the labels Redshift would give them, so
-    `onboard query` shows ``count`` where DuckDB would say ``count_star()`` (every SELECT, so a subquery's
-    columns are also named as Redshift names them)."""
+    """A copy of a query whose select-list items carry the labels Redshift would give them, so `onboard query`
+    shows ``count`` where DuckDB would say ``count_star()`` and ``total`` for ``AS "Total"`` (Redshift folds
+    even quoted names to lower case unless enable_case_sensitive_identifier is on). Every SELECT is labelled,
+    so a subquery's columns are also named as Redshift names them."""
     labelled = expression.copy()
     for select in labelled.find_all(exp.Select):
         items = []
@@ -171,7 +171,7 @@ def with_redshift_labels(expression: exp.Expression) -> exp.Expression:
                 items.append(item)
             elif isinstance(item, exp.Alias):
                 alias = item.args["alias"]
-                if isinstance(alias, exp.Identifier) and not alias.quoted:
+                if isinstance(alias, exp.Identifier):
                     alias.set("this", alias.name.lower())
                 items.append(item)
             else:
