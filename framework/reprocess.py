@@ -80,11 +80,19 @@ def as_batch(item: Reprocess) -> Batch:
 
 def reprocess_local(project: Project, source: ResolvedSource, items: list[Reprocess]) -> list[Any]:
     """Run each batch again on the local pipeline; their RunSummaries, in order."""
-    from framework.local.runner import LocalRunner
+    from framework.local.runner import LocalRunner, RunError
 
     runner = LocalRunner(project)
     folder = runner.generated(source)
     runner.check_schema_versions(source, folder)
+    for item in items:
+        record = item.original
+        keys = [(record.folder["bucket"], record.folder["prefix"])] if record.folder else \
+            [(o["bucket"], o["key"]) for o in record.objects]
+        gone = [key for bucket, key in keys if not runner.storage.list(bucket, key)]
+        if gone:
+            raise RunError(f"the raw objects of batch {record.batch_id} are gone ({gone[0]}); nothing was "
+                           "reprocessed")
     summaries = [runner.process(source, folder, as_batch(item), reprocess_of=item.original.batch_id)
                  for item in items]
     runner.expose_quarantine(source.name)

@@ -154,6 +154,7 @@ class LocalRunner:
     def resume(self, source: ResolvedSource, batch_id: str | None = None) -> RunSummary:
         """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
         folder = self.generated(source)
+        self.check_schema_versions(source, folder)
         if batch_id is None:
             failed = [r for r in self.ledger.recent(source.name, limit=1000) if r.status in ("failed", "running")]
             if not failed:

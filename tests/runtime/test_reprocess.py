@@ -158,3 +158,17 @@ def test_deployed_reprocess_starts_one_execution_per_batch_and_the_ledger_record
         text = CliRunner().invoke(main, ["--project", str(REPO), "status", "customers", "--deployed"]).output
         assert f"{answer['batch_id']}  customers  running at transform  0 in, 0 loaded, 0 quarantined, 0 duplicate  " \
                f"(reprocess of {MID})" in text.splitlines()
+
+
+def test_local_reprocess_of_raw_objects_that_are_gone_processes_nothing(tmp_path, monkeypatch):
+    from tests.conftest import customers_example
+
+    monkeypatch.setenv("ONBOARD_HOME", str(tmp_path / "state"))
+    project = customers_example(tmp_path)
+    assert CliRunner().invoke(main, ["--project", str(project.root), "generate"]).exit_code == 0
+    ledger = SqliteRunLedger(project.ledger_path)
+    ledger.put(records("customers")[1])
+    result = CliRunner().invoke(main, ["--project", str(project.root), "run", "customers", "--reprocess"])
+    assert (result.exit_code, result.output) == (1, f"customers: the raw objects of batch {MID} are gone "
+                                                    f"({OBJECT['key']}); nothing was reprocessed\n")
+    assert [r.batch_id for r in ledger.recent("customers")] == [MID]
