@@ -5,7 +5,8 @@ delivered again is (rightly) skipped as already loaded. A reprocess takes the ra
 succeeded batches from the run ledger (oldest first; `--since DATE` by ingest date, `--batch ID` one batch),
 and runs each again as a new batch whose ledger record says `reprocess_of: <original batch>`. Merge sources
 then replace their rows by key and replace sources their table; an append source would add the rows a
-second time, so that needs `--yes` after being told how many.
+second time, so that needs `--yes` after being told how many, as does one `--batch` that later batches
+followed (its rows would replace theirs).
 
 Locally the batches go through `LocalRunner.process`; deployed, each is a new execution of the source's
 state machine (input: the original batch's first execution input under the new batch id, plus
@@ -61,6 +62,15 @@ def select(ledger: RunLedger, source: ResolvedSource, *, since: date | None = No
         after = f" ingested on or after {since.isoformat()}" if since else ""
         raise ReprocessRefused(f"{name} has no succeeded batch{after} to reprocess")
     mode = source.definition.redshift.load.mode
+    if batch is not None and mode != "append" and not yes:
+        later = [r.batch_id for r in ledger.recent(name, ALL_RUNS) if r.status == "succeeded"
+                 and r.reprocess_of is None and r.batch_id > chosen[0].batch_id]
+        if later:
+            what = "its rows replace the table" if mode == "replace" else \
+                "its rows replace those of the later batches with the same key"
+            raise ReprocessRefused(
+                f"{len(later)} batch(es) of {name} came after {chosen[0].batch_id}, so {what}; reprocess them all "
+                f"in order with --since {(chosen[0].ingest_time or '')[:10]}, or pass --yes")
     if mode == "append" and not yes:
         rows = sum(r.rows.get("rows_loaded", 0) for r in chosen)
         table = f"{source.definition.redshift.schema_}.{source.definition.redshift.table}"

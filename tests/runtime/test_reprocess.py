@@ -64,8 +64,17 @@ def test_every_succeeded_original_runs_again_oldest_first_under_new_ids(ledger, 
 
 def test_since_and_batch_narrow_the_choice(ledger, sources):
     assert [o for o, _ in picked(select(ledger, sources["customers"], since=date(2024, 11, 16)))] == [MID]
-    assert [o for o, _ in picked(select(ledger, sources["customers"], batch=OLD))] == [OLD]
+    assert [o for o, _ in picked(select(ledger, sources["customers"], batch=MID))] == [MID]
     assert [o for o, _ in picked(select(ledger, sources["customers"], batch=NEW))] == [MID]  # a reprocess: its original
+
+
+def test_one_batch_that_later_batches_followed_needs_yes(ledger, sources):
+    with pytest.raises(ReprocessRefused) as refused:
+        select(ledger, sources["customers"], batch=OLD)
+    assert str(refused.value) == (f"1 batch(es) of customers came after {OLD}, so its rows replace those of the later "
+                                  "batches with the same key; reprocess them all in order with --since 2024-11-15, "
+                                  "or pass --yes")
+    assert [o for o, _ in picked(select(ledger, sources["customers"], batch=OLD, yes=True))] == [OLD]
 
 
 def test_refusals_say_why(ledger, sources):
