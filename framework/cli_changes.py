@@ -39,6 +39,7 @@ def migrate_command(project: Project, source: str | None, deployed: bool) -> Non
     from framework.local.runner import LocalRunner, RunError
     from framework.runtime.migrations import MigrationError
     from framework.warehouse import WarehouseError
+    from onboard_cdk.settings import SettingsError
 
     runner = None if deployed else LocalRunner(project)
     failed = False
@@ -48,7 +49,7 @@ def migrate_command(project: Project, source: str | None, deployed: bool) -> Non
                 ran = migrate_deployed(project, resolved.name)
             else:
                 ran = runner.migrate(resolved, runner.generated(resolved))
-        except (RunError, MigrationError, WarehouseError, DeployedError, *AWS_ERRORS) as exc:
+        except (RunError, MigrationError, WarehouseError, DeployedError, SettingsError, *AWS_ERRORS) as exc:
             err.print(f"{resolved.name}: {str(exc).removeprefix(f'{resolved.name}: ')}", style="red", markup=False)
             failed = True
             continue
@@ -90,10 +91,11 @@ def reprocess(project: Project, source: str, *, since: date | None, batch: str |
     [resolved] = _one_source(project, source)
     if deployed:
         from framework.deployed import AWS_ERRORS, DeployedError
+        from onboard_cdk.settings import SettingsError
 
         try:
             started = reprocess_deployed(project, resolved, since=since, batch=batch, yes=yes)
-        except (ReprocessRefused, DeployedError, *AWS_ERRORS) as exc:
+        except (ReprocessRefused, DeployedError, SettingsError, *AWS_ERRORS) as exc:
             err.print(f"{source}: {exc}", style="red", markup=False)
             raise SystemExit(1) from None
         for item, execution in started:
