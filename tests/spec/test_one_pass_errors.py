@@ -115,3 +115,14 @@ def test_onboard_validate_prints_all_four_at_once(project):
         "latitude, opened",
         "4 error(s)",
     ]
+
+
+def test_a_broken_shared_schema_is_reported_once_in_its_own_file(project):
+    write_source(project, "a.yaml", SHARED.replace("name: airports", "name: airports_a")
+                 .replace("table: airports", "table: airports_a"))
+    (project.root / "schemas").mkdir(exist_ok=True)
+    (project.root / "schemas" / "airport_columns.yaml").write_text(
+        "columns:\n  - {name: iata, type: strng}\n", encoding="utf-8")
+    assert errors_for(project, SHARED) == [
+        "schemas/airport_columns.yaml:2:24: columns[0].type: unknown column type 'strng'; did you mean 'string'? "
+        "choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json"]
