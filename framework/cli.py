@@ -107,7 +107,8 @@ PLAN_CHANGES_EXIT = 3
 def plan(project: Project, source: str | None) -> None:
     """Show what `onboard generate` would change in each table, and why, without writing anything.
 
-    Exit codes: 0 no schema change, 3 migrations would be written, 1 a change is refused (or invalid sources).
+    Exit codes: 0 no schema change, 3 migrations would be written, 1 a change is refused, the local warehouse
+    is at a schema version the lock does not have, or invalid sources.
     """
     from framework.render.evolution import Previous, plan_source
 
@@ -116,7 +117,7 @@ def plan(project: Project, source: str | None) -> None:
         sources = [s for s in sources if s.name == source]
         if not sources:
             raise click.UsageError(f"unknown source '{source}'")
-    refused = changed = 0
+    refused = changed = ahead = 0
     for resolved in sources:
         previous = Previous.read(project.generated_dir / resolved.name)
         result = plan_source(resolved, previous)
@@ -124,7 +125,7 @@ def plan(project: Project, source: str | None) -> None:
         from framework.cli_changes import warehouse_version_problem
 
         if (problem := warehouse_version_problem(project, resolved)) is not None:
-            refused += 1
+            ahead += 1
             err.print(problem, markup=False)
         if result.refusals:
             refused += len(result.refusals)
@@ -146,6 +147,7 @@ def plan(project: Project, source: str | None) -> None:
                     out.print(f"    {change.line()}", markup=False)
     if refused:
         err.print(f"{refused} schema change(s) refused", style="red")
+    if refused or ahead:
         raise SystemExit(1)
     if changed:
         raise SystemExit(PLAN_CHANGES_EXIT)
