@@ -4,7 +4,8 @@ The state machine invokes this Lambda with `{"action": ..., "run": <the executio
 
 - `start` (first state): the batch is `running` at the stage it starts from (`transform`, or the
   execution input's `resume_from`: `transform | load`); its landed objects are recorded and claimed again
-  (a resumed batch whose object was re-delivered meanwhile as another batch fails with `ObjectClaimed`).
+  (a resumed batch whose object was re-delivered meanwhile as another batch fails with `ObjectClaimed`; a
+  reprocess, whose input names `reprocess_of`, records it and leaves the objects to the original's claims).
   Returns `{"stage"}`, which the state machine's choice follows.
 - `stage` (after the transform): the transform's seconds, the counts and quality score of the Glue job's
   summary, and the next stage (`load`) begins.
@@ -77,7 +78,8 @@ class PipelineRuns:
         source, batch_id = run["source"], run["batch_id"]
         record = self.ledger.get(source, batch_id) or RunRecord(source, batch_id, "running")
         objects = list(run.get("landed_objects") or record.objects)
-        for obj in objects:
+        record.reprocess_of = run.get("reprocess_of") or record.reprocess_of
+        for obj in [] if record.reprocess_of else objects:  # a reprocess reads objects its original batch claimed
             owner = self.ledger.claim_object(source, obj["origin"], obj.get("etag"), batch_id)
             if owner not in (None, batch_id):
                 raise ObjectClaimed(f"{obj['origin']} was delivered again and belongs to batch {owner}")
