@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 FILE_NAME = "deploy.yaml"
 # The default AZs fit the default region of the docs (us-east-1); another region names its own in deploy.yaml.
@@ -98,6 +98,14 @@ class DeploySettings(_Strict):
         "Lambda keeps 100 executions of a region unreserved, so a new account cannot reserve any.")
     warehouse: Annotated[ServerlessWarehouse | ExistingCluster, Field(discriminator="kind")] = Field(
         default_factory=ServerlessWarehouse)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _serverless_unless_said(cls, data: object) -> object:
+        """`warehouse: {availability_zones: [...]}` without `kind` tunes the default (serverless) warehouse."""
+        if isinstance(data, dict) and isinstance(data.get("warehouse"), dict) and "kind" not in data["warehouse"]:
+            return {**data, "warehouse": {"kind": "serverless", **data["warehouse"]}}
+        return data
 
 
 class SettingsError(ValueError):
