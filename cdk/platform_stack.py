@@ -26,6 +26,9 @@ from onboard_cdk.settings import DEFAULT_AVAILABILITY_ZONES, DeploySettings, Ser
 from onboard_cdk.warehouse import ServerlessWarehouseConstruct, WarehouseTarget, existing_cluster_target
 
 # Services that write with the platform key on the platform's behalf (logs, alarms, rule targets).
+# The wildcard actions aws-cdk-lib's BucketDeployment grants its handler (read the asset, write the bucket).
+BUCKET_DEPLOYMENT_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
+                             "kms:ReEncrypt*", "kms:GenerateDataKey*")
 KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "ses.amazonaws.com")
 
 
@@ -103,14 +106,21 @@ class PlatformStack(Stack):
         deployment = s3_deployment.BucketDeployment(
             self, "GlueWheels", destination_bucket=self.buckets["artifact"], destination_key_prefix=WHEELS_PREFIX,
             sources=[s3_deployment.Source.asset(str(WHEELHOUSE))], prune=False, retain_on_delete=True,
-            memory_limit=256, log_retention=self.log_retention)
-        handler = deployment.handler_role
-        acknowledge(handler, "IAM4", "CDK's BucketDeployment handler logs with AWSLambdaBasicExecutionRole.",
+            memory_limit=256, log_group=logs.LogGroup(self, "GlueWheelsLogs", retention=self.log_retention,
+                                                      encryption_key=self.key))
+        acknowledge(deployment.handler_role, "IAM4", "CDK's BucketDeployment handler logs with "
+                    "AWSLambdaBasicExecutionRole.",
                     "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
-        acknowledge(handler, "IAM5", "CDK's BucketDeployment copies the wheels from the asset bucket into "
-                    "glue-wheels/ of the artifact bucket; its grants are CDK's own.")
+        policy = deployment.handler_role.node.find_child("DefaultPolicy").node.default_child
+        artifact = self.get_logical_id(self.buckets["artifact"].node.default_child)
+        for finding in (*(f"Action::{a}" for a in BUCKET_DEPLOYMENT_ACTIONS),
+                        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                        f"Resource::<{artifact}.Arn>/*"):
+            acknowledge(policy, "IAM5", "CDK's BucketDeployment reads its asset from the CDK asset bucket and writes "
+                        "the wheels to the artifact bucket (with the lake key); its grants are aws-cdk-lib's own.",
+                        finding)
         for child in self.node.children:
-            if child.node.id.startswith("CustomCDKBucketDeployment"):
+            if child.node.id.startswith("Custom::CDKBucketDeployment"):
                 acknowledge(child, "L1", "The runtime of CDK's BucketDeployment handler is chosen by aws-cdk-lib.")
 
     def _api_gateway_logging(self) -> apigw.CfnAccount:

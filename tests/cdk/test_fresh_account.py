@@ -233,3 +233,60 @@ def test_the_glue_role_may_put_glue_metrics_and_touch_exactly_the_folder_keys_be
     assert not access.allows(role, "s3:PutObject", f"{raw}/customers_$folder$")  # read-only there
     assert not access.allows(role, "s3:PutObject", f"{processed}/customersX")
     assert not access.allows(role, "s3:GetObject", f"{processed}/products")
+
+
+XLSX_SOURCE = """\
+source:
+  name: price_lists
+  type: email
+  config:
+    recipients: [prices@data.example.com]
+    attachment_pattern: "*.xlsx"
+  schema:
+    type: xlsx
+    sheet: Prices
+    columns:
+      - {name: sku, type: string, nullable: false}
+      - {name: price, type: 'decimal(10,2)'}
+  redshift:
+    schema: procurement
+    table: price_lists
+"""
+
+
+@pytest.fixture(scope="module")
+def xlsx_assembly(tmp_path_factory) -> Path:
+    """`onboard synth` (cdk-nag and cfn-lint) of a project with one XLSX email source."""
+    from click.testing import CliRunner
+
+    from framework.cli import main
+
+    root = tmp_path_factory.mktemp("xlsx")
+    (root / "sources").mkdir()
+    (root / "sources/price_lists.yaml").write_text(XLSX_SOURCE)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--project", str(root), "generate"]).exit_code == 0
+    result = runner.invoke(main, ["--project", str(root), "synth", "--out", str(root / "cdk.out")])
+    assert result.exit_code == 0, result.output
+    return root / "cdk.out"
+
+
+def test_xlsx_jobs_install_openpyxl_from_the_artifact_bucket_never_the_public_index(xlsx_assembly):
+    platform = cfn.load(xlsx_assembly, "Platform")
+    [deployment] = cfn.resources(platform, "Custom::CDKBucketDeployment").values()
+    artifact = f"onboard-artifact-{cfn.ACCOUNT}-{cfn.REGION}"
+    assert deployment["DestinationBucketName"] == f"<{next(k for k, b in cfn.resources(platform, 'AWS::S3::Bucket').items() if b.get('BucketName') == artifact)}>"
+    assert deployment["DestinationBucketKeyPrefix"] == "glue-wheels/" and deployment["Prune"] is False
+    template = cfn.load(xlsx_assembly, "Source-price_lists")
+    arguments = cfn.one(template, "AWS::Glue::Job")["DefaultArguments"]
+    wheels = [f"s3://{artifact}/glue-wheels/openpyxl-3.1.5-py2.py3-none-any.whl",
+              f"s3://{artifact}/glue-wheels/et_xmlfile-2.0.0-py3-none-any.whl"]
+    assert arguments["--additional-python-modules"] == ",".join(wheels)
+    assert arguments["--python-modules-installer-option"] == "--no-index"
+    access = cfn.Access.of(template)
+    role = next(r for r in access.roles() if r.startswith("GlueJobRole"))
+    for wheel in wheels:
+        assert access.allows(role, "s3:GetObject", wheel.replace("s3://", "arn:aws:s3:::"))
+    # only email sources: the rule set, no API Gateway account role
+    kinds = {r["Type"] for r in platform["Resources"].values()}
+    assert "AWS::SES::ReceiptRuleSet" in kinds and "AWS::ApiGateway::Account" not in kinds
