@@ -63,8 +63,11 @@ def validate(project: Project, paths: tuple[str, ...]) -> None:
 def generate(project: Project, check: bool) -> None:
     """Render generated/<source>/ for every source (deterministic; atomic)."""
     from framework.render import drift, write_generated
+    from framework.render.platform import platform_files
 
-    files = _render_or_refuse(project, _sources(project))
+    sources = _sources(project)
+    files = _render_or_refuse(project, sources)
+    files.update(_platform_files_or_exit(project, sources, platform_files))
     if check:
         lines = drift(project, files)
         for line in lines:
@@ -76,6 +79,17 @@ def generate(project: Project, check: bool) -> None:
         return
     write_generated(project, files)
     out.print(f"wrote {len(files)} files to {project.display(project.generated_dir)}/")
+
+
+def _platform_files_or_exit(project: Project, sources: list, render) -> dict[str, str]:
+    """generated/_platform/ (the warehouse bootstrap SQL), or exit 1 naming deploy.yaml's problems."""
+    from onboard_cdk.settings import SettingsError
+
+    try:
+        return render(project.root, sources)
+    except SettingsError as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(1) from None
 
 
 def _render_or_refuse(project: Project, sources: list) -> dict[str, str]:
