@@ -10,6 +10,9 @@ COLUMN_TYPES = frozenset(
 )
 FORMAT_TYPES = frozenset({"csv", "json", "jsonl", "parquet", "xlsx"})
 PARTITION_PARTS = ("year", "month", "day", "hour")
+# The lake's partition folders (`onboard_year=2024/...`): layout only, named apart from any data column, so a
+# source may have a `year` column. framework/spec/identifiers.py reserves the same names.
+PARTITION_FOLDERS = {part: f"onboard_{part}" for part in PARTITION_PARTS}
 TEMPORAL_TYPES = frozenset({"date", "timestamp", "timestamptz"})
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
 # Keys of a quarantine JSON line besides the column values.
@@ -102,6 +105,11 @@ class JobConfig:
     quality: QualitySpec | None = None
     output_columns: tuple[str, ...] = ()  # the table's physical order when a migration changed it
 
+    @property
+    def partition_folders(self) -> tuple[str, ...]:
+        """The partition columns of the written files, in ``partition_by`` order (``onboard_year``, ...)."""
+        return tuple(PARTITION_FOLDERS[part] for part in self.partition_by)
+
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
@@ -176,7 +184,7 @@ def _problems(config: JobConfig) -> list[str]:
     if config.output_columns and sorted(config.output_columns) != expected:
         problems.append("output_columns: must name every column and _batch_id, _ingested_at exactly once")
     names = [c.name for c in config.columns]
-    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_PARTS)
+    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_FOLDERS.values())
     seen: set[str] = set()
     for column in config.columns:
         where = f"columns.{column.name}"

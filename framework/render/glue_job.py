@@ -9,6 +9,7 @@ from typing import Any
 from framework.render.templates import render
 from framework.runtime.lake import manifest_prefix
 from framework.spec import ResolvedSource
+from framework.spec.identifiers import partition_folder
 
 FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
 
@@ -80,5 +81,5 @@ def crawler_json(source: ResolvedSource) -> dict[str, Any]:
         "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
         "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
         "Configuration": json.dumps(configuration, sort_keys=True),
-        "PartitionKeys": list(source.definition.destination.partition_by),
+        "PartitionKeys": [partition_folder(part) for part in source.definition.destination.partition_by],
     }

@@ -83,7 +83,7 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
     seen: dict[str, str] = {}
     for i, column in enumerate(columns):
         path, at_key = _column_path(body, column, i)
-        if problem := identifier_problem(column.spec_name):
+        if problem := identifier_problem(column.spec_name, column=True):
             yield path, problem, at_key
         elif column.name in RESERVED_COLUMNS:
             yield path, f"'{column.spec_name}' is reserved by Onboard ({', '.join(RESERVED_COLUMNS)}); " \
