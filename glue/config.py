@@ -21,6 +21,23 @@ QUARANTINE_KEYS = ("_record", "_reason", "_batch_id")
 DEFAULT_VARCHAR_BYTES = 256
 
 
+# A path into JSON as the framework parsed it (framework/runtime/paths.py): its readings in order, each a tuple
+# of object keys; the first reading present wins. `@odata.etag` -> (("@odata.etag",), ("@odata", "etag")).
+Path = tuple[tuple[str, ...], ...]
+
+
+def as_path(raw: Any, where: str, problems: list[str]) -> Path:
+    """A parsed path from the config (a list of readings, each a list of keys); glue/ never parses path text."""
+    if raw is None:
+        return ()
+    if (isinstance(raw, list | tuple) and raw and all(isinstance(r, list | tuple) and r for r in raw)
+            and all(isinstance(k, str) for r in raw for k in r)):
+        return tuple(tuple(r) for r in raw)
+    problems.append(f"{where}: expected the parsed path (a list of readings, each a list of keys); "
+                    "regenerate the job with onboard generate")
+    return ()
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -30,6 +47,12 @@ class ColumnSpec:
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    path: Path = ()  # JSON and Parquet: where the value is; csv and xlsx match `source` to the header
+
+    @property
+    def readings(self) -> Path:
+        """Where a JSON or Parquet value is: ``path``, else the top-level key ``source``."""
+        return self.path or ((self.source,),)
 
     @property
     def type_label(self) -> str:
@@ -54,7 +77,7 @@ class FormatSpec:
     escape: str = '"'
     header: bool = True
     encoding: str = "UTF-8"
-    records_path: str | None = None
+    records_path: Path = ()  # json: where the records are (parsed, see Path); empty: the document is the list
     sheet: str | None = None  # xlsx: the worksheet to read (default: the first)
 
 
@@ -116,6 +139,7 @@ class JobConfig:
 
 def load_config(raw: dict[str, Any]) -> JobConfig:
     """Build a JobConfig from the embedded dict; raise ValueError listing every problem."""
+    parse_problems: list[str] = []
     fmt_raw = dict(raw.get("format") or {})
     fmt = FormatSpec(
         type=fmt_raw.get("type", ""),
@@ -124,7 +148,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         escape=fmt_raw.get("escape") or '"',
         header=fmt_raw.get("header") is not False,
         encoding=fmt_raw.get("encoding") or "UTF-8",
-        records_path=fmt_raw.get("records_path") or None,
+        records_path=as_path(fmt_raw.get("records_path") or None, "format.records_path", parse_problems),
         sheet=fmt_raw.get("sheet") or None,
     )
     columns = tuple(
@@ -136,6 +160,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             max_length=c.get("max_length"),
             precision=c.get("precision"),
             scale=c.get("scale"),
+            path=as_path(c.get("path"), f"columns.{c['name']}.path", parse_problems),
         )
         for c in raw.get("columns") or ()
     )
@@ -166,7 +191,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         quality=quality,
         output_columns=tuple(raw.get("output_columns") or ()),
     )
-    problems = _problems(config)
+    problems = parse_problems + _problems(config)
     if problems:
         raise ValueError("invalid job config:\n" + "\n".join(f"- {p}" for p in problems))
     return config
