@@ -48,7 +48,7 @@ def test_partitions_derived_from_a_timestamp_column(spark, tmp_path):
         assert [name for name, _, _ in parquet_columns(path)] == ["id", "at", "_batch_id", "_ingested_at"]
     # Read as a partitioned table, each row sits in the directory of its own timestamp.
     rows = duckdb.sql(
-        f"SELECT id, year, month, day, hour FROM read_parquet('{batch.output}/**/*.parquet', "  # noqa: S608
+        f"SELECT id, onboard_year, onboard_month, onboard_day, onboard_hour FROM read_parquet('{batch.output}/**/*.parquet', "  # noqa: S608
         "hive_partitioning = true, hive_types_autocast = false) ORDER BY id"
     ).fetchall()
     assert rows == [(1, "2024", "01", "31", "23"), (2, "2024", "02", "01", "00"), (3, "2024", "02", "01", "05")]
