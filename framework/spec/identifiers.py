@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 
 from framework.runtime.redshift_names import RESERVED_WORDS
+from framework.spec.models import PARTITION_PARTS
 
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
-# The lake's partition folders are `onboard_year=2024/onboard_month=01/...` (glue/config.py's PARTITION_FOLDERS):
-# layout only, named so that no data column (`year` is a common one) collides with them.
-PARTITION_FOLDERS = ("onboard_year", "onboard_month", "onboard_day", "onboard_hour")
 
 
 def partition_folder(part: str) -> str:
-    """The folder name of a `destination.partitionBy` part: `year` -> `onboard_year`."""
+    """The folder name of a `destination.partitionBy` part: `year` -> `onboard_year`. The lake's partition
+    folders (`onboard_year=2024/onboard_month=01/...`, glue/config.py's PARTITION_FOLDERS) are layout only, named
+    so that no data column (`year` is a common one) collides with them."""
     return f"onboard_{part}"
 
+
+PARTITION_FOLDERS = tuple(partition_folder(part) for part in PARTITION_PARTS)
 
 # Names the Glue job itself uses: lineage, quarantine record fields and the partition folders.
 RESERVED_COLUMNS = (*LINEAGE_COLUMNS, "_record", "_reason", *PARTITION_FOLDERS)

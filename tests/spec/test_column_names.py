@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from framework.render.redshift import ddl_sql
 from framework.spec import load_project
+from framework.spec.identifiers import PARTITION_FOLDERS
+from onboard_glue.config import PARTITION_FOLDERS as GLUE_PARTITION_FOLDERS
 from tests.conftest import errors_for, write_source
 
 SOURCE = """
@@ -40,6 +42,11 @@ def test_reserved_words_and_partition_part_names_are_columns(project):
         '  "group" VARCHAR(256) ENCODE ZSTD,', '  "timestamp" TIMESTAMP ENCODE RAW,', "  type VARCHAR(256) ENCODE ZSTD,",
         "  year INTEGER ENCODE AZ64,", "  month INTEGER ENCODE AZ64,", "  day INTEGER ENCODE AZ64,",
         "  hour INTEGER ENCODE AZ64,"]
+
+
+def test_the_spec_reserves_the_folders_the_glue_job_writes():
+    assert PARTITION_FOLDERS == tuple(GLUE_PARTITION_FOLDERS.values()) == (
+        "onboard_year", "onboard_month", "onboard_day", "onboard_hour")
 
 
 def test_onboards_own_names_and_reserved_table_names_are_refused(project):
