@@ -113,7 +113,10 @@ FORMS = [
     ("quoted segment", 'meta."@odata.k"', lambda v: {"meta": {"@odata.k": v, "@odata": {"k": DECOY}}}),
     ("quoted, then nested", '"a.b".k', lambda v: {"a.b": {"k": v}, "a": {"b": {"k": DECOY}}}),
     ("missing", "meta.nope", lambda v: {"meta": {"k": v}}),
+    ("list position", "items.-1.k", lambda v: {"items": [{"k": DECOY}, {"k": v}]}),
 ]
+# Records paths and column sources name object keys only (the Glue job reads them with a fixed schema).
+KEYS_ONLY = ("records_path", "column source (push records)")
 
 
 def page(body: Any, records: list[Any] | None = None, url: str = "https://api.example.com/v1/things") -> Page:
@@ -161,7 +164,8 @@ FIELDS = {
 def test_every_path_field_reads_every_form(field: str, form: tuple) -> None:
     value, read, when_missing = FIELDS[field]
     name, path, place = form
-    assert read(place(value), path) == (when_missing if name == "missing" else value)
+    absent = name == "missing" or (name == "list position" and field in KEYS_ONLY)
+    assert read(place(value), path) == (when_missing if absent else value)
 
 
 def test_a_column_source_path_decides_what_a_push_record_must_carry() -> None:
