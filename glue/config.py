@@ -10,12 +10,32 @@ COLUMN_TYPES = frozenset(
 )
 FORMAT_TYPES = frozenset({"csv", "json", "jsonl", "parquet", "xlsx"})
 PARTITION_PARTS = ("year", "month", "day", "hour")
+# The lake's partition folders (`onboard_year=2024/...`): layout only, named apart from any data column, so a
+# source may have a `year` column. framework/spec/identifiers.py reserves the same names.
+PARTITION_FOLDERS = {part: f"onboard_{part}" for part in PARTITION_PARTS}
 TEMPORAL_TYPES = frozenset({"date", "timestamp", "timestamptz"})
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
 # Keys of a quarantine JSON line besides the column values.
 QUARANTINE_KEYS = ("_record", "_reason", "_batch_id")
 # Redshift VARCHAR length used by the DDL when a string column declares no max_length.
 DEFAULT_VARCHAR_BYTES = 256
+
+
+# A path into JSON as the framework parsed it (framework/runtime/paths.py): its readings in order, each a tuple
+# of object keys; the first reading present wins. `@odata.etag` -> (("@odata.etag",), ("@odata", "etag")).
+Path = tuple[tuple[str, ...], ...]
+
+
+def as_path(raw: Any, where: str, problems: list[str]) -> Path:
+    """A parsed path from the config (a list of readings, each a list of keys); glue/ never parses path text."""
+    if raw is None:
+        return ()
+    if (isinstance(raw, list | tuple) and raw and all(isinstance(r, list | tuple) and r for r in raw)
+            and all(isinstance(k, str) for r in raw for k in r)):
+        return tuple(tuple(r) for r in raw)
+    problems.append(f"{where}: expected the parsed path (a list of readings, each a list of keys); "
+                    "regenerate the job with onboard generate")
+    return ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,12 @@ class ColumnSpec:
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    path: Path = ()  # JSON and Parquet: where the value is; csv and xlsx match `source` to the header
+
+    @property
+    def readings(self) -> Path:
+        """Where a JSON or Parquet value is: ``path``, else the top-level key ``source``."""
+        return self.path or ((self.source,),)
 
     @property
     def type_label(self) -> str:
@@ -51,7 +77,7 @@ class FormatSpec:
     escape: str = '"'
     header: bool = True
     encoding: str = "UTF-8"
-    records_path: str | None = None
+    records_path: Path = ()  # json: where the records are (parsed, see Path); empty: the document is the list
     sheet: str | None = None  # xlsx: the worksheet to read (default: the first)
 
 
@@ -102,12 +128,18 @@ class JobConfig:
     quality: QualitySpec | None = None
     output_columns: tuple[str, ...] = ()  # the table's physical order when a migration changed it
 
+    @property
+    def partition_folders(self) -> tuple[str, ...]:
+        """The partition columns of the written files, in ``partition_by`` order (``onboard_year``, ...)."""
+        return tuple(PARTITION_FOLDERS[part] for part in self.partition_by)
+
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
 
 def load_config(raw: dict[str, Any]) -> JobConfig:
     """Build a JobConfig from the embedded dict; raise ValueError listing every problem."""
+    parse_problems: list[str] = []
     fmt_raw = dict(raw.get("format") or {})
     fmt = FormatSpec(
         type=fmt_raw.get("type", ""),
@@ -116,7 +148,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         escape=fmt_raw.get("escape") or '"',
         header=fmt_raw.get("header") is not False,
         encoding=fmt_raw.get("encoding") or "UTF-8",
-        records_path=fmt_raw.get("records_path") or None,
+        records_path=as_path(fmt_raw.get("records_path") or None, "format.records_path", parse_problems),
         sheet=fmt_raw.get("sheet") or None,
     )
     columns = tuple(
@@ -128,6 +160,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             max_length=c.get("max_length"),
             precision=c.get("precision"),
             scale=c.get("scale"),
+            path=as_path(c.get("path"), f"columns.{c['name']}.path", parse_problems),
         )
         for c in raw.get("columns") or ()
     )
@@ -158,7 +191,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         quality=quality,
         output_columns=tuple(raw.get("output_columns") or ()),
     )
-    problems = _problems(config)
+    problems = parse_problems + _problems(config)
     if problems:
         raise ValueError("invalid job config:\n" + "\n".join(f"- {p}" for p in problems))
     return config
@@ -176,7 +209,7 @@ def _problems(config: JobConfig) -> list[str]:
     if config.output_columns and sorted(config.output_columns) != expected:
         problems.append("output_columns: must name every column and _batch_id, _ingested_at exactly once")
     names = [c.name for c in config.columns]
-    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_PARTS)
+    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_FOLDERS.values())
     seen: set[str] = set()
     for column in config.columns:
         where = f"columns.{column.name}"

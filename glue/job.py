@@ -160,7 +160,8 @@ def _single_pass(
         rows = rows.observe(loaded, F.count(F.lit(1)).alias("rows"))
     rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
     staging = staging_uri(args.output, args.batch_id)
-    stage_table_files(rows, staging=staging, columns=output_columns(config), partition_by=config.partition_by, files=1)
+    stage_table_files(rows, staging=staging, columns=output_columns(config), partition_by=config.partition_folders,
+                      files=1)
     metrics = observed_metrics(spark, counts)
     rows_loaded = observed_metrics(spark, loaded) if loaded is not None else None
     if metrics is None or (loaded is not None and rows_loaded is None):
@@ -211,7 +212,8 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
             staging = staging_uri(args.output, args.batch_id)
             columns = output_columns(config)
             rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
-            stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_by, files=files)
+            stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_folders,
+                              files=files)
             outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
         return outcome
     finally:

@@ -224,9 +224,10 @@ def with_lineage(rows: DataFrame, config: JobConfig, batch_id: str, ingest_time:
     lineage = [F.lit(batch_id).alias("_batch_id"), F.expr(f"timestamp_micros({micros})").alias("_ingested_at")]
     if config.partition_column is not None:
         moment = quoted(config.partition_column)
-        parts = [partition_value(p, moment).alias(p) for p in config.partition_by]
+        values = [partition_value(p, moment) for p in config.partition_by]
     else:
-        parts = [F.lit(ingest_time.strftime(_python_format(p))).alias(p) for p in config.partition_by]
+        values = [F.lit(ingest_time.strftime(_python_format(p))) for p in config.partition_by]
+    parts = [value.alias(folder) for value, folder in zip(values, config.partition_folders, strict=True)]
     return rows.select("*", *lineage, *parts)
 
 

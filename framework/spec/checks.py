@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from framework.runtime.paths import path_problem
 from framework.spec.errors import choices_hint
 from framework.spec.identifiers import LINEAGE_COLUMNS, RESERVED_COLUMNS, identifier_problem, source_name_problem
 from framework.spec.models import SourceBase
@@ -39,6 +40,8 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
         found += _quality(definition, columns)
+        found += _column_paths(definition, body, columns)
+    found += _api_paths(definition)
     found += _example(definition, project)
     found += definition.kind_problems()
     return found
@@ -83,7 +86,7 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
     seen: dict[str, str] = {}
     for i, column in enumerate(columns):
         path, at_key = _column_path(body, column, i)
-        if problem := identifier_problem(column.spec_name):
+        if problem := identifier_problem(column.spec_name, column=True):
             yield path, problem, at_key
         elif column.name in RESERVED_COLUMNS:
             yield path, f"'{column.spec_name}' is reserved by Onboard ({', '.join(RESERVED_COLUMNS)}); " \
@@ -92,8 +95,43 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
             yield path, f"'{column.spec_name}' and '{seen[column.name]}' are the same column in Redshift, " \
                         "which folds names to lower case", at_key
         seen.setdefault(column.name, column.spec_name)
-        if any(not part for part in column.source.split(".")):
-            yield path, f"source path '{column.source}' has an empty segment", at_key
+
+
+PATH_FORMATS = ("json", "jsonl", "parquet")  # a column's source is a path; in csv and xlsx a header name
+API_PATHS = ("has_more_path", "total_path", "cursor_path", "next_url_path", "field")
+
+
+def _column_paths(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """Columns' sources (a mapping value, a column's `source`, or one from `columns_from`) parse as paths."""
+    schema = d.schema_
+    if schema.type not in PATH_FORMATS:
+        return
+    mapping = {target.lower(): target for target in schema.mapping or {}}
+    inline = {c.name.lower(): i for i, c in enumerate(schema.columns or [])}
+    for column in columns:
+        if (problem := path_problem(column.source)) is None:
+            continue
+        if column.name in mapping:
+            where: tuple[str | int, ...] = ("source", "schema", "mapping", mapping[column.name])
+        elif column.name in inline:
+            where = ("source", "schema", "columns", inline[column.name], "source")
+        else:
+            where = ("source", "schema", "columns_from")
+        yield where, f"'{column.source}' is not a valid path: {problem}", False
+
+
+def _api_paths(d: SourceBase) -> Iterator[Problem]:
+    """`records_path`, the pagination paths and `incremental.cursor_field` parse as paths."""
+    records_path = getattr(d.schema_, "records_path", None)
+    fields: list[tuple[tuple[str | int, ...], str | None]] = [(("source", "schema", "records_path"), records_path)]
+    pagination = getattr(d, "pagination", None)
+    for name in API_PATHS:
+        fields.append((("source", "pagination", name), getattr(pagination, name, None)))
+    incremental = getattr(d, "incremental", None)
+    fields.append((("source", "incremental", "cursor_field"), getattr(incremental, "cursor_field", None)))
+    for where, text in fields:
+        if text and (problem := path_problem(text)):
+            yield where, f"'{text}' is not a valid path: {problem}", False
 
 
 def _table_keys(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:

@@ -83,8 +83,8 @@ def test_malformed_and_invalid_rows_are_quarantined_and_counts_reconcile(spark, 
     # The manifest lists exactly the Parquet files on disk, with their sizes.
     on_disk = parquet_files_on_disk(batch.output)
     assert [p.relative_to(batch.output).as_posix() for p in on_disk] == [
-        "year=2024/month=11/day=01/part-00000-b1.c000.snappy.parquet",
-        "year=2024/month=11/day=03/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=01/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=03/part-00000-b1.c000.snappy.parquet",
     ]
     assert batch.manifest() == {
         "entries": [
@@ -168,7 +168,7 @@ def test_without_header_fields_are_taken_in_declared_order_with_the_configured_d
     ]
     # Partitions from the ingest time when no partition column is configured.
     assert [p.relative_to(batch.output).parent.as_posix() for p in parquet_files_on_disk(batch.output)] == [
-        "year=2024/month=11"
+        "onboard_year=2024/onboard_month=11"
     ]
 
 

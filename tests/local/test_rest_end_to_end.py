@@ -63,8 +63,8 @@ def test_seed_003_runs_end_to_end_against_a_local_server(tmp_path, state, monkey
                         ("C-002", "Alan Turing", "alan@example.com", summary.batch_id),
                         ("C-003", "Grace Hopper", None, summary.batch_id)]
         today = date.today()
-        processed = state / "lake" / "processed" / "customers" / f"year={today:%Y}" / f"month={today:%m}"
-        assert len(list(processed.glob(f"day={today:%d}/*.parquet"))) == 1
+        processed = state / "lake" / "processed" / "customers" / f"onboard_year={today:%Y}" / f"onboard_month={today:%m}"
+        assert len(list(processed.glob(f"onboard_day={today:%d}/*.parquet"))) == 1
         runner.warehouse.close()
     written = [p for p in tmp_path.rglob("*") if p.is_file()]  # generated files, lake, warehouse
     assert [p for p in written if b"seed-003-key" in p.read_bytes()] == []

@@ -80,9 +80,9 @@ CASES = [
     ("bad source name", variant("name: airports", "name: Airport-Data"),
      ["sources/x.yaml:2:9: source.name: 'Airport-Data' must be lower-case snake_case: a letter, then letters, "
       "digits or '_'"]),
-    ("reserved word column", variant("{name: name, type: string}", "{name: select, type: string}"),
-     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'select' is a Redshift reserved word; "
-      "pick another name"]),
+    ("reserved word table", variant("table: airports", "table: order"),
+     ["sources/x.yaml:15:12: source.redshift.table: 'order' is a Redshift reserved word; pick another name "
+      "(columns may use reserved words)"]),
     ("bad identifier characters", variant("table: airports", "table: air-ports"),
      ["sources/x.yaml:15:12: source.redshift.table: 'air-ports' is not a valid Redshift identifier: start with "
       "a letter or '_', then use only letters, digits, '_' or '$'"]),
@@ -94,10 +94,10 @@ CASES = [
       "which folds names to lower case"]),
     ("lineage column clash", variant("{name: name, type: string}", "{name: _batch_id, type: string}"),
      ["sources/x.yaml:10:16: source.schema.columns[1].name: '_batch_id' is reserved by Onboard (_batch_id, "
-      "_ingested_at, _record, _reason, year, month, day, hour); rename it, e.g. with mapping"]),
-    ("partition name as a column", variant("{name: name, type: string}", "{name: Year, type: integer}"),
-     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'Year' is reserved by Onboard (_batch_id, "
-      "_ingested_at, _record, _reason, year, month, day, hour); rename it, e.g. with mapping"]),
+      "_ingested_at, _record, _reason, onboard_year, onboard_month, onboard_day, onboard_hour); rename it, e.g. with mapping"]),
+    ("partition folder as a column", variant("{name: name, type: string}", "{name: Onboard_Year, type: integer}"),
+     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'Onboard_Year' is reserved by Onboard (_batch_id, "
+      "_ingested_at, _record, _reason, onboard_year, onboard_month, onboard_day, onboard_hour); rename it, e.g. with mapping"]),
     ("distkey not a column", variant("    sortkey: iata", "    distkey: code\n    sortkey: iata"),
      ["sources/x.yaml:16:14: source.redshift.distkey: 'code' is not a column; choose from: iata, name, "
       "latitude, opened"]),
