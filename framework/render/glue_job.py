@@ -11,6 +11,9 @@ from framework.runtime.lake import manifest_prefix
 from framework.spec import ResolvedSource
 
 FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
+# Written only when the source sets them, so a source that does not keeps its generated job as it was.
+TEXT_OPTIONS = ("null_values", "true_values", "false_values", "decimal_separator", "allow_missing_columns")
+TEXT_DEFAULTS = {"decimal_separator": ".", "allow_missing_columns": False}
 
 
 def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> dict[str, Any]:
@@ -25,10 +28,12 @@ def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> 
     config: dict[str, Any] = {
         "source": source.name,
         "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS},
-                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {})},
+                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {}),
+                   **{k: schema[k] for k in TEXT_OPTIONS if schema.get(k) not in (None, TEXT_DEFAULTS.get(k))}},
         "columns": [
             {"name": c.name, "source": c.source, "type": c.type, "nullable": c.nullable,
-             "max_length": c.max_length, "precision": c.precision, "scale": c.scale}
+             "max_length": c.max_length, "precision": c.precision, "scale": c.scale,
+             **({"format": c.format} if c.format else {})}
             for c in source.columns
         ],
         "partition_by": list(d.destination.partition_by),

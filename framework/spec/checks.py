@@ -35,6 +35,7 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
         key = "columns" if schema.columns is not None else "mapping"
         found.append((("source", "schema", key), "at least one column is needed", False))
     if columns:
+        found += _missing_columns(definition, columns)
         found += _columns(definition, body, columns)
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
@@ -94,6 +95,15 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
         seen.setdefault(column.name, column.spec_name)
         if any(not part for part in column.source.split(".")):
             yield path, f"source path '{column.source}' has an empty segment", at_key
+
+
+def _missing_columns(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """allow_missing_columns loads an absent column as null, which a non-nullable column (or a key) refuses."""
+    if getattr(d.schema_, "allow_missing_columns", False):
+        required = [c.spec_name for c in columns if not c.nullable]
+        if required:
+            yield ("source", "schema", "allow_missing_columns"), "allow_missing_columns needs nullable columns; " \
+                f"not nullable (or a load key): {', '.join(required)}", False
 
 
 def _table_keys(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
