@@ -241,7 +241,8 @@ def _reasons_text(outcome: Outcome) -> str:
 def _nothing_loaded_message(outcome: Outcome) -> str:
     """Why a batch that loads nothing failed: its reasons and one example, on one line (the ledger keeps it)."""
     kind = max(sorted(outcome.rejected), key=lambda k: outcome.rejected[k])
-    return (f"all {outcome.rows_in} rows were quarantined ({_reasons_text(outcome)}; e.g. "
+    rows = f"{outcome.rows_in} row{'s' if outcome.rows_in > 1 else ''}"
+    return (f"every row was quarantined ({rows}: {_reasons_text(outcome)}; e.g. "
             f"{outcome.examples.get(kind, kind)}): nothing was loaded. Fix the column types or formats, or set "
             "quality.threshold: 0 to accept a batch that loads nothing, in the source definition")
 

@@ -138,7 +138,7 @@ def test_without_a_threshold_a_batch_that_loads_nothing_fails(spark, tmp_path):
     with pytest.raises(QualityThresholdError) as raised:
         run_batch(lake, job_config({"type": "csv"}, columns, partition_by=[]), [source])
     assert str(raised.value) == (
-        "all 3 rows were quarantined (cast 2, not_null 1; e.g. cast: ordered value '01/01/2000' is not date): "
+        "every row was quarantined (3 rows: cast 2, not_null 1; e.g. cast: ordered value '01/01/2000' is not date): "
         "nothing was loaded. Fix the column types or formats, or set quality.threshold: 0 to accept a batch that "
         "loads nothing, in the source definition")
     written = Batch(lake=lake, batch_id="b1", summary={})
