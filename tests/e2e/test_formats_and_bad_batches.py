@@ -146,3 +146,28 @@ def test_a_header_without_a_declared_column_fails_the_batch(project, tmp_path):
     assert (summary["status"], summary["error"]) == ("failed", (
         f"transform failed: {landed}: the header has no column order_date; found: id, order date, note. Map the "
         "column to a header name (schema.mapping), or set schema.allow_missing_columns: true to load it as null"))
+
+
+def test_resume_after_declaring_the_format_runs_the_regenerated_job(tmp_path, monkeypatch):
+    monkeypatch.setenv("ONBOARD_HOME", str(tmp_path / "state"))
+    root = tmp_path / "project"
+    (root / "sources").mkdir(parents=True)
+    definition = root / "sources/us_dates.yaml"
+    definition.write_text(textwrap.dedent(US_DATES), encoding="utf-8")
+    project = Project.at(root)
+    assert run_cli(project, "generate").exit_code == 0
+    data = tmp_path / "us.csv"
+    data.write_text("id,order_date,note\n1,Jan 1 2000,a\n2,Feb 29 2024,b\n", encoding="utf-8")
+    failed = summaries(run_cli(project, "run", "us_dates", "--input", str(data), "--json").output)["us_dates"]
+    assert (failed["status"], failed["rows_quarantined"]) == ("failed", 2)
+
+    definition.write_text(textwrap.dedent(US_DATES).replace("{name: order_date, type: date}",
+                                                            "{name: order_date, type: date, format: 'MMM d yyyy'}"))
+    assert run_cli(project, "generate").exit_code == 0
+    resumed = run_cli(project, "run", "us_dates", "--resume", failed["batch_id"], "--json")
+    assert resumed.exit_code == 0, resumed.output
+    summary = summaries(resumed.output)["us_dates"]
+    assert (summary["status"], summary["rows_loaded"], summary["rows_quarantined"]) == ("succeeded", 2, 0)
+    with DuckDBWarehouse(project.warehouse_path) as warehouse:
+        assert warehouse.query("SELECT id, order_date FROM us.orders ORDER BY 1")[1] == [
+            (1, date(2000, 1, 1)), (2, date(2024, 2, 29))]
