@@ -207,7 +207,7 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
             write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
         outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
         if outcome.quality is not None and not outcome.quality["passed"]:
-            _fail(lake, args, outcome, _quality_failure_message(outcome, config))
+            _fail(lake, args, outcome, _quality_failure_message(outcome))
         rows = table_rows(cached, config)
         outcome.rows_loaded = accepted
         if config.dedupe is not None and accepted:
@@ -247,7 +247,7 @@ def _nothing_loaded_message(outcome: Outcome) -> str:
             "quality.threshold: 0 to accept a batch that loads nothing, in the source definition")
 
 
-def _quality_failure_message(outcome: Outcome, config: JobConfig) -> str:
+def _quality_failure_message(outcome: Outcome) -> str:
     """The threshold failure, naming what rejected the rows: reason kinds and the reject rules broken."""
     quality = outcome.quality or {}
     if quality.get("threshold") is None:

@@ -64,9 +64,10 @@ def typed_value(column: ColumnSpec, raw_name: str, fmt: FormatSpec | None = None
     if column.format is not None:
         return _formatted_moment(column, raw_name)
     if column.type == "boolean" and fmt is not None and fmt.true_values:
+        # "true"/"false" always read: they are JSON's own booleans, which the JSON readers hand over as text.
         token = F.lower(F.trim(raw))
-        return (F.when(token.isin([v.lower() for v in fmt.true_values]), F.lit(True))
-                .when(token.isin([v.lower() for v in fmt.false_values]), F.lit(False)))
+        return (F.when(token.isin(["true", *[v.strip().lower() for v in fmt.true_values]]), F.lit(True))
+                .when(token.isin(["false", *[v.strip().lower() for v in fmt.false_values]]), F.lit(False)))
     text = f"`{raw_name}`"
     if column.type in _NUMERIC_TYPES and fmt is not None and fmt.decimal_separator == ",":
         trimmed = f"trim(`{raw_name}`)"

@@ -57,7 +57,7 @@ EXPECTED = {
     # A document with text after it is one record that does not parse (docs/contracts.md): quarantined whole,
     # and a batch that loads nothing fails (no quality.threshold).
     "trailing_garbage.json": ("failed", 1, 0, 1, 0, "transform failed: every row was quarantined (1 row: "
-                              "malformed 1; e.g. malformed: invalid JSON record): nothing was loaded. "),
+                              "malformed 1; e.g. malformed: invalid JSON document): nothing was loaded. "),
     "long_line.csv": ("failed", 1, 0, 1, 0, "transform failed: every row was quarantined (1 row: max_length 1; "
                       "e.g. max_length: payment_method exceeds 32 bytes): nothing was loaded. "),
 }

@@ -80,6 +80,7 @@ def test_null_tokens_boolean_tokens_and_the_decimal_comma(spark, tmp_path):
                    "5;y;N;12,345.67;1;2\n"
                    "6;z;N;1.5;1;2\n"
                    "7;z;true;1;1;2\n"
+                   "10;z;yes;1;1;2\n"
                    "8;-;N;1;1e3;2\n"
                    "9;w;N;1.23;1;2\n")
     batch = run_batch(tmp_path / "lake", job_config(EUROPEAN_FORMAT, EUROPEAN, partition_by=[]), [source])
@@ -88,15 +89,16 @@ def test_null_tokens_boolean_tokens_and_the_decimal_comma(spark, tmp_path):
         (1, "Zoë", True, Decimal("1234.56"), 0.5, 1000, "b1", INGESTED),
         (2, None, False, Decimal("-7.50"), 0.25, 12, "b1", INGESTED),
         (3, None, True, Decimal("12.00"), 3.0, None, "b1", INGESTED),
+        (7, "z", True, Decimal("1.00"), 1.0, 2, "b1", INGESTED),  # true and false always read
     ]
     # The quarantine keeps the text as it came ("NA", not null).
-    assert [(r["id"], r["name"], r["_reason"]) for r in sorted(batch.quarantine(), key=lambda r: r["id"])] == [
+    assert [(r["id"], r["name"], r["_reason"]) for r in sorted(batch.quarantine(), key=lambda r: int(r["id"]))] == [
         ("4", "NA", "cast: active value 'vielleicht' is not boolean"),
         ("5", "y", "cast: amount value '12,345.67' is not decimal(10,2)"),
         ("6", "z", "cast: amount value '1.5' is not decimal(10,2)"),
-        ("7", "z", "cast: active value 'true' is not boolean"),
         ("8", "-", "cast: ratio value '1e3' is not double"),
         ("9", "w", "cast: amount value '1.23' is not decimal(10,2)"),
+        ("10", "z", "cast: active value 'yes' is not boolean"),  # Spark's other words are replaced
     ]
 
 
@@ -161,3 +163,15 @@ def test_a_threshold_of_zero_accepts_a_batch_that_loads_nothing(spark, tmp_path)
     assert batch.summary["quarantine_examples"] == {"cast": "cast: ordered value 'Jan 1 2000' is not date"}
     assert batch.summary["quality"] == {"score": 0.0, "threshold": 0.0, "passed": True, "rules": {}}
     assert batch.manifest() == {"entries": []}
+
+
+def test_json_text_values_take_the_same_tokens(spark, tmp_path):
+    source = write(tmp_path / "in" / "export.jsonl",
+                   '{"id": 1, "name": "N/A", "active": "ja", "amount": 5}\n'
+                   '{"id": 2, "name": "Bo", "active": false, "amount": "NA"}\n'
+                   '{"id": 3, "name": "Cy", "active": "nope", "amount": 1}\n')
+    fmt = {"type": "jsonl", "null_values": ["NA", "N/A"], "true_values": ["ja"], "false_values": ["nein"]}
+    columns = [column("id", "integer"), column("name"), column("active", "boolean"), column("amount", "double")]
+    batch = run_batch(tmp_path / "lake", job_config(fmt, columns, partition_by=[]), [source])
+    assert batch.rows("id") == [(1, None, True, 5.0, "b1", INGESTED), (2, "Bo", False, None, "b1", INGESTED)]
+    assert [(r["id"], r["_reason"]) for r in batch.quarantine()] == [("3", "cast: active value 'nope' is not boolean")]
