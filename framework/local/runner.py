@@ -237,7 +237,7 @@ class LocalRunner:
                     _count(result, record, json.loads(summary_path.read_text(encoding="utf-8")), batch.rejected)
                     self._locate_quarantine(result, source, batch)
                 return self._failed(record, result, "transform", f"transform failed: {_short(exc)}"
-                                    + _after_quality_failure(exc, source, batch.batch_id))
+                                    + _after_refused_batch(exc, source, batch.batch_id))
             result.seconds["transform"] = round(time.perf_counter() - started, 3)
         try:
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -349,12 +349,14 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], reject
     result.quality_score = record.quality_score = quality_score(result.rows_in, result.rows_quarantined)
 
 
-def _after_quality_failure(exc: BaseException, source: ResolvedSource, batch_id: str) -> str:
-    """What to do after the job refused the batch's quality: resuming runs the same job again, so the source's
-    rules (or threshold) must change first, and `onboard generate` must regenerate the job."""
+def _after_refused_batch(exc: BaseException, source: ResolvedSource, batch_id: str) -> str:
+    """What to do after the job refused the batch (its quality, or a header without a declared column):
+    resuming runs the same job again, so the source definition must change first, and `onboard generate`
+    must regenerate the job."""
+    from onboard_glue.header import MissingColumnsError
     from onboard_glue.job import QualityThresholdError
 
-    if not isinstance(exc, QualityThresholdError):
+    if not isinstance(exc, QualityThresholdError | MissingColumnsError):
         return ""
     return (f" ({source.file}); run `onboard generate`, then `onboard run {source.name} --resume {batch_id}` "
             "runs the regenerated job on this batch")

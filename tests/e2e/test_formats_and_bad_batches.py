@@ -145,7 +145,9 @@ def test_a_header_without_a_declared_column_fails_the_batch(project, tmp_path):
     landed = f"{summary['batch_id']}.csv"  # the landed object, named after its batch
     assert (summary["status"], summary["error"]) == ("failed", (
         f"transform failed: {landed}: the header has no column order_date; found: id, order date, note. Map the "
-        "column to a header name (schema.mapping), or set schema.allow_missing_columns: true to load it as null"))
+        "column to a header name (schema.mapping), or set schema.allow_missing_columns: true to load it as null "
+        "(sources/us_dates.yaml); run `onboard generate`, then `onboard run us_dates --resume "
+        f"{summary['batch_id']}` runs the regenerated job on this batch"))
 
 
 def test_resume_after_declaring_the_format_runs_the_regenerated_job(tmp_path, monkeypatch):
