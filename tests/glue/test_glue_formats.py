@@ -175,3 +175,26 @@ def test_json_text_values_take_the_same_tokens(spark, tmp_path):
     batch = run_batch(tmp_path / "lake", job_config(fmt, columns, partition_by=[]), [source])
     assert batch.rows("id") == [(1, None, True, 5.0, "b1", INGESTED), (2, "Bo", False, None, "b1", INGESTED)]
     assert [(r["id"], r["_reason"]) for r in batch.quarantine()] == [("3", "cast: active value 'nope' is not boolean")]
+
+
+def test_quality_rules_without_a_threshold_fail_only_a_batch_that_loads_nothing(spark, tmp_path):
+    columns = [column("id", "integer"), column("region")]
+    rules = [{"id": "region_known", "rule": "accepted_values", "column": "region", "values": ["EU"]},
+             {"id": "region_short", "rule": "max_length", "column": "region", "length": 2, "severity": "warn"}]
+    config = job_config({"type": "csv"}, columns, partition_by=[], quality={"threshold": None, "rules": rules})
+    some = write(tmp_path / "in" / "some.csv", "id,region\n1,EU\n2,MARS\n")
+    batch = run_batch(tmp_path / "lake", config, [some])
+    assert (batch.summary["rows_loaded"], batch.summary["quality"]["passed"]) == (1, True)
+    assert batch.summary["warnings"] == {"region_short": 1}  # MARS, rejected by region_known as well
+
+    none = write(tmp_path / "in" / "none.csv", "id,region\n1,MARS\n2,USA\n")
+    with pytest.raises(QualityThresholdError) as raised:
+        run_batch(tmp_path / "lake", config, [none], batch_id="b2")
+    assert str(raised.value) == (
+        "every row was quarantined (2 rows: quality 2; e.g. quality: region_known): nothing was loaded. Fix the "
+        "column types or formats, or set quality.threshold: 0 to accept a batch that loads nothing, in the source "
+        "definition")
+    written = Batch(lake=tmp_path / "lake", batch_id="b2", summary={}).written_summary()
+    assert written["quality"] == {"score": 0.0, "threshold": None, "passed": False, "rules": {
+        "region_known": {"severity": "reject", "broken": 2}, "region_short": {"severity": "warn", "broken": 2}}}
+    assert written["warnings"] == {"region_short": 2}
