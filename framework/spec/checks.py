@@ -29,6 +29,7 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
              project: Project) -> list[Problem]:
     found: list[Problem] = []
     found += _names(definition)
+    found += _text_options(definition)
     found += _references(body)
     schema = definition.schema_
     if not columns and (schema.columns is not None or schema.mapping is not None):
@@ -95,6 +96,21 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
         seen.setdefault(column.name, column.spec_name)
         if any(not part for part in column.source.split(".")):
             yield path, f"source path '{column.source}' has an empty segment", at_key
+
+
+def _text_options(d: SourceBase) -> Iterator[Problem]:
+    """Boolean tokens come in pairs and do not overlap; a decimal comma needs another delimiter."""
+    schema, base = d.schema_, ("source", "schema")
+    if (schema.true_values is None) != (schema.false_values is None):
+        given = "true_values" if schema.true_values is not None else "false_values"
+        yield base + (given,), "give true_values and false_values together", True
+    true, false = ({v.strip().lower() for v in tokens or ()} for tokens in (schema.true_values, schema.false_values))
+    if true & false:
+        yield base + ("false_values",), f"{', '.join(sorted(true & false))} is in both true_values and " \
+                                        "false_values", False
+    if getattr(schema, "decimal_separator", ".") == "," and getattr(schema, "delimiter", None) == ",":
+        yield base + ("decimal_separator",), "decimal_separator ',' needs another delimiter, e.g. delimiter: ';'", \
+            False
 
 
 def _missing_columns(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:

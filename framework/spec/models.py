@@ -113,16 +113,6 @@ class _SchemaBase(StrictModel):
     false_values: list[str] | None = Field(
         None, description="boolean columns: the texts read as false (any case).", examples=[["N", "nein"]])
 
-    @model_validator(mode="after")
-    def _text_tokens(self) -> _SchemaBase:
-        if (self.true_values is None) != (self.false_values is None):
-            raise ValueError("give true_values and false_values together")
-        true, false = ({v.strip().lower() for v in tokens or ()} for tokens in (self.true_values, self.false_values))
-        both = true & false
-        if both:
-            raise ValueError(f"{', '.join(sorted(both))} is in both true_values and false_values")
-        return self
-
 
 class CsvSchema(_SchemaBase):
     type: Literal["csv"]
@@ -137,12 +127,6 @@ class CsvSchema(_SchemaBase):
     allow_missing_columns: bool = Field(
         False, description="true: a declared column the header lacks is loaded as null (every column must be "
         "nullable); false: such a file fails the batch, naming the column and the header found.")
-
-    @model_validator(mode="after")
-    def _separators(self) -> CsvSchema:
-        if self.decimal_separator == "," and self.delimiter == ",":
-            raise ValueError("decimal_separator ',' needs another delimiter, e.g. delimiter: ';'")
-        return self
 
 
 class JsonSchema(_SchemaBase):

@@ -67,11 +67,11 @@ CASES = [
      ["sources/x.yaml:14:9: source.schema.columns[0]: format applies only to types date, timestamp and "
       "timestamptz"]),
     ("decimal comma with comma delimiter", variant("delimiter: ';'", "delimiter: ','"),
-     ["sources/x.yaml:7:5: source.schema: decimal_separator ',' needs another delimiter, e.g. delimiter: ';'"]),
+     ["sources/x.yaml:9:24: source.schema.decimal_separator: decimal_separator ',' needs another delimiter, e.g. delimiter: ';'"]),
     ("true without false", variant("    false_values: [N, nein]\n", ""),
-     ["sources/x.yaml:7:5: source.schema: give true_values and false_values together"]),
+     ["sources/x.yaml:11:5: source.schema.true_values: give true_values and false_values together"]),
     ("token both true and false", variant("false_values: [N, nein]", "false_values: [N, JA]"),
-     ["sources/x.yaml:7:5: source.schema: ja is in both true_values and false_values"]),
+     ["sources/x.yaml:12:19: source.schema.false_values: ja is in both true_values and false_values"]),
     ("missing columns with a required column",
      variant("    null_values:", "    allow_missing_columns: true\n    null_values:")
      .replace("{name: id, type: integer}", "{name: id, type: integer, nullable: false}"),
