@@ -47,6 +47,7 @@ class ColumnSpec:
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    format: str | None = None  # date/timestamp/timestamptz: a Spark datetime pattern, epoch_seconds or epoch_millis
     path: Path = ()  # JSON and Parquet: where the value is; csv and xlsx match `source` to the header
 
     @property
@@ -79,6 +80,12 @@ class FormatSpec:
     encoding: str = "UTF-8"
     records_path: Path = ()  # json: where the records are (parsed, see Path); empty: the document is the list
     sheet: str | None = None  # xlsx: the worksheet to read (default: the first)
+    # Text tokens read as null (trimmed, exact case) and as booleans (trimmed, any case); () = none declared.
+    null_values: tuple[str, ...] = ()
+    true_values: tuple[str, ...] = ()
+    false_values: tuple[str, ...] = ()
+    decimal_separator: str = "."  # csv: "," reads 1.234,56 as 1234.56
+    allow_missing_columns: bool = False  # csv: a declared column absent from a header reads as null
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class FilesSpec:
     rows_per_file: int = 1_000_000
 
 
+EPOCH_FORMATS = frozenset({"epoch_seconds", "epoch_millis"})
 QUALITY_RULES = frozenset({"not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression"})
 
 
@@ -112,7 +120,7 @@ class QualityRuleSpec:
 
 @dataclass(frozen=True)
 class QualitySpec:
-    threshold: float = 0.0
+    threshold: float | None = None  # None: only a batch that loads nothing (every row quarantined) fails
     rules: tuple[QualityRuleSpec, ...] = ()
 
 
@@ -150,6 +158,11 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         encoding=fmt_raw.get("encoding") or "UTF-8",
         records_path=as_path(fmt_raw.get("records_path") or None, "format.records_path", parse_problems),
         sheet=fmt_raw.get("sheet") or None,
+        null_values=tuple(fmt_raw.get("null_values") or ()),
+        true_values=tuple(fmt_raw.get("true_values") or ()),
+        false_values=tuple(fmt_raw.get("false_values") or ()),
+        decimal_separator=fmt_raw.get("decimal_separator") or ".",
+        allow_missing_columns=bool(fmt_raw.get("allow_missing_columns")),
     )
     columns = tuple(
         ColumnSpec(
@@ -161,6 +174,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             precision=c.get("precision"),
             scale=c.get("scale"),
             path=as_path(c.get("path"), f"columns.{c['name']}.path", parse_problems),
+            format=c.get("format") or None,
         )
         for c in raw.get("columns") or ()
     )
@@ -173,7 +187,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
     files_raw = raw.get("files") or {}
     quality_raw = raw.get("quality")
     quality = QualitySpec(
-        threshold=float(quality_raw.get("threshold") or 0.0),
+        threshold=float(quality_raw["threshold"]) if quality_raw.get("threshold") is not None else None,
         rules=tuple(QualityRuleSpec(**{**r, "values": tuple(r.get("values") or ())})
                     for r in quality_raw.get("rules") or ()),
     ) if quality_raw else None
@@ -229,6 +243,8 @@ def _problems(config: JobConfig) -> list[str]:
             problems.append(f"{where}: decimal needs precision 1..38 and 0 <= scale <= precision")
         if column.max_length is not None and column.max_length < 1:
             problems.append(f"{where}: max_length must be positive")
+        if column.format is not None and column.type not in TEMPORAL_TYPES:
+            problems.append(f"{where}: format applies to date, timestamp and timestamptz columns")
     for part in config.partition_by:
         if part not in PARTITION_PARTS:
             problems.append(f"partition_by: {part!r} is not one of {list(PARTITION_PARTS)}")
@@ -251,12 +267,20 @@ def _problems(config: JobConfig) -> list[str]:
         problems += _quality_problems(config.quality, names)
     if config.format.type == "csv" and not config.format.delimiter:
         problems.append("format.delimiter: missing")
+    if config.format.decimal_separator not in (".", ","):
+        problems.append("format.decimal_separator: must be '.' or ','")
+    if bool(config.format.true_values) != bool(config.format.false_values):
+        problems.append("format: true_values and false_values go together")
+    if config.format.allow_missing_columns:
+        for column in config.columns:
+            if not column.nullable:
+                problems.append(f"columns.{column.name}: allow_missing_columns needs nullable columns")
     return problems
 
 
 def _quality_problems(quality: QualitySpec, names: list[str]) -> list[str]:
     problems = []
-    if not 0.0 <= quality.threshold <= 1.0:
+    if quality.threshold is not None and not 0.0 <= quality.threshold <= 1.0:
         problems.append("quality.threshold: must lie between 0 and 1")
     ids = [r.id for r in quality.rules]
     for rule in quality.rules:

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from onboard_glue.config import ColumnSpec, FormatSpec, Path
-from onboard_glue.header import header_position, normal_name
+from onboard_glue.header import check_header, header_position, normal_name
 from onboard_glue.lake_fs import InputFile, LakeFS
 
 FILE_COL = "__file"
@@ -187,6 +187,7 @@ def _read_csv(
     for header, group in groups.items():
         if fmt.header:
             positions = [header_position(header, column.source) for column in columns]
+            check_header(group[0].read_path.rsplit("/", 1)[-1], header, columns, positions, fmt.allow_missing_columns)
         else:
             positions = list(range(len(columns)))
         frames.append(_read_csv_group(spark, fmt, files, group, len(header), positions))

@@ -24,6 +24,9 @@ def parsed_path(text: str) -> list[list[str]]:
 def _nested(source: str) -> bool:
     """True when a source path is more than one top-level key (the Glue job's reading without a `path`)."""
     return readings(source) != ((source,),)
+# Written only when the source sets them, so a source that does not keeps its generated job as it was.
+TEXT_OPTIONS = ("null_values", "true_values", "false_values", "decimal_separator", "allow_missing_columns")
+TEXT_DEFAULTS = {"decimal_separator": ".", "allow_missing_columns": False}
 
 
 def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> dict[str, Any]:
@@ -38,12 +41,13 @@ def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> 
     config: dict[str, Any] = {
         "source": source.name,
         "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS},
-                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {})},
+                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {}),
+                   **{k: schema[k] for k in TEXT_OPTIONS if schema.get(k) not in (None, TEXT_DEFAULTS.get(k))}},
         "columns": [
             {"name": c.name, "source": c.source,
              **({"path": parsed_path(c.source)} if schema["type"] in PATH_FORMATS and _nested(c.source) else {}),
              "type": c.type, "nullable": c.nullable, "max_length": c.max_length, "precision": c.precision,
-             "scale": c.scale}
+             "scale": c.scale, **({"format": c.format} if c.format else {})}
             for c in source.columns
         ],
         "partition_by": list(d.destination.partition_by),

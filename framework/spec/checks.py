@@ -30,12 +30,14 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
              project: Project) -> list[Problem]:
     found: list[Problem] = []
     found += _names(definition)
+    found += _text_options(definition)
     found += _references(body)
     schema = definition.schema_
     if not columns and (schema.columns is not None or schema.mapping is not None):
         key = "columns" if schema.columns is not None else "mapping"
         found.append((("source", "schema", key), "at least one column is needed", False))
     if columns:
+        found += _missing_columns(definition, columns)
         found += _columns(definition, body, columns)
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
@@ -132,6 +134,30 @@ def _api_paths(d: SourceBase) -> Iterator[Problem]:
     for where, text in fields:
         if text and (problem := path_problem(text)):
             yield where, f"'{text}' is not a valid path: {problem}", False
+
+
+def _text_options(d: SourceBase) -> Iterator[Problem]:
+    """Boolean tokens come in pairs and do not overlap; a decimal comma needs another delimiter."""
+    schema, base = d.schema_, ("source", "schema")
+    if (schema.true_values is None) != (schema.false_values is None):
+        given = "true_values" if schema.true_values is not None else "false_values"
+        yield base + (given,), "give true_values and false_values together", True
+    true, false = ({v.strip().lower() for v in tokens or ()} for tokens in (schema.true_values, schema.false_values))
+    if true & false:
+        yield base + ("false_values",), f"{', '.join(sorted(true & false))} is in both true_values and " \
+                                        "false_values", False
+    if getattr(schema, "decimal_separator", ".") == "," and getattr(schema, "delimiter", None) == ",":
+        yield base + ("decimal_separator",), "decimal_separator ',' needs another delimiter, e.g. delimiter: ';'", \
+            False
+
+
+def _missing_columns(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """allow_missing_columns loads an absent column as null, which a non-nullable column (or a key) refuses."""
+    if getattr(d.schema_, "allow_missing_columns", False):
+        required = [c.spec_name for c in columns if not c.nullable]
+        if required:
+            yield ("source", "schema", "allow_missing_columns"), "allow_missing_columns needs nullable columns; " \
+                f"not nullable (or a load key): {', '.join(required)}", False
 
 
 def _table_keys(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:

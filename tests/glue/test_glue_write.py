@@ -147,7 +147,7 @@ def test_an_empty_input_file_loads_nothing(spark, tmp_path, fmt):
 
     assert batch.summary == {
         "batch_id": "b1", "rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "rows_duplicate": 0,
-        "files": 0, "quarantine_reasons": {}, "unmapped_fields": [],
+        "files": 0, "quarantine_reasons": {}, "quarantine_examples": {}, "unmapped_fields": [],
     }
     assert batch.manifest() == {"entries": []}
     assert parquet_files_on_disk(batch.lake) == []

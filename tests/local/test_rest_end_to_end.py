@@ -87,9 +87,11 @@ def test_the_demo_review_api_runs_offline_then_finds_nothing_new(tmp_path, state
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     batch_id = summary.pop("batch_id")
     assert set(summary.pop("seconds")) == {"land", "transform", "load"}
+    assert summary.pop("quarantine_path").endswith(f"/quarantine/product_reviews/{batch_id}/")
     assert summary == {"files_landed": 3, "quarantine_reasons": {"cast": 1}, "rows_duplicate": 0, "rows_in": 7,
                        "rows_loaded": 6, "rows_quarantined": 1, "source": "product_reviews", "status": "succeeded",
-                       "quality_score": 0.8571}
+                       "quality_score": 0.8571,
+                       "quarantine_examples": {"cast": "cast: rating value 'five' is not integer"}}
     second = cli.invoke(main, ["--project", str(project), "run", "product_reviews", "--json"])
     assert second.exit_code == 0, second.output
     again = json.loads(second.stdout.strip().splitlines()[-1])
