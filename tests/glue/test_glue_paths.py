@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from onboard_glue.job import QualityThresholdError
 from tests.glue.batch import column, job_config, run_batch, write
 
 pytestmark = pytest.mark.slow
@@ -40,8 +41,8 @@ def test_jsonl_and_a_json_document_read_every_path_form(spark, tmp_path):
                      '{"@odata.context": "x", "odata.value": {"decoy": []}, "odata": {"value": [' + ",".join(RECORDS)
                      + "]}}")
     config = job_config({"type": "json", "records_path": "odata.value"}, COLUMNS, partition_by=[])
-    batch = run_batch(tmp_path / "lake2", config, [document])
-    assert (batch.summary["rows_loaded"], values(batch)) == (0, [])  # the literal key is there: it wins (no rows)
+    with pytest.raises(QualityThresholdError, match=r"^every row was quarantined \(3 rows: malformed 3; "):
+        run_batch(tmp_path / "lake2", config, [document])  # the literal key is there: it wins (not a list of records)
     nested = write(tmp_path / "in" / "nested.json", '{"odata": {"value": [' + ",".join(RECORDS) + "]}}")
     batch = run_batch(tmp_path / "lake3", config, [nested])
     assert (batch.summary["rows_loaded"], values(batch)) == (3, EXPECTED)
