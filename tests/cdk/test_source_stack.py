@@ -239,14 +239,30 @@ def test_state_machine_runs_ingest_transform_crawl_migrate_load_notify_in_order(
     assert states["LoadSubmitted?"]["Choices"] == [
         {"Variable": "$.load.status", "StringEquals": "SKIPPED", "Next": "RecordSuccess"}]
     assert states["LoadFinished?"]["Choices"] == [
-        {"Variable": "$.load_status.status", "StringEquals": "FINISHED", "Next": "RecordSuccess"}]
+        {"Variable": "$.load.status", "StringEquals": "FINISHED", "Next": "RecordSuccess"}]
     assert [states["RecordSuccess"]["Next"], states["Notify"]["Next"]] == ["Notify", "Done"]
     assert states["Transform"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
     assert states["Transform"]["Parameters"] == {"JobName": f"<{next(iter(cfn.resources(template, 'AWS::Glue::Job')))}>",
                                                  "Arguments.$": "$.glue_arguments"}
     assert states["Load"]["Parameters"]["Payload"] == {"action": "start", "batch_id.$": "$.batch_id",
                                                        "manifest_uri.$": "$.manifest_uri",
-                                                       "summary_uri.$": "$.summary_uri"}
+                                                       "summary_uri.$": "$.summary_uri",
+                                                       "execution.$": "$$.Execution.Id"}
+
+
+def test_the_load_names_its_execution_and_its_status_poll_can_resubmit_it(kind_stack):
+    """The Data API token derives from the execution (a resumed one submits anew); a poll that resubmitted
+    after a serializable isolation conflict hands the new statement to the next poll (both write $.load)."""
+    _, _, template = kind_stack
+    states = cfn.state_machine_definition(template)["States"]
+    selector = {"status.$": "$.Payload.status", "statement_id.$": "$.Payload.statement_id",
+                "rows.$": "$.Payload.rows", "attempt.$": "$.Payload.attempt"}
+    assert states["LoadStatus"]["Parameters"]["Payload"] == {
+        "action": "status", "statement_id.$": "$.load.statement_id", "attempt.$": "$.load.attempt",
+        "rows.$": "$.load.rows", "batch_id.$": "$.batch_id", "manifest_uri.$": "$.manifest_uri",
+        "summary_uri.$": "$.summary_uri", "execution.$": "$$.Execution.Id"}
+    assert (states["Load"]["ResultSelector"], states["Load"]["ResultPath"]) == (selector, "$.load")
+    assert (states["LoadStatus"]["ResultSelector"], states["LoadStatus"]["ResultPath"]) == (selector, "$.load")
 
 
 def test_a_resumed_batch_skips_the_finished_transform(kind_stack):
