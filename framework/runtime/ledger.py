@@ -11,6 +11,10 @@ machine keeps one item per batch. Deployed, the ledger is that DynamoDB table; l
   make an object (key + ETag) land only once, under the partition `<source>#objects` with the sort key
   `<bucket>/<key>#<etag>`, so listing a source's runs never meets them (`RunLedger`, `SqliteRunLedger`,
   `DynamoRunLedger`, `run_ledger_from_env`). Batch ids starting with `#` are not runs.
+  A connector's claim says whether its batch was handed off (its execution started): `handed_off` is false
+  from the claim until the connector marks it after StartExecution, so a retry after a failure in between
+  lands the object again as the claiming batch and starts (or finds) that batch's execution. A claim written
+  without the flag (the state machine's own re-claim, or before it existed) counts as handed off.
 
 Standard library and boto3 only: this module ships inside the Lambda assets.
 """
@@ -151,11 +155,29 @@ def message_claim_origin(identity: str) -> str:
     return "message/" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class ObjectClaim:
+    batch_id: str  # the batch that claimed the object
+    handed_off: bool  # whether that batch reached its pipeline (the connector marks it after StartExecution)
+
+
 class RunLedger:
     """The interface both stores implement."""
 
-    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
-        """Claim an object for a batch: None when this call claimed it, else the batch that already has it."""
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str,
+                     handed_off: bool = True) -> str | None:
+        """Claim an object for a batch: None when this call claimed it, else the batch that already has it.
+
+        A connector claims with `handed_off=False` and marks the claim (`mark_handed_off`) once its batch's
+        execution started."""
+        raise NotImplementedError
+
+    def object_claim(self, source: str, origin: str, etag: str | None) -> ObjectClaim | None:
+        """The object's claim, or None when it is not claimed."""
+        raise NotImplementedError
+
+    def mark_handed_off(self, source: str, origin: str, etag: str | None, batch_id: str) -> None:
+        """Record that `batch_id`, which claimed the object, was handed to its pipeline (if it still has it)."""
         raise NotImplementedError
 
     def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
@@ -185,16 +207,30 @@ class SqliteRunLedger(RunLedger):
             CREATE TABLE IF NOT EXISTS object_claims (source TEXT NOT NULL, object TEXT NOT NULL,
                                                       batch_id TEXT NOT NULL, PRIMARY KEY (source, object));
         """)
+        columns = [row[1] for row in self._connection.execute("PRAGMA table_info(object_claims)")]
+        if "handed_off" not in columns:  # a ledger from before the flag: its claims were handed off
+            self._connection.execute("ALTER TABLE object_claims ADD COLUMN handed_off INTEGER NOT NULL DEFAULT 1")
 
-    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str,
+                     handed_off: bool = True) -> str | None:
         key = object_claim_key(origin, etag)
         inserted = self._connection.execute(
-            "INSERT OR IGNORE INTO object_claims VALUES (?, ?, ?)", (source, key, batch_id)).rowcount
+            "INSERT OR IGNORE INTO object_claims (source, object, batch_id, handed_off) VALUES (?, ?, ?, ?)",
+            (source, key, batch_id, int(handed_off))).rowcount
         if inserted:
             return None
         row = self._connection.execute(
             "SELECT batch_id FROM object_claims WHERE source = ? AND object = ?", (source, key)).fetchone()
         return row[0]
+
+    def object_claim(self, source: str, origin: str, etag: str | None) -> ObjectClaim | None:
+        row = self._connection.execute("SELECT batch_id, handed_off FROM object_claims WHERE source = ? AND "
+                                       "object = ?", (source, object_claim_key(origin, etag))).fetchone()
+        return ObjectClaim(row[0], bool(row[1])) if row else None
+
+    def mark_handed_off(self, source: str, origin: str, etag: str | None, batch_id: str) -> None:
+        self._connection.execute("UPDATE object_claims SET handed_off = 1 WHERE source = ? AND object = ? AND "
+                                 "batch_id = ?", (source, object_claim_key(origin, etag), batch_id))
 
     def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
         self._connection.execute("DELETE FROM object_claims WHERE source = ? AND object = ? AND batch_id = "
@@ -234,15 +270,34 @@ class DynamoRunLedger(RunLedger):
         self.table = table_name
         self.client = client
 
-    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str,
+                     handed_off: bool = True) -> str | None:
         key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        flag = {} if handed_off else {"handed_off": {"BOOL": False}}
         try:
-            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}},
+            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}, **flag},
                                  ConditionExpression="attribute_not_exists(batch_id)")
             return None
         except self.client.exceptions.ConditionalCheckFailedException:
             item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item", {})
             return item.get("claimed_by", {}).get("S", "?")
+
+    def object_claim(self, source: str, origin: str, etag: str | None) -> ObjectClaim | None:
+        key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        return ObjectClaim(item.get("claimed_by", {}).get("S", "?"), item.get("handed_off", {}).get("BOOL", True))
+
+    def mark_handed_off(self, source: str, origin: str, etag: str | None, batch_id: str) -> None:
+        """A conditional PutItem (the connector's grant has no UpdateItem): the claim without the flag."""
+        key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        try:
+            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}},
+                                 ConditionExpression="claimed_by = :b",
+                                 ExpressionAttributeValues={":b": {"S": batch_id}})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # released meanwhile (its run failed), or another batch has it now
 
     def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
         key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}

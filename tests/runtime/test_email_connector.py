@@ -199,11 +199,14 @@ def deliver_concurrently(storage, ledgers, threads: int = 6) -> list:
 
 
 def assert_landed_once(storage, batches) -> None:
+    """One batch: a delivery that finds the message claimed by a batch not yet handed off (here: none is, no
+    handler runs) lands it again as that same batch, whose execution StartExecution then starts once (named by
+    the batch id); with the claim handed off it is a duplicate. Either way one set of raw objects."""
     landed = [b for b in batches if b.status == "landed"]
-    assert len(landed) == 1, [b.status for b in batches]
+    assert len({b.batch_id for b in landed}) == 1, [b.status for b in batches]
     assert sorted(b.reason for b in batches if b.status == "duplicate") == [
         f"message <20241115170211.4417@mail.acme-supplies.example> already landed as batch {landed[0].batch_id}"
-    ] * (len(batches) - 1)
+    ] * (len(batches) - len(landed))
     assert storage.list("raw", "supplier_invoices/ingest_date=") == [o.key for o in landed[0].objects]
 
 
@@ -227,7 +230,7 @@ def test_concurrent_deliveries_of_one_message_land_once_with_the_dynamodb_ledger
     [claim] = client.scan(TableName="runs")["Items"]
     assert claim == {"source": {"S": "supplier_invoices#objects"},
                      "batch_id": {"S": message_claim_origin("<20241115170211.4417@mail.acme-supplies.example>") + "#"},
-                     "claimed_by": {"S": landed.batch_id}}
+                     "claimed_by": {"S": landed.batch_id}, "handed_off": {"BOOL": False}}
     assert claim["batch_id"]["S"].startswith("message/") and len(claim["batch_id"]["S"]) == len("message/") + 64 + 1
 
 
