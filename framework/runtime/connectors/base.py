@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ class Connector:
         self.skipped: list[dict[str, str]] = []  # objects delivered again: {origin, etag, batch_id}
         self.raw_bucket = references.resolve(config["raw_bucket"])
         self._claims: dict[str, list[tuple[str, str | None]]] = {}  # batch id -> claims it holds, not handed off
+        self.flush_due = False  # buffered kinds: pending data passed buffer.megabytes
 
     def claim(self, origin: str, etag: str | None, batch_id: str) -> Claimed:
         """Claim a delivered object (needs a run ledger) before landing it as `batch_id`.
@@ -72,6 +74,28 @@ class Connector:
     def handle(self, event: dict[str, Any], context: Any = None) -> list[Batch]:
         """Land what the event announces; `context` is Lambda's (for its remaining time), or None."""
         raise NotImplementedError
+
+    def buffered(self, batch: Batch) -> list[Batch]:
+        """A buffered kind's landed micro-batch (config `buffer`, with a run ledger): marked pending in the ledger,
+        status `pending` (the handler starts nothing for it); a flush (framework.runtime.buffer) loads it with the
+        others. Past `buffer.megabytes` of pending data the flush Lambda is asked to run now
+        (`ONBOARD_FLUSH_FUNCTION`; without one, `flush_due` tells a local runner)."""
+        settings = self.config.get("buffer")
+        if not settings or self.runs is None:
+            return [batch]
+        from framework.runtime.buffer import PendingBuffer
+
+        buffer = PendingBuffer(self.runs, self.source, self.clock)
+        buffer.add(batch)
+        batch.status = "pending"
+        if buffer.due(settings["megabytes"]):
+            function = os.environ.get("ONBOARD_FLUSH_FUNCTION")
+            if function:
+                from framework.runtime.flush import request_flush
+
+                request_flush(function, self.source)
+            self.flush_due = True
+        return [batch]
 
     def commit(self, batch: Batch) -> None:
         """Called once `batch` has been handed on to its pipeline: its object claims are marked handed off

@@ -96,14 +96,14 @@ class StreamConnector(Connector):
             if not batch.rejected:  # nothing landed and nothing was quarantined: Lambda re-delivers them all
                 return []
             batch.status = "quarantined"
-            return [batch]
+            return self.buffered(batch)  # its rejected records count in the flush batch
         key = raw_key(self.source, batch.batch_id, now, "jsonl")
         data = "".join(line for _, line in lines).encode()
         self.storage.put(self.raw_bucket, key, data)
         batch.objects.append(LandedObject(self.raw_bucket, key, self.storage.uri(self.raw_bucket, key),
                                           f"{records[0].identifier}..{records[-1].identifier}", None, len(data)))
         log.info("landed %d records as %s", len(lines), key)
-        return [batch]
+        return self.buffered(batch)
 
     def respond(self, batches: list[Batch]) -> dict[str, Any]:
         """The partial batch response: the record Lambda must deliver again (none when every record was landed
