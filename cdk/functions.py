@@ -40,7 +40,7 @@ class OnboardFunction(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, function_name: str, code_dir: Path, handler: str,
                  description: str, key: kms.IKey, log_retention: logs.RetentionDays, environment: dict[str, str],
-                 reserved_concurrency: int, timeout: Duration, memory_mb: int = 512,
+                 reserved_concurrency: int | None, timeout: Duration, memory_mb: int = 512,
                  dead_letter_queue: sqs.IQueue | None = None) -> None:
         super().__init__(scope, construct_id)
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),

@@ -87,7 +87,8 @@ def assert_http_trigger(template: dict, source: str) -> None:
         [plan] = cfn.resources(template, "AWS::ApiGateway::UsagePlan").values()
         assert plan["Throttle"] == {"BurstLimit": 200, "RateLimit": 100}
         assert len(cfn.resources(template, "AWS::ApiGateway::UsagePlanKey")) == 1
-    permissions = cfn.resources(template, "AWS::Lambda::Permission").values()
+    permissions = [p for p in cfn.resources(template, "AWS::Lambda::Permission").values()
+                   if p["FunctionName"] == f"<{connector}.Arn>"]  # the flush's schedule has its own
     assert {p["SourceArn"].rsplit("/POST/", 1)[1] for p in permissions} == {trigger["path"].lstrip("/")}
 
 
@@ -129,10 +130,12 @@ def test_every_kind_has_its_trigger_asserted(kind_stack):
 def test_lambdas_have_reserved_concurrency_log_retention_and_encrypted_logs(kind_stack):
     _, source, template = kind_stack
     functions = cfn.resources(template, "AWS::Lambda::Function")
+    buffered = [f"onboard-{source}-ship"] if "buffer" in MANIFESTS[source]["connector"] else []
     assert sorted(f["FunctionName"] for f in functions.values()) == [
-        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs"]
-    concurrency = {f["FunctionName"].rsplit("-", 1)[1]: f["ReservedConcurrentExecutions"] for f in functions.values()}
-    assert concurrency == {"land": 5, "load": 2, "runs": 2}
+        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs", *buffered]
+    concurrency = {f["FunctionName"].rsplit("-", 1)[1]: f.get("ReservedConcurrentExecutions")
+                   for f in functions.values()}
+    assert concurrency == {"land": 5, "load": 2, "runs": 2, **({"ship": None} if buffered else {})}
     assert all(f["Runtime"] == "python3.14" for f in functions.values())
     for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():
         assert log_group["RetentionInDays"] == 30
