@@ -297,6 +297,7 @@ def serve(project: Project, source: str, port: int, host: str, load: bool) -> No
         err.print(str(exc), style="red", markup=False)
         raise SystemExit(1) from None
     os.environ["ONBOARD_LAKE_ROOT"] = str(project.lake_dir)
+    os.environ["ONBOARD_LEDGER_PATH"] = str(project.ledger_path)  # accepted micro-batches wait there
 
     def process(answer: dict) -> None:  # --load: flush after every accepted request
         for batch in runner.flush(resolved.name):

@@ -229,7 +229,8 @@ class SqliteRunLedger(RunLedger):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        # one caller at a time, from any thread (`onboard serve` handles each request in its own thread)
+        self._connection = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         self._connection.executescript("""
             CREATE TABLE IF NOT EXISTS runs (source TEXT NOT NULL, batch_id TEXT NOT NULL, record TEXT NOT NULL,
                                              PRIMARY KEY (source, batch_id));
