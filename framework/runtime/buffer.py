@@ -25,7 +25,7 @@ from framework.runtime.batch import Batch, LandedObject, batch_time, new_batch_i
 from framework.runtime.ledger import PendingBatch, RunLedger
 
 GRACE_SECONDS = 900  # longer than a flush (or connector) invocation may run: its claim was abandoned
-MAX_OBJECTS = 500  # micro-batches per flush batch: the execution input stays well below Step Functions' 256 KB
+MAX_OBJECTS = 200  # micro-batches per flush batch: the execution input stays below Step Functions' 256 KiB
 MEGABYTE = 1024 * 1024
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -168,3 +168,36 @@ def test_a_connector_past_the_size_asks_the_flush_lambda_to_run(deployed, tmp_pa
             flags.append(connector.flush_due)
         stub.assert_no_pending_responses()
     assert flags == [False, True]
+
+
+def test_the_largest_flush_batch_fits_a_step_functions_execution_input_and_glue_arguments():
+    """Step Functions passes at most 256 KiB of state and Glue at most 260 KB of arguments: a flush batch of
+    MAX_OBJECTS Kinesis micro-batches (long bucket names, 56-digit sequence numbers) stays well below both."""
+    from framework.runtime.buffer import MAX_OBJECTS
+    from framework.runtime.lake import lake_from_env
+    from framework.runtime.orchestration import pipeline_input
+
+    ledger_items = []
+    raw = "onboard-raw-123456789012-ap-southeast-2"
+    for n in range(MAX_OBJECTS + 50):
+        batch_id = f"20241116T10{n // 60 % 60:02d}{n % 60:02d}Z-{n:08x}"
+        key = f"{SOURCE}/ingest_date=2024-11-16/{batch_id}.jsonl"
+        ledger_items.append(Batch(SOURCE, batch_id, "2024-11-16T10:00:00Z", [LandedObject(
+            raw, key, f"s3://{raw}/{key}", f"{n:056d}..{n + 499:056d}", None, 987_654)]))
+    lake = json.loads((REPO / f"generated/{SOURCE}/manifest.json").read_text())["lake"]
+    env = {"ONBOARD_LAKE": json.dumps(lake), **{f"ONBOARD_BUCKET_{z.upper()}": f"onboard-{z}-123456789012-ap-southeast-2"
+                                                for z in ("raw", "processed", "quarantine", "curated")}}
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = SqliteRunLedger(f"{folder}/ledger.sqlite")
+        buffer = PendingBuffer(ledger, SOURCE, clock=lambda: T0)
+        for item in ledger_items:
+            buffer.add(item)
+        batch = buffer.take()
+        ledger.close()
+    assert batch.files_landed == MAX_OBJECTS
+    started = json.dumps(pipeline_input(batch, lake_from_env(env)), sort_keys=True)
+    assert len(started.encode()) < 200_000, len(started)  # measured: 137,666 bytes, about 690 per micro-batch
+    assert len(json.dumps(pipeline_input(batch, lake_from_env(env))["glue_arguments"]).encode()) < 60_000
