@@ -45,14 +45,20 @@ from onboard_glue.write import (
     LakeFile,
     clear_quarantine,
     discard_staging,
+    estimated_output_bytes,
     file_count,
     manifest,
     publish_table_files,
     stage_table_files,
     staging_uri,
+    sweep_batch,
+    sweep_stale_staging,
     write_json,
     write_quarantine,
 )
+
+# A staging folder untouched this long belongs to a run that was killed: Glue stops a run after at most 48 hours.
+STALE_STAGING_SECONDS = 48 * 3600
 
 
 class QualityThresholdError(RuntimeError):
@@ -91,8 +97,23 @@ class Outcome:
 
 
 def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict[str, Any]:
-    """The batch on an existing session (whose settings the caller controls)."""
+    """The batch on an existing session (whose settings the caller controls).
+
+    A failure anywhere sweeps what the run staged and the table files it had published (`sweep_batch`), so
+    an unloaded batch leaves nothing in the table prefix; staging that killed runs left is swept at start."""
     lake = LakeFS(spark)
+    sweep_stale_staging(lake, args.output, older_than_seconds=STALE_STAGING_SECONDS)
+    published: list[LakeFile] = []
+    try:
+        return _process_batch(spark, lake, config, args, published)
+    except BaseException:
+        sweep_batch(lake, staging=staging_uri(args.output, args.batch_id), published=published)
+        raise
+
+
+def _process_batch(
+    spark: SparkSession, lake: LakeFS, config: JobConfig, args: JobArgs, published: list[LakeFile]
+) -> dict[str, Any]:
     inputs = lake.expand_inputs(args.inputs)
     outcome = Outcome()
     unmapped: list[str] = []
@@ -106,9 +127,9 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         single = None
         # Quality needs its score before any table file is published: the cached route decides first.
         if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
-                                                    config.files.rows_per_file):
-            single = _single_pass(spark, lake, checked, config, args)
-        outcome = single or _cached_passes(lake, checked, config, args)
+                                                    config.files.rows_per_file, slices(config, args)):
+            single = _single_pass(spark, lake, checked, config, args, published)
+        outcome = single or _cached_passes(lake, checked, config, args, published, inputs)
     if not outcome.rows_quarantined:
         clear_quarantine(lake, args.quarantine)  # what an earlier attempt of the batch left
     summary = {
@@ -128,23 +149,36 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
     return summary
 
 
+def slices(config: JobConfig, args: JobArgs) -> int:
+    """The warehouse's slice count: the ``--slices`` job argument when given, else the source's config."""
+    return args.slices or config.files.slices
+
+
 def fits_one_file(
-    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int, slices: int = 1
 ) -> bool:
-    """Whether the input cannot hold more records than one output file takes, decided cheaply:
-    Parquet footers; else the bytes (a record takes at least a character and a line break);
-    else a line count (a CSV record or a JSON line takes at least one line)."""
+    """Whether the batch makes one output file (`file_count`), decided cheaply: its estimated output bytes,
+    then a bound of its records: Parquet footers; else the bytes (a record takes at least a character and
+    a line break); else, for local files, a line count (a CSV record or a JSON line takes at least one line).
+
+    On S3 nothing is counted (that would be another full read of the input): an uncompressed input above
+    the bytes bound takes the cached route; a compressed one small enough to make one file takes the single
+    pass, which re-checks its outcome and falls back when the guess was wrong."""
+    if file_count(1, rows_per_file, slices, estimated_output_bytes(fmt.type, inputs)) > 1:
+        return False
     paths = [f.read_path for f in inputs]
     if fmt.type == "parquet":
         return spark.read.parquet(*paths).count() <= rows_per_file
     if not any(f.compressed for f in inputs) and (sum(f.size for f in inputs) + 1) // 2 <= rows_per_file:
         return True
     lines = lake.count_local_lines(list(inputs))
-    return (lines if lines is not None else spark.read.text(paths).count()) <= rows_per_file
+    if lines is not None:
+        return lines <= rows_per_file
+    return all(f.compressed for f in inputs)
 
 
 def _single_pass(
-    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs
+    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs, published: list[LakeFile]
 ) -> Outcome | None:
     counts = Observation()
     observed = checked.observe(
@@ -170,9 +204,11 @@ def _single_pass(
     outcome = Outcome(rows_in=int(metrics["rows_in"]), rejected=rejected)
     accepted = outcome.rows_in - outcome.rows_quarantined
     outcome.rows_loaded = int(rows_loaded["rows"]) if rows_loaded is not None else accepted
-    files = file_count(outcome.rows_loaded, config.files.rows_per_file, config.files.slices)
+    staged_bytes = sum(f.length for f in lake.list_files(staging))
+    files = file_count(outcome.rows_loaded, config.files.rows_per_file, slices(config, args), staged_bytes)
     if files == 1:
-        outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
+        outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id,
+                                            published=published)
     else:
         discard_staging(lake, staging)
         if files > 1:  # the bound was wrong: more rows than one file takes
@@ -183,7 +219,10 @@ def _single_pass(
     return outcome
 
 
-def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs) -> Outcome:
+def _cached_passes(
+    lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs, published: list[LakeFile],
+    inputs: Sequence[InputFile],
+) -> Outcome:
     cached = checked.persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
@@ -206,13 +245,15 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
                 StorageLevel.MEMORY_AND_DISK
             )
             outcome.rows_loaded = deduped.count()
-        files = file_count(outcome.rows_loaded, config.files.rows_per_file, config.files.slices)
+        output_bytes = estimated_output_bytes(config.format.type, inputs, outcome.rows_loaded / max(outcome.rows_in, 1))
+        files = file_count(outcome.rows_loaded, config.files.rows_per_file, slices(config, args), output_bytes)
         if files:
             staging = staging_uri(args.output, args.batch_id)
             columns = output_columns(config)
             rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
             stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_by, files=files)
-            outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
+            outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id,
+                                                published=published)
         return outcome
     finally:
         cached.unpersist()
