@@ -28,7 +28,7 @@ from onboard_glue.config import FormatSpec, JobConfig, load_config
 from onboard_glue.dedupe import latest_per_key
 from onboard_glue.lake_fs import InputFile, LakeFS
 from onboard_glue.observed import observed_metrics
-from onboard_glue.read import read_records, unmapped_fields
+from onboard_glue.read import CSV_SPLIT_REASON, read_records, unmapped_fields
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
     REASON_COL,
@@ -59,6 +59,11 @@ from onboard_glue.write import (
 
 # A staging folder untouched this long belongs to a run that was killed: Glue stops a run after at most 48 hours.
 STALE_STAGING_SECONDS = 48 * 3600
+
+
+class _CsvRecordCut(Exception):  # noqa: N818 - a signal, not an error: the job reads the CSV again whole
+    """A CSV read line by line had a record with a quoted line break (`read.CSV_SPLIT_REASON`); nothing was
+    published or quarantined from that read."""
 
 
 class QualityThresholdError(RuntimeError):
@@ -122,14 +127,20 @@ def _process_batch(
         # Only the CSV reader decodes invalid UTF-8 to U+FFFD; the JSON parser rejects the record as malformed,
         # so there a U+FFFD is a character the data really holds.
         text_encoding = config.format.encoding if config.format.type == "csv" else None
-        checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns,
-                                config.quality, text_encoding)
-        single = None
-        # Quality needs its score before any table file is published: the cached route decides first.
-        if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
-                                                    config.files.rows_per_file, slices(config, args)):
-            single = _single_pass(spark, lake, checked, config, args, published)
-        outcome = single or _cached_passes(lake, checked, config, args, published, inputs)
+
+        def checked_records(csv_by_line: bool) -> DataFrame:
+            records = read_records(spark, lake, config.format, config.columns, inputs, csv_by_line=csv_by_line)
+            return check_records(records, config.columns, config.quality, text_encoding)
+
+        try:
+            single = None
+            # Quality needs its score before any table file is published: the cached route decides first.
+            if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
+                                                        config.files.rows_per_file, slices(config, args)):
+                single = _single_pass(spark, lake, checked_records(True), config, args, published)
+            outcome = single or _cached_passes(lake, checked_records(True), config, args, published, inputs)
+        except _CsvRecordCut:  # a quoted line break further down than the head showed: read the CSV whole
+            outcome = _cached_passes(lake, checked_records(False), config, args, published, inputs)
     if not outcome.rows_quarantined:
         clear_quarantine(lake, args.quarantine)  # what an earlier attempt of the batch left
     summary = {
@@ -185,6 +196,7 @@ def _single_pass(
         counts,
         F.count(F.lit(1)).alias("rows_in"),
         *[F.count(F.when(reason_kind(F.col(REASON_COL)) == kind, 1)).alias(kind) for kind in REASON_KINDS],
+        F.count(F.when(F.col(REASON_COL) == CSV_SPLIT_REASON, 1)).alias("cut"),
     )
     rows = table_rows(observed, config)
     loaded = None
@@ -200,6 +212,9 @@ def _single_pass(
     if metrics is None or (loaded is not None and rows_loaded is None):
         discard_staging(lake, staging)  # Spark lost the counts: count on the cached route instead
         return None
+    if metrics["cut"]:
+        discard_staging(lake, staging)
+        raise _CsvRecordCut
     rejected = {kind: int(metrics[kind]) for kind in REASON_KINDS if metrics[kind]}
     outcome = Outcome(rows_in=int(metrics["rows_in"]), rejected=rejected)
     accepted = outcome.rows_in - outcome.rows_quarantined
@@ -231,6 +246,8 @@ def _cached_passes(
             for row in cached.groupBy(reason_kind(F.col(REASON_COL)).alias("kind")).count().collect()
         }
         accepted = by_kind.pop(None, 0)
+        if by_kind.get("malformed") and cached.where(F.col(REASON_COL) == CSV_SPLIT_REASON).limit(1).count():
+            raise _CsvRecordCut
         outcome = Outcome(rows_in=accepted + sum(by_kind.values()), rejected=by_kind)
         if outcome.rows_quarantined:
             quarantined = quarantine_rows(cached, config.columns, args.batch_id)
