@@ -170,12 +170,14 @@ def fits_one_file(
 ) -> bool:
     """Whether the batch makes one output file (`file_count`), decided cheaply: its estimated output bytes,
     then a bound of its records: Parquet footers; else the bytes (a record takes at least a character and
-    a line break); else, for local files, a line count (a CSV record or a JSON line takes at least one line).
+    a line break); else, for local uncompressed files, a line count (a CSV record or a JSON line takes at
+    least one line).
 
-    On S3 nothing is counted (that would be another full read of the input): an uncompressed input above
-    the bytes bound takes the cached route; a compressed one small enough to make one file takes the single
-    pass, which re-checks its outcome and falls back when the guess was wrong."""
-    if file_count(1, rows_per_file, slices, estimated_output_bytes(fmt.type, inputs)) > 1:
+    Otherwise (on S3, or compressed) nothing is counted, since that would be another full read of the input:
+    an input whose estimated output is under 2 MB takes the single pass, which re-checks its rows and bytes
+    and falls back to the cached route when the guess was wrong (records shorter than about 2 MB over
+    ``rows_per_file`` bytes)."""
+    if file_count(rows_per_file, rows_per_file, slices, estimated_output_bytes(fmt.type, inputs)) > 1:
         return False
     paths = [f.read_path for f in inputs]
     if fmt.type == "parquet":
@@ -183,9 +185,7 @@ def fits_one_file(
     if not any(f.compressed for f in inputs) and (sum(f.size for f in inputs) + 1) // 2 <= rows_per_file:
         return True
     lines = lake.count_local_lines(list(inputs))
-    if lines is not None:
-        return lines <= rows_per_file
-    return all(f.compressed for f in inputs)
+    return lines is None or lines <= rows_per_file
 
 
 def _single_pass(

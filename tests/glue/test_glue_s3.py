@@ -163,22 +163,33 @@ def test_on_s3_the_route_is_decided_from_object_sizes_without_reading_the_input(
     bucket = s3_bucket
     config = load_config(job_config({"type": "csv"}, EVENT_COLUMNS))
     lake = LakeFS(spark)
-    rows = csv_rows(200_000)  # 3.4 MB: above the 2 MB a million rows need at least
-    big_local = tmp_path / "big.csv"
-    big_local.write_bytes(rows)
+    small = csv_rows(200_000)  # 3.4 MB: above the 2 MB a million rows need at least; about 1.2 MB of Parquet
+    large = csv_rows(400_000)  # 7.1 MB: about 2.5 MB of Parquet, two files or more
+    local = tmp_path / "small.csv"
+    local.write_bytes(small)
     cases = {
-        "local, counted in Python": ([str(big_local)], True),
-        "s3, uncompressed above the bound": ([bucket.put("raw/orders/big.csv", rows)], False),
-        "s3, small gzip": ([bucket.put("raw/orders/small.csv.gz", _gzip(csv_rows(1000)))], True),
+        "local, lines counted in Python": ([str(local)], True),
+        "s3, small: the single pass re-checks": ([bucket.put("raw/orders/small.csv", small)], True),
+        "s3, small gzip": ([bucket.put("raw/orders/small.csv.gz", _gzip(small))], True),
+        "s3, several files by size": ([bucket.put("raw/orders/large.csv", large)], False),
     }
     for name, (uris, expected) in cases.items():
         files = lake.expand_inputs(uris)
         before = bytes_read(spark)
         with spark_jobs(spark) as jobs:
             assert fits_one_file(spark, lake, config.format, files, 1_000_000, 4) is expected, name
-        assert jobs[0] == 0, name  # before: a spark.read.text(...).count() over the input on S3
+        assert jobs[0] == 0, name  # before: a spark.read.text(...).count() over the input on S3 or gzip
         if name.startswith("s3"):
             assert bytes_read(spark) == before, name
+
+
+def test_a_wrong_guess_of_the_single_pass_falls_back_to_the_cached_route(spark, s3_bucket):
+    # 3,000 records of 4 bytes with a cap of 1,000 rows a file: the sizes suggest one file, the rows say three.
+    uri = s3_bucket.put("raw/orders/short.csv", csv_rows(0) + b"".join(b"%d,\n" % (i % 100) for i in range(3000)))
+    config = job_config({"type": "csv"}, EVENT_COLUMNS, partition_by=[], files={"slices": 1, "rows_per_file": 1000})
+    summary = run_on_s3(s3_bucket, config, [uri])
+    assert (summary["rows_loaded"], summary["files"]) == (3000, 3)
+    assert len(manifest_keys(s3_bucket)) == 3
 
 
 def test_jsonl_fields_on_s3_are_inferred_from_a_bounded_sample(spark, s3_bucket):
