@@ -1,15 +1,17 @@
 """``run_job``: read raw -> map/cast -> quality -> dedupe -> write, for one batch.
 
-Two routes, chosen by a cheap upper bound of the records (bytes, lines, or Parquet footers):
+Two routes, chosen by the estimated output bytes and a cheap upper bound of the records (bytes, local lines,
+or Parquet footers; on S3 nothing is counted, see `fits_one_file`):
 
-- the batch fits one output file: a single pass parses, checks, deduplicates and writes the table
-  file while ``observe`` counts rows by outcome; the input is read again only when rows were
-  rejected, to write the quarantine;
+- the batch fits one output file (one per partition folder, when the folders come from a column): a single
+  pass parses, checks, deduplicates and writes the table file(s) while ``observe`` counts rows by outcome;
+  the input is read again only when rows were rejected, to write the quarantine;
 - otherwise the checked rows are cached once, counted, and every output reads the cache (the file
   count needs the exact number of rows before writing).
 
-The single pass re-checks its outcome: if the bound was wrong (a JSON line holding an array of
-records) or Spark lost the observed counts, its staged file is discarded and the cached route runs.
+The single pass re-checks its outcome against `write.file_count` (rows and the bytes it wrote): if the guess
+was wrong (a JSON line holding an array of records, very short records on S3, fewer folders than files wanted)
+or Spark lost the observed counts, its staged files are discarded and the cached route runs.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from onboard_glue.transform import (
     with_lineage,
 )
 from onboard_glue.write import (
+    TARGET_FILE_BYTES,
     LakeFile,
     clear_quarantine,
     discard_staging,
@@ -136,7 +139,8 @@ def _process_batch(
             single = None
             # Quality needs its score before any table file is published: the cached route decides first.
             if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
-                                                        config.files.rows_per_file, slices(config, args)):
+                                                        config.files.rows_per_file, slices(config, args),
+                                                        config.partition_column is not None):
                 single = _single_pass(spark, lake, checked_records(True), config, args, published)
             outcome = single or _cached_passes(lake, checked_records(True), config, args, published, inputs)
         except _CsvRecordCut:  # a quoted line break further down than the head showed: read the CSV whole
@@ -166,7 +170,8 @@ def slices(config: JobConfig, args: JobArgs) -> int:
 
 
 def fits_one_file(
-    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int, slices: int = 1
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, inputs: Sequence[InputFile], rows_per_file: int,
+    slices: int = 1, by_data: bool = False,
 ) -> bool:
     """Whether the batch makes one output file (`file_count`), decided cheaply: its estimated output bytes,
     then a bound of its records: Parquet footers; else the bytes (a record takes at least a character and
@@ -176,8 +181,11 @@ def fits_one_file(
     Otherwise (on S3, or compressed) nothing is counted, since that would be another full read of the input:
     an input whose estimated output is under 2 MB takes the single pass, which re-checks its rows and bytes
     and falls back to the cached route when the guess was wrong (records shorter than about 2 MB over
-    ``rows_per_file`` bytes)."""
-    if file_count(rows_per_file, rows_per_file, slices, estimated_output_bytes(fmt.type, inputs)) > 1:
+    ``rows_per_file`` bytes).
+
+    ``by_data``: the partition folders come from a column, so the single pass writes one file per folder, which
+    may well be as many files as the sizing asks (it checks): only the rows bound decides."""
+    if not by_data and file_count(rows_per_file, rows_per_file, slices, estimated_output_bytes(fmt.type, inputs)) > 1:
         return False
     paths = [f.read_path for f in inputs]
     if fmt.type == "parquet":
@@ -219,14 +227,15 @@ def _single_pass(
     outcome = Outcome(rows_in=int(metrics["rows_in"]), rejected=rejected)
     accepted = outcome.rows_in - outcome.rows_quarantined
     outcome.rows_loaded = int(rows_loaded["rows"]) if rows_loaded is not None else accepted
-    staged_bytes = sum(f.length for f in lake.list_files(staging))
-    files = file_count(outcome.rows_loaded, config.files.rows_per_file, slices(config, args), staged_bytes)
-    if files == 1:
+    staged = [f.length for f in lake.list_files(staging)]
+    wanted = file_count(outcome.rows_loaded, config.files.rows_per_file, slices(config, args), sum(staged))
+    if wanted and staged and outcome.rows_loaded <= config.files.rows_per_file and wanted <= len(staged) \
+            and max(staged) <= TARGET_FILE_BYTES:  # one file per folder is as many files as the sizing asks
         outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id,
                                             published=published)
     else:
         discard_staging(lake, staging)
-        if files > 1:  # the bound was wrong: more rows than one file takes
+        if wanted:  # the guess was wrong: more rows or bytes than the files written take
             return None
     if outcome.rows_quarantined:  # the only second read of the input, and only for rejected rows
         quarantined = quarantine_rows(checked, config.columns, args.batch_id)

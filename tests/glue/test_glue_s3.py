@@ -262,6 +262,20 @@ def test_the_slices_job_argument_overrides_the_config(spark, s3_bucket):
                       "--summary", "s", "--slices", "0"], default_job_name="x")
 
 
+def test_folders_from_a_column_keep_the_single_pass_when_they_make_enough_files(spark, s3_bucket):
+    bucket = s3_bucket
+    # 10 MB of CSV, about 3.5 MB of Parquet by estimate (three files wanted), over five days: the single pass
+    # writes one file per day, five files of about 0.1 MB each, which the sizing accepts.
+    body = "id,at,note\n" + "".join(f"{i},2024-11-0{1 + i % 5},{'n' * 5000}\n" for i in range(2000))
+    uri = bucket.put("raw/orders/days.csv", body.encode())
+    config = job_config({"type": "csv"}, EVENT_COLUMNS, partition_by=["day"], partition_column="at")
+    with spark_jobs(spark) as jobs:
+        summary = run_on_s3(bucket, config, [uri])
+    assert summary["files"] == 5
+    assert manifest_keys(bucket) == [f"{TABLE}/day=0{d}/part-00000-b1.c000.snappy.parquet" for d in range(1, 6)]
+    assert jobs[0] <= 2  # the write (the cached route would add a count, a range sample and a second write)
+
+
 # ----------------------------------------------------------------------------------------------- xlsx
 
 
