@@ -68,6 +68,7 @@ class Assumptions:
     log_bytes_per_glue_run: int = 512 * 1024
     log_bytes_per_transition: int = 1024
     batches_per_day: float | None = None  # None: from the trigger (see batches_per_day())
+    push_rows_per_request: int = 100  # http_push: rows a caller sends in one request
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,19 @@ def batches_per_day(manifest: dict[str, Any]) -> float:
     return 1.0
 
 
+def connector_invocations_per_day(manifest: dict[str, Any], rows_per_day: int, per_day: float,
+                                  a: Assumptions) -> float:
+    """A stream's connector runs per record batch (`batch_size`, at most one per `batch_window_seconds`, one
+    shard); an http_push connector per request; any other once per batch."""
+    trigger = manifest["connector"]["trigger"]
+    if trigger.get("kind") == "stream":
+        window = trigger.get("batch_window_seconds") or 1
+        return min(rows_per_day / (trigger.get("batch_size") or 100), 86400 / window)
+    if trigger.get("kind") == "http":
+        return rows_per_day / a.push_rows_per_request
+    return per_day
+
+
 def transitions_per_execution(crawl: bool, extra_polls: int) -> int:
     return len(HAPPY_PATH_STATES) + (len(CRAWLER_STATES) if crawl else 0) + extra_polls * len(POLL_STATES)
 
@@ -160,10 +174,13 @@ def estimate(manifest: dict[str, Any], rows_per_day: int, bytes_per_row: int, pl
     crawl = bool(manifest["glue"].get("crawl", True))
     c: dict[str, Component] = {}
 
-    # Lambda: per batch the connector, the ledger task (3), the loader (4), a flush; every 5 minutes the check
-    connector_s = a.connector_seconds + gb_batch * GIB / MIB / a.connector_mb_per_second
-    invocations = {"connector": (batches, connector_s), "runs": (batches * a.ledger_task_invocations,
-                                                                 a.ledger_task_seconds),
+    # Lambda: the connector per delivery (a batch; a stream's record batches; a push request), per batch the
+    # ledger task (3), the loader (4) and a flush; every 5 minutes the freshness check
+    deliveries = connector_invocations_per_day(manifest, rows_per_day, per_day, a) * a.days_per_month
+    connector_s = (a.connector_seconds + gb_day * a.days_per_month / deliveries * GIB / MIB
+                   / a.connector_mb_per_second) if deliveries else 0.0
+    invocations = {"connector": (deliveries, connector_s), "runs": (batches * a.ledger_task_invocations,
+                                                                    a.ledger_task_seconds),
                    "loader": (batches * a.loader_invocations, a.loader_seconds)}
     if buffered:
         invocations["flush"] = (batches, a.flush_seconds)
@@ -173,6 +190,9 @@ def estimate(manifest: dict[str, Any], rows_per_day: int, bytes_per_row: int, pl
     gb_seconds = sum(n * s * LAMBDA_MEMORY_MB[f] / 1024 for f, (n, s) in invocations.items())
     c["lambda"] = Component(requests * p["lambda_request"] + gb_seconds * p["lambda_gb_second_arm64"],
                             {"requests": requests, "gb_seconds": gb_seconds})
+
+    if manifest["connector"]["trigger"].get("kind") == "http":  # the API Gateway REST API in front of it
+        c["api_gateway"] = Component(deliveries * p["apigateway_rest_request"], {"requests": deliveries})
 
     transitions = batches * transitions_per_execution(crawl, a.extra_load_polls)
     c["step_functions"] = Component(transitions * p["stepfunctions_transition"], {"transitions": transitions})

@@ -14,7 +14,7 @@ UNITS = {"lambda": ("requests", "gb_seconds"), "step_functions": ("transitions",
                                                         "processed_gb", "quarantine_gb"),
          "s3_requests": ("puts", "gets", "transitions"), "kms": ("requests",),
          "cloudwatch": ("log_ingest_gb", "custom_metrics"), "alarms": ("alarms",), "redshift": ("rpu_hours",),
-         "platform_share": ("sources",)}
+         "platform_share": ("sources",), "api_gateway": ("requests",)}
 
 
 class CostError(ValueError):

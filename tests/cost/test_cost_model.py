@@ -124,6 +124,21 @@ def test_batches_a_day_from_the_trigger():
         "batches_per_day"] == 4
 
 
+def test_a_stream_connector_runs_per_record_batch_and_a_push_connector_per_request():
+    stream = {**ORDERS, "connector": {"trigger": {"kind": "stream", "batch_size": 5, "batch_window_seconds": 10},
+                                      "buffer": {"seconds": 300}}}
+    # 1,000 rows a day: 200 record batches a day; 1,000,000 rows: capped at one per 10 s window (8,640)
+    few = estimate(stream, 1000, 100, PLATFORM, PRICES, 7).components["lambda"].usage["requests"]
+    many = estimate(stream, 10**6, 100, PLATFORM, PRICES, 7).components["lambda"].usage["requests"]
+    per_month_besides = 288 * 30 * (3 + 4 + 1) + 8640  # per flush: ledger task, loader, flush; the check
+    assert (few, many) == (200 * 30 + per_month_besides, 8640 * 30 + per_month_besides)
+    push = {**ORDERS, "connector": {"trigger": {"kind": "http", "path": "/in"}, "buffer": {"seconds": 600}}}
+    gateway = estimate(push, 10**6, 100, PLATFORM, PRICES, 7).components["api_gateway"]
+    assert gateway.usage == {"requests": 10_000 * 30}  # 100 rows a request
+    assert gateway.usd == pytest.approx(300_000 * 3.50 / 10**6)
+    assert "api_gateway" not in estimate(ORDERS, 1, 1, PLATFORM, PRICES, 7).components
+
+
 def test_idle_cost_of_a_deploy_with_no_data():
     quiet = {**ORDERS, "source": "quiet", "freshness": None}
     idle = idle_cost([ORDERS, quiet], PLATFORM, PRICES)
