@@ -76,6 +76,8 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,
+        **({"freshness": {"warn_after_seconds": d.freshness.warn_seconds,
+                          "error_after_seconds": d.freshness.error_seconds}} if d.freshness else {}),
         "iam": {
             # A REST fetch that fails part-way deletes the pages it had landed; email quarantines messages.
             "connector": {"read": reads, "write": [lake["raw"]] + (

@@ -251,6 +251,51 @@ class Glue(StrictModel):
                         "partitions appear in the Glue catalog.")
 
 
+_DURATION = re.compile(r"^([1-9][0-9]*)([mhd])$")
+_DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    """`30m`, `26h`, `2d` as seconds; ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a duration; write a whole number followed by m, h or d, e.g. 26h")
+    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+
+
+class Freshness(StrictModel):
+    """How late a source may be: the time since its last successful load that makes it `warn` or `error`
+    (`onboard status --freshness`; deployed, the MinutesSinceLastLoad alarms)."""
+
+    warn_after: str | None = Field(None, description="Age of the last successful load that warns (m, h or d).",
+                                   examples=["26h"])
+    error_after: str | None = Field(None, description="Age of the last successful load that is an error "
+                                    "(m, h or d); a source never loaded is an error too.", examples=["50h"])
+
+    @field_validator("warn_after", "error_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if value is not None:
+            duration_seconds(str(value))
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Freshness:
+        if self.warn_after is None and self.error_after is None:
+            raise ValueError("set warn_after, error_after or both")
+        if self.warn_seconds is not None and self.error_seconds is not None and self.warn_seconds >= self.error_seconds:
+            raise ValueError(f"warn_after ({self.warn_after}) must be shorter than error_after ({self.error_after})")
+        return self
+
+    @property
+    def warn_seconds(self) -> int | None:
+        return None if self.warn_after is None else duration_seconds(self.warn_after)
+
+    @property
+    def error_seconds(self) -> int | None:
+        return None if self.error_after is None else duration_seconds(self.error_after)
+
+
 QUALITY_RULES = ("not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression")
 _RULE_OPTIONS = {"accepted_values": ("values",), "range": ("min", "max"), "regex": ("pattern",),
                  "max_length": ("length",), "expression": ("expression",), "not_null": (), "unique": ()}
@@ -335,6 +380,7 @@ class SourceBase(StrictModel):
     redshift: Redshift
     glue: Glue = Field(default_factory=Glue, description="Deployed Glue job settings.")
     quality: Quality | None = Field(None, description="Data quality rules, quarantine and threshold.")
+    freshness: Freshness | None = Field(None, description="How late the source may be before it warns or errs.")
     tags: dict[str, str] = Field(default_factory=dict)
     example_input: str | None = Field(
         None, description="A sample input file (relative to the project) that `onboard run --all` lands.")
