@@ -95,7 +95,7 @@ def test_a_batch_on_s3_publishes_exactly_its_files_and_no_staging(spark, s3_buck
     summary = run_on_s3(bucket, config, [source])
 
     assert summary["rows_loaded"] == 4
-    published = [f"{TABLE}/day=01/part-00000-b1.c000.snappy.parquet", f"{TABLE}/day=02/part-00000-b1.c000.snappy.parquet"]
+    published = [f"{TABLE}/onboard_day=01/part-00000-b1.c000.snappy.parquet", f"{TABLE}/onboard_day=02/part-00000-b1.c000.snappy.parquet"]
     assert manifest_keys(bucket) == published
     assert bucket.keys("processed/") == ["processed/_manifests/orders/b1.manifest",
                                          "processed/_manifests/orders/b1.summary.json", *published]
@@ -272,7 +272,7 @@ def test_folders_from_a_column_keep_the_single_pass_when_they_make_enough_files(
     with spark_jobs(spark) as jobs:
         summary = run_on_s3(bucket, config, [uri])
     assert summary["files"] == 5
-    assert manifest_keys(bucket) == [f"{TABLE}/day=0{d}/part-00000-b1.c000.snappy.parquet" for d in range(1, 6)]
+    assert manifest_keys(bucket) == [f"{TABLE}/onboard_day=0{d}/part-00000-b1.c000.snappy.parquet" for d in range(1, 6)]
     assert jobs[0] <= 2  # the write (the cached route would add a count, a range sample and a second write)
 
 
