@@ -30,7 +30,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 def new_command(project: Project, name: str, origin: str, kind: str | None, sample_rows: int,
                 headers: tuple[str, ...], warehouse_schema: str, force: bool) -> None:
     """Infer a source definition from a sample and write sources/NAME.yaml for you to review."""
-    from framework.infer import SampleError, definition_text, read_sample
+    from framework.infer import SampleError, as_json_lines, definition_text, read_sample
     from framework.infer.rest import infer_endpoint, parse_header
 
     if not _NAME.match(name):
@@ -54,6 +54,8 @@ def new_command(project: Project, name: str, origin: str, kind: str | None, samp
             if not path.is_file():
                 raise click.UsageError(f"--from: no file {origin}")
             sample = read_sample(path, sample_rows)
+            if kind in ("stream", "http_push"):
+                as_json_lines(sample, kind)
             text = definition_text(name, kind or "s3_file", sample, path.name, schema=warehouse_schema,
                                    example_input=_inside(project, path))
     except (SampleError, ValueError) as exc:
@@ -66,7 +68,8 @@ def new_command(project: Project, name: str, origin: str, kind: str | None, samp
     except SpecErrors as exc:  # an inference bug: say so rather than leave a file that does not validate
         for error in exc.errors:
             err.print(str(error), markup=False)
-        err.print(f"the inferred {project.display(target)} does not validate: please report it", style="red")
+        target.unlink()
+        err.print(f"the inferred {project.display(target)} did not validate (not kept): please report it", style="red")
         raise SystemExit(1) from None
     out.print(f"wrote {project.display(target)}: review it, then `onboard validate` and `onboard generate`",
               markup=False)

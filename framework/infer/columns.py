@@ -168,11 +168,11 @@ def _moment(texts: list[str]) -> tuple[str, str | None, str | None] | None:
 
         if all(_ISO_DATE.match(t) for t in texts):
             return ("date", None, None) if all_read("TRY_CAST(t AS DATE)") else None
-        iso = [_ISO_TIMESTAMP.match(t) for t in texts]
-        if all(iso):
+        iso = [_ISO_TIMESTAMP.match(t) or _ISO_DATE.match(t) for t in texts]
+        if all(iso):  # timestamps, some perhaps written as a date only (Spark reads those as midnight)
             if not all_read("TRY_CAST(replace(t, 'T', ' ') AS TIMESTAMPTZ)"):
                 return None
-            zoned = [m for m in iso if m and m.group("zone")]
+            zoned = [m for m in iso if m and "zone" in m.groupdict() and m.group("zone")]
             if len(zoned) == len(texts):
                 return "timestamptz", None, "ISO 8601 with a zone offset"
             if not zoned:

@@ -15,6 +15,7 @@ SOURCE_TYPES = ("s3_file", "email", "stream", "http_push", "rest_api")
 _PLAIN = re.compile(r"^[A-Za-z_$@/][A-Za-z0-9_ .\-/@$()]*$")
 _KEY_TYPES = ("integer", "bigint", "string")
 _MOMENTS = ("date", "timestamp", "timestamptz")
+_KEY_NAME = re.compile(r"(^|_)(id|key|code|no|number|uuid|guid)$")
 
 
 def scalar(value: Any) -> str:
@@ -37,12 +38,13 @@ def infer_columns(sample: Sample) -> list[InferredColumn]:
 
 
 def merge_key(columns: Sequence[InferredColumn], rows: int) -> InferredColumn | None:
-    """A column whose sample values are all present and distinct: one named id or *_id first."""
+    """The first column named like a key (id, *_id, *_key, *_code, *_no, *_number, uuid) whose sample values
+    are all present and distinct."""
     if rows < 2:
         return None
     candidates = [c for c in columns if c.unique and c.type in _KEY_TYPES]
-    named = [c for c in candidates if c.name == "id" or c.name.endswith("_id")]
-    return (named or candidates or [None])[0]
+    named = [c for c in candidates if _KEY_NAME.search(c.name)]
+    return named[0] if named else None
 
 
 def _column_line(column: InferredColumn, key: InferredColumn | None, case_folded: bool) -> str:

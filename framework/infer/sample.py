@@ -2,8 +2,9 @@
 the text the Glue job sees, plus the `schema:` block (format, dialect, records_path) that reads it.
 
 CSV: DuckDB's sniffer (`sniff_csv`) finds the delimiter, quote, escape and header; the rows are then read
-as text with that dialect. JSON and JSON lines: Python's parser, numbers kept as written. Parquet: pyarrow,
-whose column types are taken as they are. XLSX: openpyxl, cells turned into text as the Glue job does.
+as text with that dialect. JSON and JSON lines: Python's parser, numbers kept as written. Parquet: DuckDB,
+whose column types (the file's schema) are taken as they are; structs and lists stay JSON. XLSX: openpyxl,
+cells turned into text as the Glue job does.
 A gzip file is read through its decompressed content.
 """
 
@@ -266,51 +267,46 @@ def json_text(value: Any) -> str | None:
 # ------------------------------------------------------------------------------------------------ Parquet, XLSX
 
 
-def _arrow_type(arrow_type: Any) -> str | None:
-    import pyarrow as pa
+_DUCKDB_TYPES = {"BOOLEAN": "boolean", "TINYINT": "integer", "SMALLINT": "integer", "INTEGER": "integer",
+                 "UTINYINT": "integer", "USMALLINT": "integer", "BIGINT": "bigint", "UINTEGER": "bigint",
+                 "FLOAT": "double", "DOUBLE": "double", "DATE": "date", "TIMESTAMP WITH TIME ZONE": "timestamptz",
+                 "TIMESTAMP": "timestamp", "TIMESTAMP_MS": "timestamp", "TIMESTAMP_NS": "timestamp",
+                 "TIMESTAMP_S": "timestamp"}
 
-    types = pa.types
-    if types.is_boolean(arrow_type):
-        return "boolean"
-    if types.is_int8(arrow_type) or types.is_int16(arrow_type) or types.is_int32(arrow_type) \
-            or types.is_uint8(arrow_type) or types.is_uint16(arrow_type):
-        return "integer"
-    if types.is_integer(arrow_type):
-        return "bigint"
-    if types.is_floating(arrow_type):
-        return "double"
-    if types.is_decimal(arrow_type):
-        return f"decimal({arrow_type.precision},{arrow_type.scale})"
-    if types.is_date(arrow_type):
-        return "date"
-    if types.is_timestamp(arrow_type):
-        return "timestamptz" if arrow_type.tz else "timestamp"
-    if types.is_list(arrow_type) or types.is_large_list(arrow_type) or types.is_map(arrow_type):
+
+def parquet_type(duckdb_type: str) -> str | None:
+    """The Onboard type of a Parquet column as DuckDB reads it; None: text, typed from its values."""
+    if duckdb_type in _DUCKDB_TYPES:
+        return _DUCKDB_TYPES[duckdb_type]
+    if duckdb_type.startswith("DECIMAL("):
+        return duckdb_type.lower().replace(" ", "")
+    if duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT", "MAP", "UNION")):
         return "json"
-    return None  # text: typed from its values
+    return None
 
 
 def _read_parquet(data: bytes, sample_rows: int) -> Sample:
-    import io
+    import duckdb
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(io.BytesIO(data)).slice(0, sample_rows)
-    except pa.ArrowException as exc:
-        raise SampleError(f"pyarrow could not read the sample as Parquet: {exc}") from None
-    table = table.flatten()  # struct fields become a.b columns
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sample.parquet"
+        path.write_bytes(data)
+        connection = duckdb.connect()
+        try:
+            described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+            rows = connection.execute("SELECT * FROM read_parquet(?) LIMIT ?", [str(path), sample_rows]).fetchall()
+        except duckdb.Error as exc:
+            raise SampleError(f"DuckDB could not read the sample as Parquet: {exc}") from None
+        finally:
+            connection.close()
     fields = []
-    for column_field, column in zip(table.schema, table.columns, strict=True):
-        native = _arrow_type(column_field.type)
-        values = column.to_pylist()
-        texts = [json.dumps(v, default=str) if native == "json" and v is not None else json_text(v)
-                 for v in values]
-        fields.append(Field(column_field.name, texts, native))
-    return Sample({"type": "parquet"}, fields, table.num_rows, [f"read by pyarrow: {table.num_rows} row(s)"])
+    for index, (name, duckdb_type, *_) in enumerate(described):
+        native = parquet_type(duckdb_type)
+        texts = [json.dumps(row[index], default=str) if native == "json" and row[index] is not None
+                 else json_text(row[index]) for row in rows]
+        fields.append(Field(name, texts, native))
+    return Sample({"type": "parquet"}, fields, len(rows),
+                  [f"read by DuckDB: {len(rows)} row(s); column types from the Parquet schema"])
 
 
 def _read_xlsx(data: bytes, sample_rows: int) -> Sample:
@@ -327,3 +323,15 @@ def _read_xlsx(data: bytes, sample_rows: int) -> Sample:
     fields = [Field(name.strip(), [cell_text(row[i]) if i < len(row) else None for row in body])
               for i, name in enumerate(header)]
     return Sample({"type": "xlsx"}, fields, len(body), [f"read by openpyxl: first sheet, {len(body)} row(s)"])
+
+
+def as_json_lines(sample: Sample, kind: str) -> None:
+    """A stream or http_push source lands its records as JSON lines: a JSON sample's records are read as
+    such; another format cannot arrive that way (SampleError)."""
+    if sample.schema["type"] == "jsonl":
+        return
+    if sample.schema["type"] != "json":
+        raise SampleError(f"a {kind} source lands its records as JSON lines: give a JSON or JSON lines sample, "
+                          f"not {sample.schema['type']}")
+    sample.schema = {"type": "jsonl"}
+    sample.notes.append(f"a {kind} source lands each record as a JSON line")
