@@ -24,9 +24,13 @@ def scalar(value: Any) -> str:
         return str(value).lower() if isinstance(value, bool) else str(value)
     text = str(value)
     for candidate in (text, "'" + text.replace("'", "''") + "'"):
-        if (candidate != text or (_PLAIN.match(text) and not text.endswith(" "))) and \
-                yaml.safe_load(f"k: {candidate}") == {"k": text}:
-            return candidate
+        if candidate == text and not (_PLAIN.match(text) and not text.endswith(" ")):
+            continue
+        try:
+            if yaml.safe_load(f"k: {candidate}") == {"k": text}:
+                return candidate
+        except yaml.YAMLError:
+            continue
     import json
 
     return json.dumps(text)

@@ -231,10 +231,14 @@ def _records_sample(records: list[Any], schema: dict[str, Any], where: str) -> S
             fields.setdefault(path, Field(path, native=native))
             if native == "json":
                 fields[path].native = "json"
+    for path in list(fields):  # a null where other records hold an object: that object's paths cover it
+        if any(other.startswith(path + ".") for other in fields) and all(
+                flat.get(path, (None,))[0] is None for flat in flat_records):
+            del fields[path]
     for flat in flat_records:
         for path, item in fields.items():
             item.values.append(flat[path][0] if path in flat else None)
-    ragged = sum(1 for flat in flat_records if len(flat) != len(fields))
+    ragged = sum(1 for flat in flat_records if not set(fields) <= set(flat))
     notes = [f"read as {where}: {len(records)} record(s)"]
     if ragged:
         notes.append(f"{ragged} record(s) lack some keys: those columns are nullable")
