@@ -47,6 +47,8 @@ def infer_endpoint(name: str, url: str, headers: list[tuple[str, str]], sample_r
         raise SampleError(f"GET {_without_query(url)} failed: {exc}") from None
     text = body.decode("utf-8-sig", "replace")
     sample = read_json_text(text, "json", sample_rows)
+    if not sample.rows or not sample.fields:
+        raise SampleError(f"GET {_without_query(url)}: no records in the answer, nothing to infer the columns from")
     document = json.loads(text, parse_int=RawNumber, parse_float=RawNumber)
     pagination, note = _pagination(document, link, sample.schema.get("records_path"))
     parts = urlsplit(url)

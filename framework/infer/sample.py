@@ -68,6 +68,8 @@ def read_sample(path: Path, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> Sample:
         sample = _read_parquet(data, sample_rows)
     else:
         sample = _read_xlsx(data, sample_rows)
+    if not sample.rows or not sample.fields:
+        raise SampleError(f"{path.name}: no records in the sample, nothing to infer the columns from")
     sample.compressed = compressed
     if compressed:
         sample.notes.append("gzip-compressed: the Glue job decompresses files named *.gz")
@@ -198,20 +200,25 @@ def find_records(document: Any) -> tuple[str | None, list[dict]]:
     found under the keys of the document (breadth first), as a dotted path."""
     if isinstance(document, list):
         return None, [r for r in document if isinstance(r, dict)]
-    best: tuple[str | None, list[dict]] = (None, [])
+    best: tuple[str, list[dict]] | None = None
+    empty: str | None = None  # the first empty list: where the records are when an answer has none
     level: list[tuple[str, Any]] = [(key, value) for key, value in _items(document)]
-    while level and not best[1]:
+    while level and best is None:
         deeper: list[tuple[str, Any]] = []
         for path, value in level:
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                if len(value) > len(best[1]):
+                if best is None or len(value) > len(best[1]):
                     best = (path, value)
+            elif value == [] and empty is None:
+                empty = path
             elif isinstance(value, dict):
                 deeper += [(f"{path}.{key}", inner) for key, inner in _items(value)]
         level = deeper
-    if not best[1] and isinstance(document, dict):
-        return None, [document]  # one record
-    return best
+    if best is not None:
+        return best
+    if empty is not None:
+        return empty, []
+    return None, [document] if isinstance(document, dict) else []  # one record
 
 
 def _items(value: Any) -> Iterable[tuple[str, Any]]:

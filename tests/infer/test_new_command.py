@@ -90,6 +90,10 @@ def test_refusals(root):
     broken = onboard(root, "new", "broken", "--from", str(root / "broken.json"))
     assert broken.exit_code == 1 and "the sample is not JSON" in broken.output
     assert not (root / "sources" / "broken.yaml").exists()
+    (root / "empty.csv").write_text("")
+    empty = onboard(root, "new", "empty", "--from", str(root / "empty.csv"))
+    assert empty.exit_code == 1 and "empty.csv: no records in the sample, nothing to infer the columns from" in \
+        empty.output
 
 
 def test_column_names():

@@ -99,6 +99,10 @@ def test_one_page_apis_and_failures(tmp_path):
         assert onboard(tmp_path, "new", "one", "--from", api.url("/one")).exit_code == 0
         api.responder = lambda request: Reply(status=403, body={"error": "no"})
         refused = onboard(tmp_path, "new", "two", "--from", api.url("/two?key=k"))
+        api.responder = lambda request: Reply(body={"data": []})
+        empty = onboard(tmp_path, "new", "three", "--from", api.url("/three"))
+    assert empty.exit_code == 1 and "/three: no records in the answer, nothing to infer the columns from" in \
+        empty.output
     assert "# no next page found in the first answer: one request per fetch" not in \
         (tmp_path / "sources" / "one.yaml").read_text()
     assert "  pagination:" not in (tmp_path / "sources" / "one.yaml").read_text()
@@ -106,3 +110,34 @@ def test_one_page_apis_and_failures(tmp_path):
     assert f"GET {api.url('/two')} answered 403 Forbidden" in refused.output and "key=k" not in refused.output.split(
         ": GET")[1]
     assert not (tmp_path / "sources" / "two.yaml").exists()
+
+
+@pytest.mark.slow
+def test_the_inferred_api_source_runs_every_page_with_nothing_quarantined(tmp_path, monkeypatch):
+    monkeypatch.setenv("ONBOARD_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("ONBOARD_SECRET_GRAPH_USERS_AUTHORIZATION", "Bearer s3cr3t")
+    (tmp_path / "sources").mkdir()
+    people = USERS + [{"@odata.etag": 'W/"3"', "id": "u3", "displayName": "Grace", "manager": {"id": "m1"},
+                       "hired": "Dec 1 2020"}]
+    with ApiServer().running() as api:
+        def respond(request):
+            if request.header("Authorization") != "Bearer s3cr3t":
+                return Reply(status=401, body={"error": "no"})
+            start = int(request.params.get("$skiptoken", "0"))
+            body = {"value": people[start:start + 2]}
+            if start + 2 < len(people):
+                body["@odata.nextLink"] = api.url(f"/v1.0/users?$top=2&$skiptoken={start + 2}")
+            return Reply(body=body)
+
+        api.responder = respond
+        assert onboard(tmp_path, "new", "graph_users", "--from", api.url("/v1.0/users?$top=2"),
+                       "--header", "Authorization: Bearer s3cr3t").exit_code == 0
+        assert onboard(tmp_path, "validate").exit_code == 0
+        assert onboard(tmp_path, "generate").exit_code == 0
+        result = onboard(tmp_path, "run", "graph_users", "--live", "--json")
+        assert result.exit_code == 0, result.output
+        assert [r.params for r in api.seen[1:]] == [{"$top": "2"}, {"$top": "2", "$skiptoken": "2"}]
+    assert '"rows_in": 3, "rows_loaded": 3, "rows_quarantined": 0' in result.output
+    answer = onboard(tmp_path, "query", "--format", "csv",
+                     "SELECT id, display_name, manager_id, hired FROM public.graph_users ORDER BY id")
+    assert answer.output.splitlines()[1:] == ["u1,Ada,m1,2021-01-05", "u2,Alan,,2019-03-12", "u3,Grace,m1,2020-12-01"]
