@@ -114,13 +114,13 @@ def infer_column(item: Field, name: str) -> InferredColumn:
         column.max_length = LENGTH_STEPS[0]
         column.note = "no value in the sample: typed string"
         return column
-    _type_from_text(column, [v.strip() for v in texts])
+    _type_from_text(column, [v.strip() for v in texts], item.preferred_formats)
     if column.type == "string":
         column.max_length = max_length_for(texts)
     return column
 
 
-def _type_from_text(column: InferredColumn, texts: list[str]) -> None:
+def _type_from_text(column: InferredColumn, texts: list[str], preferred: tuple[str, ...] = ()) -> None:
     if all(_INTEGER.match(v) for v in texts):
         if any(_LEADING_ZERO.match(v) for v in texts):
             column.note = "numbers with leading zeros: kept as text so the zeros stay"
@@ -147,13 +147,14 @@ def _type_from_text(column: InferredColumn, texts: list[str]) -> None:
     if any(folded <= pair for pair in _BOOLEAN_PAIRS):
         column.type = "boolean"
         return
-    moment = _moment(texts)
+    moment = _moment(texts, preferred)
     if moment:
         column.type, column.format, column.note = moment
 
 
-def _moment(texts: list[str]) -> tuple[str, str | None, str | None] | None:
-    """(type, format, note) when every text is a date or a timestamp DuckDB can read."""
+def _moment(texts: list[str], preferred: tuple[str, ...] = ()) -> tuple[str, str | None, str | None] | None:
+    """(type, format, note) when every text is a date or a timestamp DuckDB can read; among layouts that all
+    read, the one DuckDB's CSV sniffer chose (``preferred``) comes first."""
     import duckdb
 
     connection = duckdb.connect()
@@ -182,6 +183,7 @@ def _moment(texts: list[str]) -> tuple[str, str | None, str | None] | None:
                     if all(shape.match(t) for t in texts) and all_read("try_strptime(t, ?)", [fmt])]
         if not readable:
             return None
+        readable.sort(key=lambda layout: layout[1] not in preferred)
         kind, _, pattern = readable[0]
         others = [p for _, _, p in readable[1:]]
         note = f"read as '{pattern}'" + (f" (also reads as '{others[0]}': check)" if others else "")

@@ -33,6 +33,7 @@ class Field:
     source: str
     values: list[str | None] = field(default_factory=list)
     native: str | None = None  # an Onboard type given by the file format (Parquet), or "json" for lists
+    preferred_formats: tuple[str, ...] = ()  # strptime formats DuckDB's CSV sniffer chose: tried first
 
 
 @dataclass
@@ -122,9 +123,9 @@ def _read_csv(data: bytes, sample_rows: int) -> Sample:
         connection = duckdb.connect()
         try:
             sniffed = connection.execute(
-                "SELECT Delimiter, Quote, Escape, HasHeader FROM sniff_csv(?, sample_size = ?)",
-                [str(path), max(sample_rows, 1)]).fetchone()
-            delimiter, quote, escape, has_header = (None if v == "(empty)" else v for v in sniffed)
+                "SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat "
+                "FROM sniff_csv(?, sample_size = ?)", [str(path), max(sample_rows, 1)]).fetchone()
+            delimiter, quote, escape, has_header, *formats = (None if v == "(empty)" else v for v in sniffed)
             quote = quote or '"'
             escape = escape or quote
             relation = connection.execute(
@@ -139,8 +140,9 @@ def _read_csv(data: bytes, sample_rows: int) -> Sample:
             connection.close()
     if not has_header:
         names = [f"column_{i + 1}" for i in range(len(names))]
-    fields = [Field(name.replace("\ufeff", "").strip(), [_blank_to_none(row[i]) for row in rows])
-              for i, name in enumerate(names)]
+    preferred = tuple(f for f in formats if f)
+    fields = [Field(name.replace("\ufeff", "").strip(), [_blank_to_none(row[i]) for row in rows],
+                    preferred_formats=preferred) for i, name in enumerate(names)]
     schema: dict[str, Any] = {"type": "csv"}
     if delimiter != ",":
         schema["delimiter"] = delimiter

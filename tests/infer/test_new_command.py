@@ -108,3 +108,12 @@ def test_max_length_headroom_and_yaml_scalars():
     assert [max_length_for([v]) for v in ("a" * 10, "a" * 11, "é" * 40, "a" * 50000)] == [16, 32, 128, 65535]
     assert [scalar(v) for v in ("plain", "yes", "a: b", "it's", "*.csv", "12")] == \
         ["plain", "'yes'", "'a: b'", "'it''s'", "'*.csv'", "'12'"]
+
+
+def test_the_day_month_order_duckdbs_sniffer_chose_for_the_file_wins(root):
+    (root / "us.csv").write_text("id,due,born\n1,12/31/2024,03/04/1990\n2,11/30/2024,05/06/1991\n")
+    assert onboard(root, "new", "us", "--from", str(root / "us.csv")).exit_code == 0
+    text = (root / "sources" / "us.yaml").read_text()
+    assert "      - {name: due, type: date, nullable: false, format: 'M/d/yyyy'}  # read as 'M/d/yyyy'\n" in text
+    assert "      - {name: born, type: date, nullable: false, format: 'M/d/yyyy'}  # read as 'M/d/yyyy' (also reads " \
+           "as 'd/M/yyyy': check)\n" in text
