@@ -86,6 +86,10 @@ def test_refusals(root):
     assert bad_name.exit_code == 2 and "NAME must be lower-case snake_case (e.g. people_list)" in bad_name.output
     missing = onboard(root, "new", "people", "--from", str(root / "nope.csv"))
     assert missing.exit_code == 2 and "--from: no file" in missing.output
+    header = onboard(root, "new", "people", "--from", str(root / "people.csv"), "--header", "X-A: 1")
+    assert header.exit_code == 2 and "--header applies to a URL" in header.output
+    url_type = onboard(root, "new", "people", "--from", "http://127.0.0.1:9/x", "--type", "email")
+    assert url_type.exit_code == 2 and "a URL makes a rest_api source: --type does not apply" in url_type.output
     (root / "broken.json").write_text('{"a": [1, 2')
     broken = onboard(root, "new", "broken", "--from", str(root / "broken.json"))
     assert broken.exit_code == 1 and "the sample is not JSON" in broken.output
