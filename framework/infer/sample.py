@@ -3,8 +3,8 @@ the text the Glue job sees, plus the `schema:` block (format, dialect, records_p
 
 CSV: DuckDB's sniffer (`sniff_csv`) finds the delimiter, quote, escape and header; the rows are then read
 as text with that dialect. JSON and JSON lines: Python's parser, numbers kept as written. Parquet: DuckDB,
-whose column types (the file's schema) are taken as they are; structs and lists stay JSON. XLSX: openpyxl,
-cells turned into text as the Glue job does.
+whose column types (the file's schema) are taken as they are; struct fields become dotted paths, lists JSON.
+XLSX: openpyxl, cells turned into text as the Glue job does.
 A gzip file is read through its decompressed content.
 """
 
@@ -298,6 +298,20 @@ def parquet_type(duckdb_type: str) -> str | None:
     return None
 
 
+def _parquet_columns(connection: Any, path: str, parent: str = "", prefix: str = "") -> list[tuple[str, str, str]]:
+    """(dotted path, DuckDB expression, DuckDB type) of every leaf column; struct fields become paths."""
+    star = f"{parent}.*" if parent else "*"
+    found: list[tuple[str, str, str]] = []
+    for name, duckdb_type, *_ in connection.execute(
+            f"DESCRIBE SELECT {star} FROM read_parquet(?)", [path]).fetchall():  # noqa: S608 (quoted names)
+        expression = (f"{parent}." if parent else "") + '"' + name.replace('"', '""') + '"'
+        if duckdb_type.startswith("STRUCT("):
+            found += _parquet_columns(connection, path, expression, prefix + _segment(name) + ".")
+        else:
+            found.append((prefix + _segment(name), expression, duckdb_type))
+    return found
+
+
 def _read_parquet(data: bytes, sample_rows: int) -> Sample:
     import duckdb
 
@@ -306,14 +320,16 @@ def _read_parquet(data: bytes, sample_rows: int) -> Sample:
         path.write_bytes(data)
         connection = duckdb.connect()
         try:
-            described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-            rows = connection.execute("SELECT * FROM read_parquet(?) LIMIT ?", [str(path), sample_rows]).fetchall()
+            columns = _parquet_columns(connection, str(path))
+            selected = ", ".join(expression for _, expression, _ in columns)
+            rows = connection.execute(f"SELECT {selected} FROM read_parquet(?) LIMIT ?",  # noqa: S608 (quoted names)
+                                      [str(path), sample_rows]).fetchall()
         except duckdb.Error as exc:
             raise SampleError(f"DuckDB could not read the sample as Parquet: {exc}") from None
         finally:
             connection.close()
     fields = []
-    for index, (name, duckdb_type, *_) in enumerate(described):
+    for index, (name, _, duckdb_type) in enumerate(columns):
         native = parquet_type(duckdb_type)
         texts = [json.dumps(row[index], default=str) if native == "json" and row[index] is not None
                  else json_text(row[index]) for row in rows]

@@ -209,7 +209,7 @@ source:
       - {name: amount, type: 'decimal(10,2)', nullable: false}
       - {name: tags, type: json, nullable: false}  # nested lists or objects, kept as JSON text
       - {name: name, type: string(16), nullable: false}
-      - {name: meta, type: json, nullable: false}  # nested lists or objects, kept as JSON text
+      - {name: meta_k, type: integer, nullable: false, source: meta.k}
   redshift:
     schema: public
     table: items
