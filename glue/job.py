@@ -28,6 +28,7 @@ from onboard_glue.config import FormatSpec, JobConfig, load_config
 from onboard_glue.dedupe import latest_per_key
 from onboard_glue.lake_fs import InputFile, LakeFS
 from onboard_glue.observed import observed_metrics
+from onboard_glue.pii import Protection
 from onboard_glue.read import read_records, unmapped_fields
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
@@ -95,6 +96,7 @@ class Outcome:
 def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict[str, Any]:
     """The batch on an existing session (whose settings the caller controls)."""
     lake = LakeFS(spark)
+    protection = Protection.for_columns([c.pii for c in config.columns], config.pii_secret)
     inputs = lake.expand_inputs(args.inputs)
     outcome = Outcome()
     unmapped: list[str] = []
@@ -109,8 +111,8 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         # Quality needs its score before any table file is published: the cached route decides first.
         if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
                                                     config.files.rows_per_file):
-            single = _single_pass(spark, lake, checked, config, args)
-        outcome = single or _cached_passes(lake, checked, config, args)
+            single = _single_pass(spark, lake, checked, config, args, protection)
+        outcome = single or _cached_passes(lake, checked, config, args, protection)
         if config.quality is None and _loads_nothing(outcome):
             _fail(lake, args, outcome, _nothing_loaded_message(outcome))
     if not outcome.rows_quarantined:
@@ -150,7 +152,7 @@ def fits_one_file(
 
 
 def _single_pass(
-    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs
+    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs, protection: Protection
 ) -> Outcome | None:
     counts = Observation()
     observed = checked.observe(
@@ -160,7 +162,7 @@ def _single_pass(
         *[F.min(F.when(reason_kind(F.col(REASON_COL)) == kind, F.col(REASON_COL))).alias(f"example_{kind}")
           for kind in REASON_KINDS],
     )
-    rows = table_rows(observed, config)
+    rows = table_rows(observed, config, protection)
     loaded = None
     if config.dedupe is not None:
         loaded = Observation()
@@ -188,12 +190,13 @@ def _single_pass(
         if files > 1:  # the bound was wrong: more rows than one file takes
             return None
     if outcome.rows_quarantined:  # the only second read of the input, and only for rejected rows
-        quarantined = quarantine_rows(checked, config.columns, args.batch_id)
+        quarantined = quarantine_rows(checked, config.columns, args.batch_id, protection)
         write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
     return outcome
 
 
-def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs) -> Outcome:
+def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs,
+                   protection: Protection) -> Outcome:
     cached = checked.persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
@@ -204,12 +207,12 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
         accepted = by_kind.pop(None, 0)
         outcome = Outcome(rows_in=accepted + sum(by_kind.values()), rejected=by_kind, examples=examples)
         if outcome.rows_quarantined:
-            quarantined = quarantine_rows(cached, config.columns, args.batch_id)
+            quarantined = quarantine_rows(cached, config.columns, args.batch_id, protection)
             write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
         outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
         if outcome.quality is not None and not outcome.quality["passed"]:
             _fail(lake, args, outcome, _quality_failure_message(outcome))
-        rows = table_rows(cached, config)
+        rows = table_rows(cached, config, protection)
         outcome.rows_loaded = accepted
         if config.dedupe is not None and accepted:
             rows = deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by).persist(
