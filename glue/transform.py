@@ -125,12 +125,11 @@ def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
         checks.append(F.when(empty, F.lit(f"not_null: {column.name}")))
     if column.type not in _TEXT_TYPES:
         expected = f"' does not match format '{column.format}'" if column.format else f"' is not {column.type_label}"
-        checks.append(
-            F.when(
-                typed.isNull() & ~empty,  # typed first: most values cast, and then the text is not trimmed
-                F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(expected)),
-            )
-        )
+        reason = F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(expected))
+        if column.pii:  # never quoted: the reason reaches the quarantine, the summary and the logs
+            reason = F.lit(f"cast: {column.name} value (PII, not shown) {expected.removeprefix(chr(39) + ' ')}")
+        # typed first: most values cast, and then the text is not trimmed
+        checks.append(F.when(typed.isNull() & ~empty, reason))
     limit = column.byte_limit
     if limit is not None:
         checks.append(F.when(F.octet_length(raw) > limit, F.lit(f"max_length: {column.name} exceeds {limit} bytes")))
