@@ -642,7 +642,9 @@ def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_appr
 
 
 import framework.cli_changes  # noqa: E402,F401  (registers migrate and reset on main)
+import framework.cli_docs  # noqa: E402,F401  (registers docs on main)
 import framework.cli_new  # noqa: E402,F401  (registers new on main)
+import framework.cli_teardown  # noqa: E402,F401  (registers destroy and clean on main)
 
 if __name__ == "__main__":
     main()

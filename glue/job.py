@@ -30,6 +30,7 @@ from onboard_glue.config import FormatSpec, JobConfig, load_config
 from onboard_glue.dedupe import latest_per_key
 from onboard_glue.lake_fs import InputFile, LakeFS
 from onboard_glue.observed import observed_metrics
+from onboard_glue.pii import Protection
 from onboard_glue.read import CSV_SPLIT_REASON, read_records, unmapped_fields
 from onboard_glue.session import open_session, run_conf
 from onboard_glue.transform import (
@@ -124,6 +125,7 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
 def _process_batch(
     spark: SparkSession, lake: LakeFS, config: JobConfig, args: JobArgs, published: list[LakeFile]
 ) -> dict[str, Any]:
+    protection = Protection.for_columns([c.pii for c in config.columns], config.pii_secret)
     inputs = lake.expand_inputs(args.inputs)
     outcome = Outcome()
     unmapped: list[str] = []
@@ -143,10 +145,11 @@ def _process_batch(
             if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
                                                         config.files.rows_per_file, slices(config, args),
                                                         config.partition_column is not None):
-                single = _single_pass(spark, lake, checked_records(True), config, args, published)
-            outcome = single or _cached_passes(lake, checked_records(True), config, args, published, inputs)
+                single = _single_pass(spark, lake, checked_records(True), config, args, published, protection)
+            outcome = single or _cached_passes(lake, checked_records(True), config, args, published, inputs,
+                                               protection)
         except _CsvRecordCut:  # a quoted line break further down than the head showed: read the CSV whole
-            outcome = _cached_passes(lake, checked_records(False), config, args, published, inputs)
+            outcome = _cached_passes(lake, checked_records(False), config, args, published, inputs, protection)
         if config.quality is None and _loads_nothing(outcome):
             _fail(lake, args, outcome, _nothing_loaded_message(outcome))
     if not outcome.rows_quarantined:
@@ -203,7 +206,8 @@ def fits_one_file(
 
 
 def _single_pass(
-    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs, published: list[LakeFile]
+    spark: SparkSession, lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs, published: list[LakeFile],
+    protection: Protection,
 ) -> Outcome | None:
     counts = Observation()
     observed = checked.observe(
@@ -214,7 +218,7 @@ def _single_pass(
           for kind in REASON_KINDS],
         F.count(F.when(F.col(REASON_COL) == CSV_SPLIT_REASON, 1)).alias("cut"),
     )
-    rows = table_rows(observed, config)
+    rows = table_rows(observed, config, protection)
     loaded = None
     if config.dedupe is not None:
         loaded = Observation()
@@ -248,14 +252,14 @@ def _single_pass(
         if wanted:  # the guess was wrong: more rows or bytes than the files written take
             return None
     if outcome.rows_quarantined:  # the only second read of the input, and only for rejected rows
-        quarantined = quarantine_rows(checked, config.columns, args.batch_id)
+        quarantined = quarantine_rows(checked, config.columns, args.batch_id, protection)
         write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
     return outcome
 
 
 def _cached_passes(
     lake: LakeFS, checked: DataFrame, config: JobConfig, args: JobArgs, published: list[LakeFile],
-    inputs: Sequence[InputFile],
+    inputs: Sequence[InputFile], protection: Protection,
 ) -> Outcome:
     cached = checked.persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
@@ -269,12 +273,12 @@ def _cached_passes(
             raise _CsvRecordCut
         outcome = Outcome(rows_in=accepted + sum(by_kind.values()), rejected=by_kind, examples=examples)
         if outcome.rows_quarantined:
-            quarantined = quarantine_rows(cached, config.columns, args.batch_id)
+            quarantined = quarantine_rows(cached, config.columns, args.batch_id, protection)
             write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
         outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
         if outcome.quality is not None and not outcome.quality["passed"]:
             _fail(lake, args, outcome, _quality_failure_message(outcome))
-        rows = table_rows(cached, config)
+        rows = table_rows(cached, config, protection)
         outcome.rows_loaded = accepted
         if config.dedupe is not None and accepted:
             rows = deduped = latest_per_key(rows, config.dedupe.keys, config.dedupe.order_by).persist(

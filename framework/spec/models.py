@@ -51,6 +51,10 @@ class Column(StrictModel):
         None, description="date, timestamp, timestamptz: how the text is written, as a Spark datetime pattern "
         "(e.g. 'MMM d yyyy', 'dd/MM/yyyy HH:mm'), or epoch_seconds / epoch_millis. Default: ISO 8601.",
         examples=["dd/MM/yyyy", "epoch_millis"])
+    pii: Literal["hash", "mask", "drop"] | None = Field(
+        None, description="Personal data, protected by the Glue job before processed, quarantine and the table: "
+        "hash (HMAC-SHA-256 hex with schema.pii_secret; string columns), mask (all but the last 4 characters "
+        "become *; string columns) or drop (never leaves the raw zone).")
 
     @field_validator("format")
     @classmethod
@@ -99,6 +103,8 @@ class Column(StrictModel):
             raise ValueError("max_length applies only to type string")
         if self.format is not None and self.type not in ("date", "timestamp", "timestamptz"):
             raise ValueError("format applies only to types date, timestamp and timestamptz")
+        if self.pii in ("hash", "mask") and self.type != "string":
+            raise ValueError(f"pii: {self.pii} applies only to type string (pii: drop fits any type)")
         if self.type == "decimal":
             self.precision = self.precision or 18
             self.scale = self.scale if self.scale is not None else 0
@@ -121,6 +127,10 @@ class _SchemaBase(StrictModel):
         "Give false_values too.", examples=[["J", "ja"]])
     false_values: list[str] | None = Field(
         None, description="boolean columns: the texts read as false (any case).", examples=[["N", "nein"]])
+    pii_secret: str = Field(
+        "${SECRET:pii_salt}", pattern=r"^\$\{SECRET:[A-Za-z0-9/_+=.@-]{1,512}\}$",
+        description="The key of `pii: hash` columns, as a ${SECRET:name} reference (read by the Glue job at run "
+        "time); sources sharing it give equal hashes for equal values.")
 
 
 class CsvSchema(_SchemaBase):
