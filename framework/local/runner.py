@@ -63,6 +63,8 @@ class RunSummary:
     quarantine_examples: dict[str, str] | None = None  # reason kind -> one of its reasons, when rows were quarantined
     quarantine_path: str | None = None  # the folder of this batch's quarantined rows (JSON lines)
     warnings: dict[str, int] | None = None  # rows that broke each `warn` quality rule, when any did
+    datasets_refreshed: list[str] | None = None  # curated datasets rebuilt after this load, in order
+    dataset_errors: dict[str, str] | None = None  # dataset -> why its refresh failed (the load is committed)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -90,6 +92,7 @@ class LocalRunner:
         self.storage = LocalStorage(project.lake_dir)
         self._warehouse = warehouse
         self._ledger: SqliteRunLedger | None = None
+        self._datasets: list | None = None
 
     @property
     def ledger(self) -> RunLedger:
@@ -103,6 +106,30 @@ class LocalRunner:
             self.project.state_dir.mkdir(parents=True, exist_ok=True)
             self._warehouse = DuckDBWarehouse(self.project.warehouse_path)
         return self._warehouse
+
+    @property
+    def datasets(self) -> list:
+        """The project's curated datasets in dependency order (validated against every source)."""
+        if self._datasets is None:
+            from framework.spec import load_project
+            from framework.spec.datasets import load_datasets
+
+            self._datasets = load_datasets(self.project, load_project(self.project)) \
+                if self.project.dataset_files() else []
+        return self._datasets
+
+    def refresh_datasets(self, source: ResolvedSource, result: RunSummary) -> None:
+        """Rebuild the datasets that read the source's table (see framework.local.datasets)."""
+        from framework.local.datasets import refresh_after_load
+        from framework.render.redshift import table_spec
+
+        if not self.datasets:
+            return
+        table = table_spec(source)
+        refreshed = refresh_after_load(self.warehouse, self.datasets, f"{table.schema}.{table.table}",
+                                       self.project.lake_dir)
+        result.datasets_refreshed = refreshed.rebuilt or None
+        result.dataset_errors = refreshed.failed or None
 
     def generated(self, source: ResolvedSource) -> Path:
         """The source's generated folder, refusing to run artifacts that no longer match the YAML."""
@@ -276,6 +303,7 @@ class LocalRunner:
                 result.rows_not_loaded, result.rows_loaded = result.rows_loaded, 0
                 return self._failed(record, result, "load", f"load failed: {_short(exc)}")
             result.seconds["load"] = round(time.perf_counter() - started, 3)
+            self.refresh_datasets(source, result)
         result.status = "succeeded"
         record.status, record.stage, record.rows = "succeeded", "done", _rows(result)
         self.ledger.put(record)

@@ -244,6 +244,12 @@ class DuckDBWarehouse:
             f"'{location}', format = 'newline_delimited', union_by_name = true, auto_detect = true, "
             "sample_size = -1, hive_partitioning = false, filename = '_file')")
 
+    def write_parquet(self, schema: str, name: str, path: str | os.PathLike[str]) -> None:
+        """Write every row of ``schema.name`` to one Parquet file at ``path`` (a curated export, local only)."""
+        relation = exp.select("*").from_(exp.table_(name, db=schema, quoted=True)).sql(dialect=WRITE)
+        location = str(path).replace("'", "''")
+        self._connection.execute(f"COPY ({relation}) TO '{location}' (FORMAT PARQUET)")
+
     def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         """``(name, DuckDB type)`` of a table's columns in order; empty when the table does not exist."""
         rows = self._connection.execute(
