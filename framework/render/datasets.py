@@ -18,22 +18,27 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def view_sql(dataset: Dataset) -> str:
-    """CREATE [MATERIALIZED] VIEW + COMMENT for one dataset (the SQL exactly as the YAML file gives it)."""
+def create_statements(dataset: Dataset) -> list[str]:
+    """The statements that (re)create the dataset's view, in order (the SQL exactly as the YAML file gives it)."""
     name = sql_name(dataset.schema, dataset.name)
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {sql_name(dataset.schema)}"]
+    if dataset.materialized:  # Redshift has no CREATE OR REPLACE MATERIALIZED VIEW
+        statements += [f"DROP MATERIALIZED VIEW IF EXISTS {name} CASCADE",
+                       f"CREATE MATERIALIZED VIEW {name} AS\n{dataset.sql}"]
+    else:
+        statements.append(f"CREATE OR REPLACE VIEW {name} AS\n{dataset.sql}")
+    # Redshift comments on a materialized view with COMMENT ON VIEW (there is no COMMENT ON MATERIALIZED VIEW)
+    statements.append(f"COMMENT ON VIEW {name} IS {_literal(dataset.description)}")
+    return statements
+
+
+def view_sql(dataset: Dataset) -> str:
+    """CREATE [MATERIALIZED] VIEW + COMMENT for one dataset."""
     header = header_for(dataset.file)("--").replace("the source definition", "the dataset definition")
     kind = "materialized view" if dataset.materialized else "view"
-    lines = [header, f"-- Dataset '{dataset.name}' ({kind}) reads {', '.join(dataset.reads)}.", ""]
-    lines.append(f"CREATE SCHEMA IF NOT EXISTS {sql_name(dataset.schema)};")
-    lines.append("")
-    if dataset.materialized:  # Redshift has no CREATE OR REPLACE MATERIALIZED VIEW
-        lines += [f"DROP MATERIALIZED VIEW IF EXISTS {name} CASCADE;", "",
-                  f"CREATE MATERIALIZED VIEW {name} AS"]
-    else:
-        lines.append(f"CREATE OR REPLACE VIEW {name} AS")
-    lines += [dataset.sql + ";", ""]
-    # Redshift comments on a materialized view with COMMENT ON VIEW (there is no COMMENT ON MATERIALIZED VIEW)
-    lines.append(f"COMMENT ON VIEW {name} IS {_literal(dataset.description)};")
+    lines = [header, f"-- Dataset '{dataset.name}' ({kind}) reads {', '.join(dataset.reads)}."]
+    for statement in create_statements(dataset):
+        lines += ["", statement + ";"]
     return "\n".join(lines) + "\n"
 
 
@@ -61,7 +66,7 @@ def order_json(datasets: list[Dataset]) -> str:
         "_generated": "by onboard from datasets/; do not edit",
         "datasets": [
             {"name": d.name, "table": d.table, "materialized": d.materialized, "reads": list(d.reads),
-             "refresh": refresh_sql(d) if d.materialized else None,
+             "create": create_statements(d), "refresh": refresh_sql(d) if d.materialized else None,
              "unload": unload_sql(d) if d.export else None}
             for d in datasets
         ],
