@@ -77,7 +77,8 @@ def generate(project: Project, check: bool) -> None:
     sources = _sources(project)
     datasets = datasets_or_exit(project, sources)
     files = _render_or_refuse(project, sources)
-    files.update(_platform_files_or_exit(project, sources, platform_files))
+    files.update(_platform_files_or_exit(
+        project, sources, lambda root, srcs: platform_files(root, srcs, [d.schema for d in datasets])))
     files.update(dataset_files(datasets))
     if check:
         lines = drift(project, files)
