@@ -118,6 +118,14 @@ class LocalRunner:
                 if self.project.dataset_files() else []
         return self._datasets
 
+    def expose_lake(self, source: ResolvedSource) -> None:
+        """Make `lake.<source>` (and `lake.<source>_batches`) queryable: the processed zone as Athena sees it."""
+        from framework.render.redshift import table_spec
+
+        folder = self.project.lake_dir / "processed" / source.name
+        if any(folder.rglob("*.parquet")):
+            self.warehouse.lake_views(source.name, table_spec(source), str(folder / "**" / "*.parquet"))
+
     def refresh_datasets(self, source: ResolvedSource, result: RunSummary) -> None:
         """Rebuild the datasets that read the source's table (see framework.local.datasets)."""
         from framework.local.datasets import refresh_after_load
@@ -304,6 +312,7 @@ class LocalRunner:
                 return self._failed(record, result, "load", f"load failed: {_short(exc)}")
             result.seconds["load"] = round(time.perf_counter() - started, 3)
             self.refresh_datasets(source, result)
+            self.expose_lake(source)
         result.status = "succeeded"
         record.status, record.stage, record.rows = "succeeded", "done", _rows(result)
         self.ledger.put(record)

@@ -16,9 +16,8 @@ from tests.conftest import REPO, write_source
 
 
 def test_rendering_the_examples_reproduces_generated_byte_for_byte():
-    from framework.render.platform import platform_files
-
     from framework.render.datasets import dataset_files
+    from framework.render.platform import platform_files
     from framework.spec.datasets import load_datasets
 
     project = Project.at(REPO)
