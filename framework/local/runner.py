@@ -111,11 +111,14 @@ class LocalRunner:
     def datasets(self) -> list:
         """The project's curated datasets in dependency order (validated against every source)."""
         if self._datasets is None:
-            from framework.spec import load_project
+            from framework.spec import SpecErrors, load_project
             from framework.spec.datasets import load_datasets
 
-            self._datasets = load_datasets(self.project, load_project(self.project)) \
-                if self.project.dataset_files() else []
+            try:
+                self._datasets = load_datasets(self.project, load_project(self.project)) \
+                    if self.project.dataset_files() else []
+            except SpecErrors as exc:  # checked before anything lands, so no load leaves a dataset behind
+                raise RunError(f"invalid datasets (see `onboard validate`): {exc.errors[0]}") from None
         return self._datasets
 
     def expose_lake(self, source: ResolvedSource) -> None:
@@ -157,6 +160,7 @@ class LocalRunner:
         """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
         folder = self.generated(source)
         self.check_schema_versions(source, folder)
+        _ = self.datasets  # a dataset the sources no longer satisfy stops the run before anything lands
         if input_path is None and source.kind not in INPUT_OPTIONAL:
             raise RunError(f"a {source.kind} source needs an input file")
         if input_path is not None and not input_path.is_file():
@@ -196,6 +200,7 @@ class LocalRunner:
         """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
         folder = self.generated(source)
         self.check_schema_versions(source, folder)
+        _ = self.datasets
         if batch_id is None:
             failed = [r for r in self.ledger.recent(source.name, limit=1000) if r.status in ("failed", "running")]
             if not failed:

@@ -57,20 +57,24 @@ def affected(datasets: list[dict[str, Any]], loaded_table: str) -> list[dict[str
 
 def existing(executor: Executor, tables: list[str]) -> set[str]:
     """Which of ``tables`` (``schema.name``, plain lower-case names) exist as tables, views or materialized views."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for table in tables:
         schema, _, name = table.partition(".")
         if not (_NAME.fullmatch(schema) and _NAME.fullmatch(name)):
             raise ValueError(f"not a plain schema.table name: {table!r}")
-        pairs.append(f"('{schema}', '{name}')")
+        pairs.append((schema, name))
     if not pairs:
         return set()
-    wanted = ", ".join(pairs)
-    rows = executor.query(  # svv_table_info lists only tables holding rows: ask the catalog views instead
-        "SELECT schemaname || '.' || tablename FROM pg_tables WHERE (schemaname, tablename) IN "  # noqa: S608
-        f"({wanted}) UNION SELECT schemaname || '.' || viewname FROM pg_views WHERE (schemaname, viewname) IN "
-        f"({wanted}) UNION SELECT trim(schema) || '.' || trim(name) FROM svv_mv_info WHERE (trim(schema), "
-        f"trim(name)) IN ({wanted})")
+
+    def matching(schema_column: str, name_column: str) -> str:
+        return " OR ".join(f"({schema_column} = '{s}' AND {name_column} = '{n}')" for s, n in pairs)
+
+    # svv_table_info lists only tables holding rows: ask the catalog; svv_mv_info's names are CHAR(128)
+    rows = executor.query(
+        f"SELECT schemaname || '.' || tablename FROM pg_tables WHERE {matching('schemaname', 'tablename')} "  # noqa: S608
+        f"UNION SELECT schemaname || '.' || viewname FROM pg_views WHERE {matching('schemaname', 'viewname')} "
+        f"UNION SELECT trim(schema_name) || '.' || trim(name) FROM svv_mv_info "
+        f"WHERE {matching('trim(schema_name)', 'trim(name)')}")
     return {str(row[0]) for row in rows}
 
 

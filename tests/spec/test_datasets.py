@@ -256,3 +256,20 @@ def test_generate_check_names_a_stale_dataset_file(shop):
     check = run_cli(shop, "generate", "--check")
     assert check.exit_code == 1
     assert "differs: generated/_datasets/tiers/view.sql" in check.output
+
+
+def test_a_run_stops_before_landing_when_a_dataset_no_longer_resolves(shop, tmp_path, monkeypatch):
+    monkeypatch.setenv("ONBOARD_HOME", str(tmp_path / "state"))
+    path = write_dataset(shop, "tiers", """
+        dataset:
+          name: tiers
+          description: Customers per tier.
+          sql: SELECT customer_tier FROM sales.customers
+        """)
+    assert run_cli(shop, "generate").exit_code == 0
+    path.write_text(path.read_text(encoding="utf-8").replace("customer_tier", "tier"), encoding="utf-8")
+    result = run_cli(shop, "run", "customers")
+    assert result.exit_code == 1
+    assert result.output == ("customers: invalid datasets (see `onboard validate`): datasets/tiers.yaml:4:15: "
+                             "dataset.sql: unknown column tier\n")
+    assert not (tmp_path / "state/lake").exists()
