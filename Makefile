@@ -4,11 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-DEMO_QUERY := SELECT c.customer_tier, p.category, COUNT(*) AS orders, SUM(t.total_amount) AS revenue \
-  FROM sales.transactions t \
-  JOIN sales.customers c ON c.customer_id = t.customer_id \
-  JOIN sales.products p ON p.product_id = t.product_id \
-  GROUP BY c.customer_tier, p.category ORDER BY revenue DESC, c.customer_tier, p.category
+# Seed 002's curated result: the dataset datasets/revenue_by_tier.yaml, rebuilt by every load of a table it reads.
+DEMO_QUERY := SELECT * FROM curated.revenue_by_tier ORDER BY revenue DESC, customer_tier, category
 
 .PHONY: setup demo test lint clean deploy-tools
 

@@ -39,7 +39,8 @@ def stage_connector(source_folder: Path, target: Path) -> Path:
 
 def stage_loader(source_folder: Path, target: Path) -> Path:
     """The loader Lambda's code: the runtime plus the source's `redshift/ddl.sql`, `redshift/load.sql`,
-    `redshift/migrations/` and `schema.lock.json` (as `redshift/schema.lock.json`)."""
+    `redshift/migrations/`, `schema.lock.json` (as `redshift/schema.lock.json`) and the project's curated
+    datasets (`generated/_datasets/datasets.json`, as `redshift/datasets.json`) when it has any."""
     _fresh(target)
     stage_runtime(target)
     (target / "redshift").mkdir()
@@ -49,6 +50,9 @@ def stage_loader(source_folder: Path, target: Path) -> Path:
     migrations = source_folder / "redshift" / "migrations"
     if migrations.is_dir():
         shutil.copytree(migrations, target / "redshift" / "migrations", ignore=_SKIP)
+    datasets = source_folder.parent / "_datasets" / "datasets.json"  # the curated views a load refreshes
+    if datasets.is_file():
+        shutil.copyfile(datasets, target / "redshift" / "datasets.json")
     return target
 
 

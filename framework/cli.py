@@ -48,11 +48,18 @@ def main(ctx: click.Context, project_dir: str | None) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj
 def validate(project: Project, paths: tuple[str, ...]) -> None:
-    """Check source definitions; print every error as file:line:col: path: message."""
-    sources = _sources(project, paths)
+    """Check source and dataset definitions; print every error as file:line:col: path: message."""
+    from framework.cli_datasets import datasets_or_exit, split_paths
+
+    source_paths, dataset_paths = split_paths(project, paths)
+    sources = _sources(project, source_paths) if source_paths or not paths else []
+    datasets = datasets_or_exit(project, _sources(project) if paths else sources, dataset_paths) \
+        if dataset_paths or not paths else []
     for source in sources:
         out.print(f"ok  {source.file}  ({source.name}, {source.kind})", markup=False)
-    if not sources:
+    for dataset in datasets:
+        out.print(f"ok  {dataset.file}  ({dataset.table}, reads {', '.join(dataset.reads)})", markup=False)
+    if not sources and not datasets:
         err.print(f"no source definitions found in {project.display(project.sources_dir)}/")
         raise SystemExit(1)
 
@@ -62,12 +69,17 @@ def validate(project: Project, paths: tuple[str, ...]) -> None:
 @click.pass_obj
 def generate(project: Project, check: bool) -> None:
     """Render generated/<source>/ for every source (deterministic; atomic)."""
+    from framework.cli_datasets import datasets_or_exit
     from framework.render import drift, write_generated
+    from framework.render.datasets import dataset_files
     from framework.render.platform import platform_files
 
     sources = _sources(project)
+    datasets = datasets_or_exit(project, sources)
     files = _render_or_refuse(project, sources)
-    files.update(_platform_files_or_exit(project, sources, platform_files))
+    files.update(_platform_files_or_exit(
+        project, sources, lambda root, srcs: platform_files(root, srcs, [d.schema for d in datasets])))
+    files.update(dataset_files(datasets))
     if check:
         lines = drift(project, files)
         for line in lines:
@@ -159,9 +171,16 @@ def plan(project: Project, source: str | None) -> None:
                 out.print(f"  redshift/migrations/{migration.filename} ({how})", markup=False)
                 for change in migration.changes:
                     out.print(f"    {change.line()}", markup=False)
+    from framework.cli_datasets import dataset_problems
+
+    broken = dataset_problems(project, _sources(project))[1]  # a source change that breaks a dataset
+    for problem in broken:
+        err.print(f"{problem} (a dataset this change would break)", markup=False)
     if refused:
         err.print(f"{refused} schema change(s) refused", style="red")
-    if refused or ahead:
+    if broken:
+        err.print(f"{len(broken)} dataset error(s)", style="red")
+    if refused or ahead or broken:
         raise SystemExit(1)
     if changed:
         raise SystemExit(PLAN_CHANGES_EXIT)
@@ -283,7 +302,8 @@ def _report(summaries: list, as_json: bool) -> None:
             out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
         else:
             _print_summary(summary)
-    if any(s.status not in ("succeeded", "no_data", "duplicate", "skipped") for s in summaries):
+    if any(s.status not in ("succeeded", "no_data", "duplicate", "skipped") or getattr(s, "dataset_errors", None)
+           for s in summaries):
         raise SystemExit(1)
 
 
@@ -315,6 +335,9 @@ def _print_summary(s) -> None:
         out.print(f"    {len(s.unmapped_fields)} unmapped field(s) ignored: {fields}", markup=False)
     if s.error:
         out.print(f"    {s.error}", style="red", markup=False)
+    from framework.cli_datasets import print_refreshed
+
+    print_refreshed(s)
 
 
 @main.command()

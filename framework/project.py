@@ -20,6 +20,11 @@ class Project:
         return self.root / "sources"
 
     @property
+    def datasets_dir(self) -> Path:
+        """Curated datasets: one `datasets/<name>.yaml` per SQL view over the sources' tables."""
+        return self.root / "datasets"
+
+    @property
     def schemas_dir(self) -> Path:
         return self.root / "schemas"
 
@@ -55,6 +60,11 @@ class Project:
         if not self.sources_dir.is_dir():
             return []
         return sorted(p for p in self.sources_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+    def dataset_files(self) -> list[Path]:
+        if not self.datasets_dir.is_dir():
+            return []
+        return sorted(p for p in self.datasets_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
     def display(self, path: Path) -> str:
         """A path as the user should read it in messages: relative to the project when inside it."""

@@ -63,6 +63,8 @@ class RunSummary:
     quarantine_examples: dict[str, str] | None = None  # reason kind -> one of its reasons, when rows were quarantined
     quarantine_path: str | None = None  # the folder of this batch's quarantined rows (JSON lines)
     warnings: dict[str, int] | None = None  # rows that broke each `warn` quality rule, when any did
+    datasets_refreshed: list[str] | None = None  # curated datasets rebuilt after this load, in order
+    dataset_errors: dict[str, str] | None = None  # dataset -> why its refresh failed (the load is committed)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -90,6 +92,7 @@ class LocalRunner:
         self.storage = LocalStorage(project.lake_dir)
         self._warehouse = warehouse
         self._ledger: SqliteRunLedger | None = None
+        self._datasets: list | None = None
 
     @property
     def ledger(self) -> RunLedger:
@@ -103,6 +106,41 @@ class LocalRunner:
             self.project.state_dir.mkdir(parents=True, exist_ok=True)
             self._warehouse = DuckDBWarehouse(self.project.warehouse_path)
         return self._warehouse
+
+    @property
+    def datasets(self) -> list:
+        """The project's curated datasets in dependency order (validated against every source)."""
+        if self._datasets is None:
+            from framework.spec import SpecErrors, load_project
+            from framework.spec.datasets import load_datasets
+
+            try:
+                self._datasets = load_datasets(self.project, load_project(self.project)) \
+                    if self.project.dataset_files() else []
+            except SpecErrors as exc:  # checked before anything lands, so no load leaves a dataset behind
+                raise RunError(f"invalid datasets (see `onboard validate`): {exc.errors[0]}") from None
+        return self._datasets
+
+    def expose_lake(self, source: ResolvedSource) -> None:
+        """Make `lake.<source>` (and `lake.<source>_batches`) queryable: the processed zone as Athena sees it."""
+        from framework.render.redshift import table_spec
+
+        folder = self.project.lake_dir / "processed" / source.name
+        if any(folder.rglob("*.parquet")):
+            self.warehouse.lake_views(source.name, table_spec(source), str(folder / "**" / "*.parquet"))
+
+    def refresh_datasets(self, source: ResolvedSource, result: RunSummary) -> None:
+        """Rebuild the datasets that read the source's table (see framework.local.datasets)."""
+        from framework.local.datasets import refresh_after_load
+        from framework.render.redshift import table_spec
+
+        if not self.datasets:
+            return
+        table = table_spec(source)
+        refreshed = refresh_after_load(self.warehouse, self.datasets, f"{table.schema}.{table.table}",
+                                       self.project.lake_dir)
+        result.datasets_refreshed = refreshed.rebuilt or None
+        result.dataset_errors = refreshed.failed or None
 
     def generated(self, source: ResolvedSource) -> Path:
         """The source's generated folder, refusing to run artifacts that no longer match the YAML."""
@@ -122,6 +160,7 @@ class LocalRunner:
         """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
         folder = self.generated(source)
         self.check_schema_versions(source, folder)
+        _ = self.datasets  # a dataset the sources no longer satisfy stops the run before anything lands
         if input_path is None and source.kind not in INPUT_OPTIONAL:
             raise RunError(f"a {source.kind} source needs an input file")
         if input_path is not None and not input_path.is_file():
@@ -161,6 +200,7 @@ class LocalRunner:
         """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
         folder = self.generated(source)
         self.check_schema_versions(source, folder)
+        _ = self.datasets
         if batch_id is None:
             failed = [r for r in self.ledger.recent(source.name, limit=1000) if r.status in ("failed", "running")]
             if not failed:
@@ -276,6 +316,8 @@ class LocalRunner:
                 result.rows_not_loaded, result.rows_loaded = result.rows_loaded, 0
                 return self._failed(record, result, "load", f"load failed: {_short(exc)}")
             result.seconds["load"] = round(time.perf_counter() - started, 3)
+            self.refresh_datasets(source, result)
+            self.expose_lake(source)
         result.status = "succeeded"
         record.status, record.stage, record.rows = "succeeded", "done", _rows(result)
         self.ledger.put(record)

@@ -63,15 +63,16 @@ def bootstrap_sql(schemas: Iterable[str], *, user: str, database: str, secret_na
     return "\n".join(lines)
 
 
-def platform_files(project_root, sources: list) -> dict[str, str]:
-    """generated/_platform/ of a project: its deploy.yaml (or the defaults) and its sources' schemas."""
+def platform_files(project_root, sources: list, dataset_schemas: Iterable[str] = ()) -> dict[str, str]:
+    """generated/_platform/ of a project: its deploy.yaml (or the defaults), its sources' schemas and the
+    schemas of its curated datasets (which the loader user creates and refreshes too)."""
     from framework.render.redshift import table_spec
     from onboard_cdk.naming import loader_secret_name, warehouse_name
     from onboard_cdk.settings import ServerlessWarehouse, load_settings
 
     settings = load_settings(project_root)
     warehouse = settings.warehouse
-    schemas = [table_spec(source).schema for source in sources]
+    schemas = [table_spec(source).schema for source in sources] + list(dataset_schemas)
     if isinstance(warehouse, ServerlessWarehouse):
         text = bootstrap_sql(schemas, user=warehouse.loader_user, database=warehouse.database,
                              secret_name=loader_secret_name(settings.prefix),

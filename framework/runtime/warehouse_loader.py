@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from framework.runtime.datasets import DATASETS_FILE, refresh_after_load
 from framework.runtime.lake import lake_from_env, s3_uri
 from framework.runtime.load_sql import MAX_BATCH_STATEMENTS, load_batch
 from framework.runtime.migrations import locked_table, next_step, read_migrations, record_finished
@@ -165,8 +166,27 @@ def status(event: Mapping[str, Any], data_api: Any, environ: Mapping[str, str] |
     if state in ("FAILED", "ABORTED"):
         tried = f" after {attempt} attempts" if attempt > 1 else ""
         raise LoadFailed(f"load statement {event['statement_id']} {state.lower()}{tried}: {error}"[:1000])
-    return {"status": state, "statement_id": event["statement_id"], "attempt": attempt,
-            **({"rows": event["rows"]} if "rows" in event else {})}
+    answer = {"status": state, "statement_id": event["statement_id"], "attempt": attempt,
+              **({"rows": event["rows"]} if "rows" in event else {})}
+    if state == "FINISHED" and event.get("manifest_uri") and environ is not None \
+            and (sql_dir(environ) / DATASETS_FILE).is_file():
+        answer["datasets"] = refresh_datasets(data_api, environ, sleep)
+    return answer
+
+
+def refresh_datasets(data_api: Any, environ: Mapping[str, str],
+                     sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """After a finished load: create, refresh and export the curated datasets reading the table (see
+    framework.runtime.datasets). The load is committed whatever happens here: a failure is logged and
+    answered as ``{"error": ...}``, never turned into a failed load (which a retry would load again)."""
+    folder = sql_dir(environ)
+    schema, table, _ = locked_table(folder / "schema.lock.json")
+    try:
+        return refresh_after_load(DataApiExecutor(data_api, target(environ), sleep), folder, f"{schema}.{table}",
+                                  environ)
+    except (MigrationFailed, ValueError) as exc:
+        log.error("curated datasets reading %s.%s were not brought up to date: %s", schema, table, exc)
+        return {"error": str(exc)[:1000]}
 
 
 class DataApiExecutor:

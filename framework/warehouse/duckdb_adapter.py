@@ -20,9 +20,11 @@ from framework.warehouse.duckdb_sql import (
     with_redshift_labels,
 )
 from framework.warehouse.errors import RedshiftRuleError, WarehouseError
+from framework.warehouse.identifiers import check_identifier
 from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
 from framework.warehouse.script import Statement, short_text, split_script
+from framework.warehouse.table import TableSpec
 
 # Partition folders (onboard_year=2024/...) are lake layout, not columns: Redshift COPY does not read them either.
 _READ_PARQUET = exp.select("*").from_(
@@ -243,6 +245,27 @@ class DuckDBWarehouse:
             f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS SELECT * FROM read_json('  # noqa: S608 (checked names)
             f"'{location}', format = 'newline_delimited', union_by_name = true, auto_detect = true, "
             "sample_size = -1, hive_partitioning = false, filename = '_file')")
+
+    def lake_views(self, source: str, table: TableSpec, files_glob: str) -> None:
+        """``lake.<source>_batches`` over every batch's Parquet files and ``lake.<source>`` with the load mode's
+        semantics (see framework.warehouse.lake_view): the processed zone as Athena sees it. Local only."""
+        from framework.warehouse.lake_view import batches_name, lake_view
+
+        check_identifier(source, "source")
+        batches = exp.table_(batches_name(source), db="lake", quoted=True)
+        location = files_glob.replace("'", "''")
+        self._connection.execute('CREATE SCHEMA IF NOT EXISTS "lake"')
+        self._connection.execute(
+            f"CREATE OR REPLACE VIEW {batches.sql(dialect=WRITE)} AS SELECT * FROM read_parquet("  # noqa: S608
+            f"'{location}', hive_partitioning = false, union_by_name = true)")
+        view = exp.table_(source, db="lake", quoted=True).sql(dialect=WRITE)
+        self._connection.execute(f"CREATE OR REPLACE VIEW {view} AS {lake_view(table, batches).sql(dialect=WRITE)}")
+
+    def write_parquet(self, schema: str, name: str, path: str | os.PathLike[str]) -> None:
+        """Write every row of ``schema.name`` to one Parquet file at ``path`` (a curated export, local only)."""
+        relation = exp.select("*").from_(exp.table_(name, db=schema, quoted=True)).sql(dialect=WRITE)
+        location = str(path).replace("'", "''")
+        self._connection.execute(f"COPY ({relation}) TO '{location}' (FORMAT PARQUET)")
 
     def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         """``(name, DuckDB type)`` of a table's columns in order; empty when the table does not exist."""

@@ -15,6 +15,9 @@ ALTER DEFAULT PRIVILEGES FOR USER onboard_loader GRANT SELECT ON TABLES TO ROLE 
 CREATE SCHEMA IF NOT EXISTS onboard_meta AUTHORIZATION onboard_loader;
 GRANT ALL ON SCHEMA onboard_meta TO onboard_loader;
 GRANT USAGE ON SCHEMA onboard_meta TO ROLE onboard_reader;
+CREATE SCHEMA IF NOT EXISTS curated AUTHORIZATION onboard_loader;
+GRANT ALL ON SCHEMA curated TO onboard_loader;
+GRANT USAGE ON SCHEMA curated TO ROLE onboard_reader;
 CREATE SCHEMA IF NOT EXISTS iot AUTHORIZATION onboard_loader;
 GRANT ALL ON SCHEMA iot TO onboard_loader;
 GRANT USAGE ON SCHEMA iot TO ROLE onboard_reader;

@@ -40,7 +40,7 @@ def test_connector_asset_is_the_runtime_and_this_sources_connector_only(assembly
 def test_loader_asset_is_the_runtime_and_this_sources_sql_only(assembly):
     folder = asset_dir(assembly, cfn.load(assembly, "Source-sales_transactions"), "onboard-sales_transactions-load")
     assert relative_files(folder) == sorted(["redshift/ddl.sql", "redshift/load.sql", "redshift/schema.lock.json",
-                                             "framework/__init__.py", *RUNTIME_FILES])
+                                             "redshift/datasets.json", "framework/__init__.py", *RUNTIME_FILES])
     assert (folder / "redshift/load.sql").read_bytes() == \
         (REPO / "generated/sales_transactions/redshift/load.sql").read_bytes()
 
@@ -54,6 +54,16 @@ def test_the_loader_asset_carries_the_migrations_and_the_lock(tmp_path):
     assert [f for f in relative_files(loader) if f.startswith("redshift/")] == [
         "redshift/ddl.sql", "redshift/load.sql", "redshift/migrations/V2__add_note.sql", "redshift/schema.lock.json"]
     assert (loader / "redshift/schema.lock.json").read_bytes() == (generated / "schema.lock.json").read_bytes()
+
+
+def test_the_loader_asset_carries_the_projects_datasets_when_it_has_any(tmp_path):
+    generated = tmp_path / "generated/sales_transactions"
+    shutil.copytree(REPO / "generated/sales_transactions", generated)
+    assert "redshift/datasets.json" not in relative_files(stage_loader(generated, tmp_path / "without"))
+    shutil.copytree(REPO / "generated/_datasets", tmp_path / "generated/_datasets")
+    loader = stage_loader(generated, tmp_path / "with")
+    assert (loader / "redshift/datasets.json").read_bytes() == \
+        (REPO / "generated/_datasets/datasets.json").read_bytes()
 
 
 def test_staged_connector_imports_with_the_standard_library_alone(tmp_path):

@@ -77,6 +77,16 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, mo
     }
     with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query(DEMO_QUERY)[1] == EXPECTED_REVENUE
+        # the seed 002 dataset (datasets/revenue_by_tier.yaml), rebuilt by the load that completed its inputs
+        assert warehouse.query("SELECT * FROM curated.revenue_by_tier "
+                               "ORDER BY revenue DESC, customer_tier, category")[1] == EXPECTED_REVENUE
+    refreshed = [name for row in summaries(result.output).values() for name in row.get("datasets_refreshed", [])]
+    assert refreshed == ["revenue_by_tier"]
+    assert (repo_project.lake_dir / "curated/revenue_by_tier/data.parquet").is_file()
+    lake = run_cli(repo_project, "query", "SELECT (SELECT COUNT(*) FROM lake.sales_transactions) AS lake, "
+                   "(SELECT COUNT(*) FROM sales.transactions) AS redshift", "--format", "csv")
+    assert lake.output == "lake,redshift\n15,15\n"
+    with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query("SELECT location, COUNT(*), COUNT(DISTINCT device_id) FROM iot.sensor_readings_stream "
                                "GROUP BY location ORDER BY location")[1] == [
             ("cold-store-1", 3, 2), ("dock-2", 2, 1), ("roof-east", 2, 1), ("warehouse-a", 5, 2)]

@@ -14,7 +14,7 @@ BOOTSTRAP = "generated/_platform/bootstrap.sql"
 
 
 def project_with(tmp_path, deploy_yaml: str | None = None):
-    for folder in ("sources", "schemas"):
+    for folder in ("sources", "schemas", "datasets"):
         shutil.copytree(REPO / folder, tmp_path / folder)
     if deploy_yaml is not None:
         (tmp_path / "deploy.yaml").write_text(deploy_yaml)
@@ -40,7 +40,7 @@ def test_serverless_bootstrap_creates_the_loader_user_from_its_secret_and_grants
         "CREATE ROLE onboard_reader;",
         "ALTER DEFAULT PRIVILEGES FOR USER onboard_loader GRANT SELECT ON TABLES TO ROLE onboard_reader;"]
     schemas = [line.split()[5] for line in statements(text) if line.startswith("CREATE SCHEMA")]
-    assert schemas == ["onboard_meta", "iot", "procurement", "sales"]
+    assert schemas == ["onboard_meta", "curated", "iot", "procurement", "sales"]  # curated: the datasets' schema
     for schema in schemas:
         assert f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION onboard_loader;" in text
         assert f"GRANT ALL ON SCHEMA {schema} TO onboard_loader;" in text
