@@ -10,10 +10,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from framework.runtime.datasets import CURATED_URI_ENV, affected
 from onboard_cdk import lambda_assets
 from onboard_cdk.access import (
     READ_ACTIONS,
     WRITE_ACTIONS,
+    WRITE_AND_DELETE_ACTIONS,
     ScopedPolicy,
     bucket_name,
     key_statement,
@@ -61,6 +63,15 @@ class SourceStack(Stack):
             description=f"Redshift COPY of source {source}: reads only its processed files and manifests")
         (ScopedPolicy(prefix, BUCKETS).objects(manifest.iam["redshift"]["read"], READ_ACTIONS)
          .add(key_statement(key.key_arn, ("kms:Decrypt",))).attach(self.copy_role, PREFIX_REASON))
+        # The curated datasets this source's loads refresh and export: UNLOAD writes (CLEANPATH: lists and
+        # deletes) their folders of the curated zone as this COPY role.
+        exports = [{"bucket": "${BUCKET:curated}", "prefix": f"{CURATED_PREFIX}{dataset['name']}/"}
+                   for dataset in exported_datasets(manifest)]
+        curated_env = {CURATED_URI_ENV: f"s3://{bucket_name(prefix, 'curated')}/{CURATED_PREFIX}"} if exports else {}
+        if exports:
+            (ScopedPolicy(prefix, BUCKETS).objects(exports, WRITE_AND_DELETE_ACTIONS)
+             .add(key_statement(key.key_arn, ("kms:Encrypt", "kms:GenerateDataKey")))
+             .attach(self.copy_role, PREFIX_REASON))
 
         self.loader = OnboardFunction(
             self, "Loader", function_name=function_name(prefix, source, "load"),
@@ -70,7 +81,7 @@ class SourceStack(Stack):
             log_retention=platform.log_retention, timeout=Duration.minutes(5), memory_mb=256,
             environment={"ONBOARD_SOURCE": source, "ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_COPY_ROLE_ARN": f"{warehouse.attached_role_arn},{self.copy_role.role_arn}",
-                         **warehouse.environment})
+                         **curated_env, **warehouse.environment})
         (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
          .add(iam.PolicyStatement(actions=["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
                                   resources=warehouse.data_api_resources))
@@ -175,3 +186,16 @@ def object_claims_statement(ledger_arn: str, source: str) -> iam.PolicyStatement
     return iam.PolicyStatement(
         actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources=[ledger_arn],
         conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"{source}#objects"]}})
+
+
+CURATED_PREFIX = "curated/"  # the datasets' folder in the curated bucket (ONBOARD_CURATED_URI)
+
+
+def exported_datasets(manifest: SourceManifest) -> list[dict]:
+    """The exported curated datasets a load of this source refreshes (generated/_datasets/datasets.json)."""
+    path = manifest.folder.parent / "_datasets" / "datasets.json"
+    if not path.is_file():
+        return []
+    redshift = manifest.data["redshift"]
+    datasets = json.loads(path.read_text(encoding="utf-8"))["datasets"]
+    return [d for d in affected(datasets, f"{redshift['schema']}.{redshift['table']}") if d.get("unload")]

@@ -122,3 +122,24 @@ def test_the_rest_connector_gets_the_ledger_table_and_fifteen_minutes(assembly):
                    if f["FunctionName"] == "onboard-product_reviews-land"]
     assert connector["Timeout"] == 900
     assert connector["Environment"]["Variables"]["ONBOARD_LEDGER_TABLE"].startswith("<import:onboard-platform:")
+
+
+def test_only_the_sources_an_exported_dataset_reads_may_unload_it_to_its_curated_folder(assembly, access):
+    datasets = json.loads((REPO / "generated/_datasets/datasets.json").read_text())["datasets"]
+    [revenue] = [d for d in datasets if d["name"] == "revenue_by_tier" and d["unload"]]
+    readers = {name for name in SOURCES
+               if f"{manifest(name)['redshift']['schema']}.{manifest(name)['redshift']['table']}" in revenue["reads"]}
+    assert readers == {"customers", "products", "sales_transactions"}
+    folder = {"bucket": "${BUCKET:curated}", "prefix": "curated/revenue_by_tier/"}
+    for source in SOURCES:
+        grants = access[source]
+        [copy] = [r for r in grants.roles() if r.startswith("CopyRole")]
+        [loader] = [f for f in cfn.resources(cfn.load(assembly, f"Source-{source}"), "AWS::Lambda::Function").values()
+                    if f["FunctionName"] == f"onboard-{source}-load"]
+        environment = loader["Environment"]["Variables"]
+        exported = source in readers
+        assert grants.allows(copy, "s3:PutObject", object_arn(folder, "0000_part_00.parquet")) is exported
+        assert grants.allows(copy, "s3:DeleteObject", object_arn(folder, "0000_part_00.parquet")) is exported
+        assert grants.allows(copy, "s3:ListBucket", cfn.bucket_arn("curated"), s3_prefix=folder["prefix"]) is exported
+        assert not grants.allows(copy, "s3:PutObject", object_arn({**folder, "prefix": "curated/other/"}, "x"))
+        assert (environment.get("ONBOARD_CURATED_URI", "").endswith("/curated/")) is exported
