@@ -222,8 +222,8 @@ def _list(query: ListQuery, backend: Backend) -> dict[str, Any]:
 class DeployedBackend:
     """Starts executions of the sources' state machines; reads the DynamoDB run ledger.
 
-    `catalog` is `{source: {"kind", "state_machine", "load_mode", "lake"}}` (the `ONBOARD_API_SOURCES` JSON the
-    stack passes; `lake` is the manifest's block, its buckets resolved by `environ`'s `ONBOARD_BUCKET_<ZONE>`).
+    `catalog` is `{source: {"kind", "state_machine" (its ARN), "load_mode", "lake"}}` (`load_catalog`; `lake` is
+    the manifest's block, its buckets resolved by `environ`'s `ONBOARD_BUCKET_<ZONE>`).
     A file source's `input` (an `s3://` object of the lake's raw zone under the source's folder) becomes a batch
     of that object; `since` reprocesses as `onboard run --reprocess --deployed` does
     (an append source is refused: its rows would be loaded twice)."""
@@ -324,6 +324,18 @@ def _s3_object(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def load_catalog(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The sources the API knows: the JSON file `ONBOARD_API_SOURCES` (shipped in the function's asset, as a
+    catalog of thirty sources outgrows Lambda's 4 KB of environment), each state machine named there and
+    completed into its ARN by `ONBOARD_STATE_MACHINE_ARN_PREFIX` (`arn:<partition>:states:<region>:<account>:
+    stateMachine:`)."""
+    path = os.path.join(environ.get("LAMBDA_TASK_ROOT", ""), environ["ONBOARD_API_SOURCES"])
+    with open(path, encoding="utf-8") as file:
+        catalog = json.load(file)
+    prefix = environ["ONBOARD_STATE_MACHINE_ARN_PREFIX"]
+    return {name: {**entry, "state_machine": prefix + entry["state_machine"]} for name, entry in catalog.items()}
+
+
 def lambda_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": JSON_HEADERS, "body": json.dumps(body, sort_keys=True)}
 
@@ -336,7 +348,7 @@ def handler(event: dict[str, Any], context: Any = None, *, backend: Backend | No
         from framework.runtime.ledger import DynamoRunLedger
 
         backend = DeployedBackend(DynamoRunLedger(os.environ["ONBOARD_LEDGER_TABLE"]), boto3.client("stepfunctions"),
-                                  json.loads(os.environ["ONBOARD_API_SOURCES"]), os.environ)
+                                  load_catalog(os.environ), os.environ)
     body = event.get("body")
     if body is not None and event.get("isBase64Encoded"):
         body = base64.b64decode(body)

@@ -35,7 +35,7 @@ def proxy(method: str, path: str, body: str | None = None, query: dict | None = 
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(monkeypatch, tmp_path):
     """moto with the ledger table, one state machine per source and the Lambda's environment."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
@@ -50,10 +50,13 @@ def aws(monkeypatch):
         catalog = {"customers": {"kind": "s3_file", "load_mode": "merge"},
                    "sales_transactions": {"kind": "s3_file", "load_mode": "append"},
                    "product_reviews": {"kind": "rest_api", "load_mode": "merge"}}
-        catalog = {name: {**entry, "state_machine": machines[name], "lake": lake(name)}
+        catalog = {name: {**entry, "state_machine": f"acme-{name}", "lake": lake(name)}
                    for name, entry in catalog.items()}
+        (tmp_path / "api_sources.json").write_text(json.dumps(catalog))
         for name, value in {**BUCKETS, "ONBOARD_LEDGER_TABLE": "acme-runs",
-                            "ONBOARD_API_SOURCES": json.dumps(catalog)}.items():
+                            "ONBOARD_API_SOURCES": str(tmp_path / "api_sources.json"),
+                            "ONBOARD_STATE_MACHINE_ARN_PREFIX": "arn:aws:states:eu-west-1:123456789012:stateMachine:",
+                            }.items():
             monkeypatch.setenv(name, value)
         yield DynamoRunLedger("acme-runs", dynamodb), stepfunctions, machines
 
