@@ -289,14 +289,25 @@ class DeployedBackend:
         for record in chosen:
             new_id = new_batch_id(now, "reprocess", record.batch_id)
             original_arn = machine.replace(":stateMachine:", ":execution:", 1) + ":" + record.batch_id
-            original = json.loads(self.stepfunctions.describe_execution(executionArn=original_arn)["input"])
+            try:
+                original = json.loads(self.stepfunctions.describe_execution(executionArn=original_arn)["input"])
+            except self.stepfunctions.exceptions.ExecutionDoesNotExist:
+                raise ApiError(409, f"the first execution of batch {record.batch_id} is gone (Step Functions keeps "
+                                    "closed executions for 90 days); land its raw objects again") from None
             self._execute(machine, new_id, reprocess_input(original, record.batch_id, new_id))
             first = first or new_id
         return first  # type: ignore[return-value]
 
     def _execute(self, machine: str, name: str, execution_input: dict[str, Any]) -> None:
-        self.stepfunctions.start_execution(stateMachineArn=machine, name=name,
-                                           input=json.dumps(execution_input, sort_keys=True))
+        errors = self.stepfunctions.exceptions
+        try:
+            self.stepfunctions.start_execution(stateMachineArn=machine, name=name,
+                                               input=json.dumps(execution_input, sort_keys=True))
+        except errors.StateMachineDoesNotExist:
+            raise ApiError(404, f"no state machine {machine.rsplit(':', 1)[-1]}: is the source deployed "
+                                "(onboard deploy)?") from None
+        except errors.ExecutionAlreadyExists:
+            raise ApiError(409, f"batch {name} was started already") from None
 
 
 PER_BATCH_ARGUMENTS = ("--batch_id", "--quarantine", "--manifest", "--summary")

@@ -122,6 +122,14 @@ def test_refusals_start_nothing(aws, body, status, error):
         assert stepfunctions.list_executions(stateMachineArn=machine)["executions"] == []
 
 
+def test_a_source_whose_stack_is_not_deployed_is_404(aws):
+    _, stepfunctions, machines = aws
+    stepfunctions.delete_state_machine(stateMachineArn=machines["customers"])
+    uri = "s3://acme-raw/customers/ingest_date=2024-12-01/upload.json"
+    assert call("POST", "/pipelines", {"source": "customers", "input": uri}) == (
+        404, {"error": "no state machine acme-customers: is the source deployed (onboard deploy)?"})
+
+
 def test_a_malformed_body_is_400(aws):
     assert call("POST", "/pipelines", raw="source=customers") == (
         400, {"error": "the body is not JSON: Expecting value: line 1 column 1 (char 0)"})
