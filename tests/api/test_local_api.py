@@ -80,6 +80,8 @@ def test_the_document_is_served_as_generated(api):
     (b'{"source": "products"}', 422, "products is a s3_file source: give input (a local file)"),
     (b'{"source": "products", "input": "sources/samples/nope.json"}', 422,
      "input file not found: sources/samples/nope.json"),
+    (b'{"source": "customers", "since": "2024-01-01"}', 409,
+     "customers has no succeeded batch ingested on or after 2024-01-01 to reprocess"),
     (b'{"source": "nope"}', 404, "unknown source 'nope'; known: customers, product_reviews, products, sales_transactions, sensor_readings_push, sensor_readings_stream, "
                                  "supplier_invoices"),
 ])
