@@ -17,6 +17,7 @@ from cdk_nag import AwsSolutionsChecks
 from onboard_cdk.glue_resources import build_library_zip
 from onboard_cdk.manifests import load_manifests
 from onboard_cdk.naming import platform_stack_name, source_stack_name
+from onboard_cdk.pipeline_api import PipelineApi
 from onboard_cdk.platform_stack import PlatformStack
 from onboard_cdk.settings import DeploySettings, load_settings
 from onboard_cdk.source_stack import SourceStack
@@ -58,6 +59,8 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
                              trigger_kinds={m.trigger["kind"] for m in manifests},
                              python_modules={r for m in manifests for r in m.glue.get("python_modules", [])},
                              description="Onboard platform: lake, catalog, alerts, warehouse, run ledger")
+    if manifests:
+        PipelineApi(platform, "PipelineApi", platform=platform, manifests=manifests, staging_dir=staging_dir)
     sources = {
         m.name: SourceStack(app, f"Source-{m.name}", stack_name=source_stack_name(prefix, m.name), manifest=m,
                             platform=platform, staging_dir=staging_dir, library_zip=library_zip, env=environment,

@@ -128,6 +128,25 @@ PLAN_CHANGES_EXIT = 3
 
 
 @main.command()
+@click.option("--port", default=8080, show_default=True, help="Local port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.pass_obj
+def api(project: Project, port: int, host: str) -> None:
+    """Serve the pipeline API locally: POST /pipelines, GET /pipelines[/{id}], GET /openapi.json."""
+    from framework.local.pipeline_api import LocalBackend, api_server
+
+    backend = LocalBackend(project, _sources(project))
+    server = api_server(backend, port, host)
+    out.print(f"pipeline API at http://{host}:{server.server_address[1]}/pipelines (Ctrl-C stops)", markup=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        backend.close()
+
+@main.command()
 @click.argument("source", required=False)
 @click.pass_obj
 def plan(project: Project, source: str | None) -> None:

@@ -24,10 +24,10 @@ from typing import Any
 from framework.project import Project
 from framework.runtime.batch import Batch, new_batch_id
 from framework.runtime.ledger import RunLedger, RunRecord
+from framework.runtime.pipeline_api import reprocess_input
 from framework.spec import ResolvedSource
 
 ALL_RUNS = 100_000
-PER_BATCH_ARGUMENTS = ("--batch_id", "--quarantine", "--manifest", "--summary")
 
 
 class ReprocessRefused(RuntimeError):
@@ -107,21 +107,6 @@ def reprocess_local(project: Project, source: ResolvedSource, items: list[Reproc
                  for item in items]
     runner.expose_quarantine(source.name)
     return summaries
-
-
-def reprocess_input(original: dict[str, Any], old_id: str, new_id: str) -> dict[str, Any]:
-    """A reprocess execution's input: the original's, with the new batch id wherever the batch's own outputs
-    are named (its raw objects, in `objects` and `--input`, stay the original's)."""
-    arguments = dict(original.get("glue_arguments") or {})
-    for name in PER_BATCH_ARGUMENTS:
-        if name in arguments:
-            arguments[name] = arguments[name].replace(old_id, new_id)
-    found = {k: v for k, v in original.items() if k not in ("resume_from",)}
-    found.update(batch_id=new_id, glue_arguments=arguments, reprocess_of=old_id)
-    for name in ("manifest_uri", "summary_uri"):
-        if name in found:
-            found[name] = found[name].replace(old_id, new_id)
-    return found
 
 
 def reprocess_deployed(project: Project, source: ResolvedSource, *, since: date | None = None,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 BOOTSTRAP_FILE = "_platform/bootstrap.sql"
+OPENAPI_FILE = "_platform/openapi.json"  # the pipeline API's OpenAPI document (framework.runtime.pipeline_api)
 READER_ROLE = "onboard_reader"
 META_SCHEMA = "onboard_meta"
 _NAME = re.compile(r"^[a-z_][a-z0-9_$]{0,126}$")
@@ -80,4 +81,6 @@ def platform_files(project_root, sources: list, dataset_schemas: Iterable[str] =
     else:
         text = bootstrap_sql(schemas, user=warehouse.db_user, database=warehouse.database, secret_name=None,
                              where=f"Redshift cluster {warehouse.cluster_identifier}")
-    return {BOOTSTRAP_FILE: text}
+    from framework.runtime.pipeline_api import openapi_text
+
+    return {BOOTSTRAP_FILE: text, OPENAPI_FILE: openapi_text()}

@@ -64,13 +64,15 @@ def test_existing_cluster_means_no_serverless_warehouse_and_no_vpc(deployed):
     platform = cfn.load(root / "cdk.out", "Platform")
     kinds = {r["Type"] for r in platform["Resources"].values()}
     assert not {k for k in kinds if k.startswith(("AWS::RedshiftServerless::", "AWS::EC2::"))}
-    assert "AWS::IAM::Role" not in kinds  # the role attached to the cluster is the configured one
+    # the role attached to the cluster is the configured one: the platform's roles are the pipeline API's
+    assert sorted(k[:-8] for k in cfn.resources(platform, "AWS::IAM::Role")) == [
+        "ApiGatewayCloudWatchRole", "PipelineApiHandlerRole"]
 
 
-def test_without_email_or_push_sources_there_is_no_rule_set_api_gateway_role_or_loader_secret(deployed):
+def test_without_email_sources_there_is_no_rule_set_or_loader_secret(deployed):
     root, _ = deployed
     kinds = {r["Type"] for r in cfn.load(root / "cdk.out", "Platform")["Resources"].values()}
-    assert not kinds & {"AWS::SES::ReceiptRuleSet", "AWS::ApiGateway::Account", "AWS::SecretsManager::Secret"}
+    assert not kinds & {"AWS::SES::ReceiptRuleSet", "AWS::SecretsManager::Secret"}
 
 
 def test_loader_reaches_the_cluster_through_the_data_api_as_its_db_user(deployed):
