@@ -1,0 +1,28 @@
+"""Rehearsal fixtures: one synthesized assembly of the example project, and a project per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from framework.project import Project
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="session")
+def rehearsal_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`onboard synth` of the example project into a folder of its own (cdk-nag and cfn-lint on)."""
+    from framework.rehearse.command import assembly_for
+    from onboard_cdk.synth import synthesize
+
+    outdir = tmp_path_factory.mktemp("rehearsal") / "cdk.out"
+    assembly_for(Project.at(REPO), outdir, lambda: synthesize(REPO, outdir))
+    return outdir
+
+
+@pytest.fixture
+def repo_project(tmp_path, monkeypatch) -> Project:
+    """The example project, with its lake, warehouse and ledger isolated per test."""
+    monkeypatch.setenv("ONBOARD_HOME", str(tmp_path / "state"))
+    return Project.at(REPO)
