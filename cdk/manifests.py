@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from framework.spec.prefixes import Trigger, conflict_message, trigger_conflicts, written_areas
+
 SUPPORTED_VERSION = 1
 
 
@@ -56,6 +58,17 @@ class SourceManifest:
         return json.loads(self.path(self.glue["crawler"]).read_text(encoding="utf-8"))
 
 
+def trigger_loops(manifests: list[SourceManifest]) -> list[str]:
+    """One line per trigger whose prefix overlaps a folder Onboard writes: such a stack would re-trigger itself."""
+    triggers = [Trigger(m.name, m.trigger["bucket"], m.trigger["prefix"]) for m in manifests
+                if isinstance(m.trigger.get("prefix"), str) and isinstance(m.trigger.get("bucket"), str)]
+    written = [area for m in manifests for area in written_areas(m.name, m.lake)]
+    by_name = {m.name: m for m in manifests}
+    return [f"{trigger.source}/manifest.json: {conflict_message(trigger, area)} (fix config.prefix in "
+            f"{by_name[trigger.source].data.get('source_file', 'the source file')}, then `onboard generate`)"
+            for trigger, area in trigger_conflicts(triggers, written)]
+
+
 class ManifestError(ValueError):
     """generated/ holds no usable manifest; the message says what to run."""
 
@@ -70,6 +83,9 @@ def load_manifests(generated_dir: Path, names: list[str] | None = None) -> list[
         if manifest.data.get("version") != SUPPORTED_VERSION:
             raise ManifestError(f"{manifest.folder.name}/manifest.json has version {manifest.data.get('version')}; "
                                 f"this app reads version {SUPPORTED_VERSION}: run `onboard generate`")
+    loops = trigger_loops(manifests)
+    if loops:
+        raise ManifestError("\n".join(loops))
     if names:
         known = {m.name: m for m in manifests}
         unknown = sorted(set(names) - set(known))

@@ -121,3 +121,11 @@ def deploy_command(cli: Path, result: SynthResult, sources: list[str], require_a
         raise ValueError(f"unknown source {unknown[0].removeprefix('Source-')}")
     return [str(cli), "deploy", "--app", str(result.outdir), "--require-approval", require_approval,
             "--no-notices", "Platform", *chosen]
+
+
+def bootstrap_command(cli: Path, outdir: Path, account: str, region: str) -> list[str]:
+    """`cdk bootstrap` of one environment: the CDKToolkit stack (assets bucket, deploy roles) every deploy needs.
+
+    `--app` names the synthesized assembly so the CDK CLI does not run the app again.
+    """
+    return [str(cli), "bootstrap", f"aws://{account}/{region}", "--app", str(outdir), "--no-notices"]

@@ -1,4 +1,5 @@
-"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, rehearse, deploy.
+"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, rehearse, doctor,
+deploy.
 
 Exit codes: 0 success, 1 the work failed (invalid sources, drift, a failed run or query), 2 usage errors.
 """
@@ -500,20 +501,61 @@ def rehearse(project: Project, source: str | None, input_path: str | None, run_a
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per check: check, status, detail, fix.")
+@click.pass_obj
+def doctor(project: Project, as_json: bool) -> None:
+    """Check the AWS account and region of your environment before a deploy (read-only).
+
+    One line per check, ok / warn / fail, with what to do: credentials, the CDK bootstrap stack, SES receiving
+    (email sources), unreserved Lambda concurrency, three usable AZs for Redshift Serverless, the Kinesis streams
+    and MSK clusters the sources read, and the loader's database user and grants (when the warehouse answers).
+    Exit 1 when any check fails.
+    """
+    from framework.doctor import aws_session, run_checks, target_of
+    from onboard_cdk.settings import SettingsError, load_settings
+
+    sources = _sources(project)
+    try:
+        settings = load_settings(project.root)
+    except SettingsError as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(1) from None
+    failed = False
+    for check in run_checks(aws_session(), target_of(sources, settings)):
+        failed = failed or check.status == "fail"
+        if as_json:
+            out.print(json.dumps(check.to_json()), markup=False)
+        else:
+            style = {"ok": "green", "warn": "yellow"}.get(check.status, "red")
+            out.print(Text.assemble((f"{check.status:<4}", style), check.line()[4:]))
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder.")
 @click.option("--require-approval", type=click.Choice(["never", "any-change", "broadening"]), default="broadening",
               show_default=True, help="Passed to `cdk deploy`.")
+@click.option("--bootstrap", is_flag=True,
+              help="When the account and region have no CDK bootstrap stack (CDKToolkit), run `cdk bootstrap "
+                   "aws://ACCOUNT/REGION` first.")
 @click.pass_obj
-def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_approval: str) -> None:
+def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_approval: str, bootstrap: bool) -> None:
     """Synthesize, then `cdk deploy` the platform stack and SOURCES (default: every source).
 
     Uses the AWS credentials of the environment and the CDK CLI installed by `npm ci` (package.json).
+    Every stack publishes its assets through the CDK bootstrap stack (CDKToolkit) of the account and region:
+    without it the deploy stops and says so; `--bootstrap` creates it first (once per account and region).
+
+    A first deploy: `onboard doctor`, `onboard deploy --bootstrap`, then run generated/_platform/bootstrap.sql
+    as the Redshift admin (see docs/deploy.md).
     """
     import subprocess
 
+    from framework.doctor import PreflightError, aws_session, bootstrap_hint, deploy_environment
     from onboard_cdk.manifests import ManifestError, load_manifests
-    from onboard_cdk.synth import deploy_command, find_cdk_cli
+    from onboard_cdk.synth import bootstrap_command, deploy_command, find_cdk_cli
 
     try:
         load_manifests(project.generated_dir, list(sources))
@@ -524,7 +566,23 @@ def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_appr
     except FileNotFoundError as exc:
         err.print(str(exc), style="red", markup=False)
         raise SystemExit(1) from None
+    try:
+        environment = deploy_environment(aws_session())
+    except PreflightError as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(1) from None
+    account, region = environment.account, environment.region
+    if not environment.bootstrapped and not bootstrap:
+        err.print(f"no CDK bootstrap stack (CDKToolkit) in account {account}, region {region}: run "
+                  f"`onboard deploy --bootstrap` (or `{bootstrap_hint(account, region)}`)", style="red", markup=False)
+        raise SystemExit(1)
     result = _synthesize(project, outdir)
+    if not environment.bootstrapped:
+        command = bootstrap_command(cli, result.outdir, account, region)
+        out.print("$ " + " ".join(command), markup=False)
+        code = subprocess.call(command, cwd=project.root)
+        if code:
+            raise SystemExit(code)
     command = deploy_command(cli, result, list(sources), require_approval)
     out.print("$ " + " ".join(command), markup=False)
     raise SystemExit(subprocess.call(command, cwd=project.root))

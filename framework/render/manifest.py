@@ -7,7 +7,7 @@ from typing import Any
 from framework.render.connector import connector_config, uses_ledger
 from framework.render.glue_job import processed_prefix
 from framework.render.redshift import table_spec
-from framework.runtime.lake import ZONE_BUCKETS, manifest_prefix, quarantine_prefix, raw_prefix
+from framework.runtime.lake import lake_areas
 from framework.spec import ResolvedSource
 from framework.spec.references import bucket_zone, secret_names
 
@@ -53,12 +53,7 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
     d = source.definition
     spec = table_spec(source)
     processed = processed_prefix(source)
-    lake = {
-        "raw": {"bucket": ZONE_BUCKETS["raw"], "prefix": raw_prefix(source.name)},
-        "processed": {"bucket": d.destination.bucket, "prefix": processed},
-        "manifests": {"bucket": d.destination.bucket, "prefix": manifest_prefix(source.name)},
-        "quarantine": {"bucket": ZONE_BUCKETS["quarantine"], "prefix": quarantine_prefix(source.name)},
-    }
+    lake = lake_areas(source.name, d.destination.bucket, processed)
     trig = trigger(source)
     reads = [lake["raw"]]
     if trig.get("prefix"):

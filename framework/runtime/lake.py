@@ -53,6 +53,19 @@ def quarantine_prefix(source: str, batch_id: str | None = None) -> str:
     return f"{source}/{batch_id}/" if batch_id else f"{source}/"
 
 
+def lake_areas(source: str, processed_bucket: str, processed_prefix: str | None = None) -> dict[str, dict[str, str]]:
+    """Every folder Onboard writes for a source, `{area: {"bucket", "prefix"}}`: the manifest's `lake` block.
+
+    `processed_bucket`/`processed_prefix` come from the source's `destination` (default prefix `<source>/`).
+    """
+    return {
+        "raw": {"bucket": ZONE_BUCKETS["raw"], "prefix": raw_prefix(source)},
+        "processed": {"bucket": processed_bucket, "prefix": processed_prefix or f"{source}/"},
+        "manifests": {"bucket": processed_bucket, "prefix": manifest_prefix(source)},
+        "quarantine": {"bucket": ZONE_BUCKETS["quarantine"], "prefix": quarantine_prefix(source)},
+    }
+
+
 def lake_from_env(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
     """The source's lake locations, `{area: (bucket, prefix)}`, from `ONBOARD_LAKE`.
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from framework.project import Project
-from framework.spec import checks
+from framework.spec import checks, prefixes
 from framework.spec.errors import SpecError, SpecErrors, choices_hint, format_path
 from framework.spec.kinds import SOURCE_KINDS
 from framework.spec.models import Column, SharedColumns, SourceBase
@@ -154,6 +154,7 @@ def load_project(project: Project, paths: list[Path] | None = None) -> list[Reso
         except SpecErrors as exc:
             errors += exc.errors
     errors += _cross_source_problems(sources)
+    errors += _trigger_loops(sources, project)
     if errors:
         raise SpecErrors(errors)
     return sources
@@ -173,6 +174,31 @@ def _cross_source_problems(sources: list[ResolvedSource]) -> list[SpecError]:
             errors.append(SpecError(src.file, 1, 1, "source.redshift.table",
                                     f"table {target} is also loaded by {tables[target]}"))
         tables.setdefault(target, src.file)
+    return errors
+
+
+PREFIX_PATH = ("source", "config", "prefix")
+
+
+def _trigger_loops(sources: list[ResolvedSource], project: Project) -> list[SpecError]:
+    """A trigger prefix overlapping a folder Onboard writes (any source's) would re-trigger its connector."""
+    from framework.runtime.lake import lake_areas
+
+    triggers = []
+    for src in sources:
+        config = getattr(src.definition, "config", None)
+        prefix, bucket = getattr(config, "prefix", None), getattr(config, "bucket", None)
+        if isinstance(prefix, str) and isinstance(bucket, str):
+            triggers.append(prefixes.Trigger(src.name, bucket, prefix))
+    written = [area for src in sources for area in prefixes.written_areas(
+        src.name, lake_areas(src.name, src.definition.destination.bucket, src.definition.destination.prefix))]
+    by_name = {src.name: src for src in sources}
+    errors = []
+    for trigger, area in prefixes.trigger_conflicts(triggers, written):
+        file = by_name[trigger.source].file
+        _, positions = load_yaml((project.root / file).read_text(encoding="utf-8"), file)
+        line, col = positions.of_value(PREFIX_PATH)
+        errors.append(SpecError(file, line, col, format_path(PREFIX_PATH), prefixes.conflict_message(trigger, area)))
     return errors
 
 

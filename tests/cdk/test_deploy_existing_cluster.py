@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 from click.testing import CliRunner
+from moto import mock_aws
 
 from framework.cli import main
 from tests.cdk import cfn
 
 pytestmark = pytest.mark.slow
 ATTACHED = "arn:aws:iam::123456789012:role/analytics-redshift-s3"
+BOOTSTRAPPED = '{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}}'
 FAKE_CDK = """#!/bin/sh
 printf '%s\\n' "$@" > "$(dirname "$0")/../../cdk-args.txt"
 """
@@ -25,8 +28,11 @@ def deployed(one_source_project: Path) -> tuple[Path, object]:
     cli.parent.mkdir(parents=True, exist_ok=True)
     cli.write_text(FAKE_CDK)
     cli.chmod(0o755)
-    result = CliRunner().invoke(main, ["--project", str(one_source_project), "deploy", "sales_transactions",
-                                       "--require-approval", "never"])
+    with pytest.MonkeyPatch.context() as patch, mock_aws():  # a bootstrapped account (deploy checks first)
+        patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        boto3.client("cloudformation").create_stack(StackName="CDKToolkit", TemplateBody=BOOTSTRAPPED)
+        result = CliRunner().invoke(main, ["--project", str(one_source_project), "deploy", "sales_transactions",
+                                           "--require-approval", "never"])
     return one_source_project, result
 
 
