@@ -40,10 +40,14 @@ class Endpoints:
     def __init__(self, around: Callable[[], Any] | None = None) -> None:
         self.handlers: dict[tuple[str, str], Handler] = {}
         self.around = around  # a context manager factory every answer runs in
+        self.unwrapped: set[tuple[str, str]] = set()
 
 
-    def add(self, service: str, operation: str, handler: Handler) -> None:
+    def add(self, service: str, operation: str, handler: Handler, around: bool = True) -> None:
+        """`around=False`: the handler runs without the `around` context (it takes it itself, if at all)."""
         self.handlers[(service, operation)] = handler
+        if not around:
+            self.unwrapped.add((service, operation))
 
     def install(self, session: Any) -> None:
         """Hook every handler into `session` (a boto3 Session): clients it creates afterwards use them."""
@@ -56,7 +60,7 @@ class Endpoints:
         service = model.service_model.service_id.hyphenize()
         handler = self.handlers[(service, model.name)]
         try:
-            if self.around is None:
+            if self.around is None or (service, model.name) in self.unwrapped:
                 answer = handler(context.get(_PARAMS, {}))
             else:
                 with self.around():

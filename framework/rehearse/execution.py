@@ -29,7 +29,7 @@ from framework.rehearse.endpoints import Endpoints, ServiceError
 from framework.rehearse.glue_runs import GlueService, jobs_of
 from framework.rehearse.lake import LakeBridge
 from framework.rehearse.lambdas import Function, LambdaService, functions_of, outside_assets
-from framework.rehearse.triggers import deliver_trigger
+from framework.rehearse.triggers import deliver_trigger, fire_schedules
 from framework.runtime.ledger import DynamoRunLedger, SqliteRunLedger
 
 EXECUTION_TIMEOUT_SECONDS = 1800
@@ -108,6 +108,7 @@ class Rehearsal:
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                                    "core": {"reset_boto3_session": True}}))
         self._stack.enter_context(moto_fixes.glue_sync_endpoint())
+        self._stack.enter_context(moto_fixes.quiet_interpreter())
         boto3.setup_default_session(region_name=REGION)
         self.session = boto3.DEFAULT_SESSION
         self.s3 = boto3.client("s3")
@@ -125,7 +126,7 @@ class Rehearsal:
             functions.update(functions_of(stack))
             jobs.update(jobs_of(stack))
         self.lambdas = LambdaService(functions)
-        self.glue = GlueService(jobs, self.lake)
+        self.glue = GlueService(jobs, self.lake, exclusive=outside_assets)
         endpoints = Endpoints(around=outside_assets)
         for service in (self.lambdas, self.glue, self.data_api):
             service.register(endpoints)
@@ -211,11 +212,12 @@ class Rehearsal:
 
     # -- running ---------------------------------------------------------------------------------
     def deliver(self, source: str, input_path: Path | None) -> list[ExecutionSummary]:
-        """Deliver `input_path` through the source's trigger to its connector; summarize every execution it
-        started (in start order)."""
+        """Deliver `input_path` through the source's trigger to its connector, then fire the stack's other
+        schedules once (a buffered source's flush); summarize every execution started (in start order)."""
         pipeline = self.pipelines[source]
         before = self._execution_arns(pipeline)
         deliver_trigger(self, pipeline, input_path)
+        fire_schedules(pipeline)
         started = [arn for arn in self._execution_arns(pipeline) if arn not in before]
         return [self.wait(pipeline, arn) for arn in started]
 

@@ -9,9 +9,11 @@ A job at its MaxConcurrentRuns refuses a new run with ConcurrentRunsExceededExce
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,15 +74,18 @@ class GlueService:
     """The job runs of the rehearsal's Glue jobs. `fail_jobs`: job names whose runs fail (--fail-at)."""
 
     def __init__(self, jobs: dict[str, GlueJob], lake: LakeBridge,
-                 runner: Callable[[Path, dict[str, str]], None] = run_glue_script) -> None:
-        self.jobs, self.lake, self.runner = jobs, lake, runner
+                 runner: Callable[[Path, dict[str, str]], None] = run_glue_script,
+                 exclusive: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext) -> None:
+        """`exclusive`: what a run holds while it executes (the rehearsal's process lock); a run is RUNNING,
+        and counts against MaxConcurrentRuns, from its start, before it gets the lock."""
+        self.jobs, self.lake, self.runner, self.exclusive = jobs, lake, runner, exclusive
         self.runs: dict[str, JobRun] = {}
         self.fail_jobs: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def register(self, endpoints: Endpoints) -> None:
-        endpoints.add("glue", "StartJobRun", self._start)
-        endpoints.add("glue", "GetJobRun", self._get)
+        endpoints.add("glue", "StartJobRun", self._start, around=False)
+        endpoints.add("glue", "GetJobRun", self._get, around=False)
 
     def runs_of(self, batch_ids: set[str]) -> list[JobRun]:
         """The runs (in start order) whose --batch_id is one of `batch_ids` (a coalesced run names several)."""
@@ -100,7 +105,8 @@ class GlueService:
             run = JobRun("jr_" + uuid.uuid4().hex, job.name, arguments)
             self.runs[run.id] = run
         try:
-            self._execute(job, run)
+            with self.exclusive():
+                self._execute(job, run)
         finally:
             run.completed = datetime.now(UTC)
         return {"JobRunId": run.id}

@@ -65,7 +65,7 @@ class Function:
     @contextlib.contextmanager
     def _loaded(self) -> Iterator[None]:
         """The asset's modules in sys.modules and its folder first on sys.path, for one invocation."""
-        saved = {name: module for name, module in sys.modules.items() if self._owned(name)}
+        saved = {name: module for name, module in list(sys.modules.items()) if self._owned(name)}
         for name in saved:
             del sys.modules[name]
         sys.modules.update(self.modules)
@@ -78,7 +78,7 @@ class Function:
         finally:
             _RUNNING.pop()
             sys.path.remove(str(self.code))
-            self.modules = {name: module for name, module in sys.modules.items() if self._owned(name)}
+            self.modules = {name: module for name, module in list(sys.modules.items()) if self._owned(name)}
             for name in self.modules:
                 del sys.modules[name]
             sys.modules.update(saved)
@@ -118,13 +118,20 @@ class LambdaContext:
 
 @contextlib.contextmanager
 def outside_assets() -> Iterator[None]:
-    """The rehearsal's own modules back in place while a fake AWS endpoint answers a call that a running
-    handler made (the Data API fake imports from the installed `framework`, not from the asset's)."""
-    if not _RUNNING:
-        yield
-        return
-    function = _RUNNING[-1]
-    inside = {name: module for name, module in sys.modules.items() if function._owned(name)}
+    """Exclusive use of the process (the one lock Lambda invocations take), with the rehearsal's own modules
+    in place: a fake endpoint answering a call that a running handler made imports from the installed
+    `framework`, not from the asset's. The lock is reentrant, so a handler's own calls get through."""
+    with _LOCK:
+        if not _RUNNING:
+            yield
+            return
+        with _host_modules(_RUNNING[-1]):
+            yield
+
+
+@contextlib.contextmanager
+def _host_modules(function: Function) -> Iterator[None]:
+    inside = {name: module for name, module in list(sys.modules.items()) if function._owned(name)}
     for name in inside:
         del sys.modules[name]
     sys.modules.update(function._host)
@@ -133,7 +140,7 @@ def outside_assets() -> Iterator[None]:
         yield
     finally:
         sys.path.insert(0, str(function.code))
-        for name in [n for n in sys.modules if function._owned(n)]:
+        for name in [n for n in list(sys.modules) if function._owned(n)]:
             del sys.modules[name]
         sys.modules.update(inside)
 
@@ -163,6 +170,7 @@ class LambdaService:
     def __init__(self, functions: dict[str, Function]) -> None:
         self.functions = functions
         self.failures: list[tuple[str, Callable[[Any], bool], str]] = []
+        self.async_failures: list[tuple[str, str]] = []
 
     def register(self, endpoints: Endpoints) -> None:
         endpoints.add("lambda", "Invoke", self._invoke)
@@ -177,6 +185,12 @@ class LambdaService:
     def _invoke(self, params: dict[str, Any]) -> dict[str, Any]:
         function = self.function(params["FunctionName"])
         event = json_payload(params.get("Payload"))
+        if params.get("InvocationType") == "Event":  # asynchronous: accepted; it runs (here, now) on its own
+            try:
+                function.invoke(event)
+            except Exception as error:  # an async failure goes to the function's retries and DLQ, not the caller
+                self.async_failures.append((function.name, f"{type(error).__name__}: {error}"))
+            return {"StatusCode": 202}
         try:
             for name, matches, message in self.failures:
                 if name == function.name and matches(event):

@@ -71,6 +71,25 @@ def _buckets(pipeline: SourcePipeline) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def fire_schedules(pipeline: SourcePipeline) -> list[Any]:
+    """Fire every schedule rule of the stack that targets a function other than the connector (a buffered
+    source's flush), once, as EventBridge would when its rate comes round; the functions' answers."""
+    from framework.local.triggers import scheduled_event
+
+    stack = pipeline.stack
+    answers = []
+    for rule in stack.of_type("AWS::Events::Rule").values():
+        properties = stack.resolve(rule["Properties"])
+        if "ScheduleExpression" not in properties:
+            continue
+        for target in properties.get("Targets", []):
+            function = pipeline.functions.get(target["Arn"])
+            if function is not None and function is not pipeline.connector:
+                answers.append(function.invoke(json.loads(target["Input"]) if "Input" in target
+                                               else scheduled_event(properties.get("Name") or function.name)))
+    return answers
+
+
 def deliver_trigger(rehearsal: Rehearsal, pipeline: SourcePipeline, input_path: Path | None) -> list[Any]:
     """Run the connector on the trigger's event(s) for `input_path`; its answers."""
     config = json.loads((rehearsal.project.generated_dir / pipeline.name / "connector/config.json")
