@@ -45,3 +45,31 @@ def test_an_s3_file_source_rehearses_through_the_cli(repo_project, rehearsal_ass
     [record] = SqliteRunLedger(repo_project.ledger_path).recent("customers")
     assert (record.batch_id, record.status, record.stage) == (summary["batch_id"], "succeeded", "done")
     assert record.rows == {"rows_in": 10, "rows_loaded": 10, "rows_quarantined": 0, "rows_duplicate": 0}
+
+
+def test_email_push_and_rest_sources_rehearse_through_their_triggers(repo_project, rehearsal_assembly, monkeypatch):
+    from decimal import Decimal
+
+    from framework.rehearse.assembly import Assembly
+    from framework.rehearse.command import rehearse as rehearse_plan
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("ONBOARD_SECRET_REVIEWS_API_KEY", "demo-key")  # becomes the moto Secrets Manager secret
+    plan = [("supplier_invoices", REPO / "sources/samples/supplier_invoice.eml"),
+            ("sensor_readings_push", REPO / "sources/samples/sensor_readings.jsonl"),
+            ("product_reviews", REPO / "sources/samples/reviews_api.json")]
+    got = {s.source: s for s in rehearse_plan(repo_project, Assembly(rehearsal_assembly), plan)}
+    assert {name: (s.status, s.rows_in, s.rows_loaded, s.rows_quarantined, s.rows_duplicate)
+            for name, s in got.items()} == {
+        "supplier_invoices": ("succeeded", 6, 5, 1, 0), "sensor_readings_push": ("succeeded", 8, 8, 0, 0),
+        "product_reviews": ("succeeded", 7, 6, 1, 0)}
+    assert all(s.states == LOADED and len(s.glue_job_runs) == 1 for s in got.values())
+    with DuckDBWarehouse(repo_project.warehouse_path, read_only=True) as warehouse:
+        assert warehouse.query(
+            "SELECT invoice_id, COUNT(*), SUM(amount), MIN(supplier) FROM procurement.supplier_invoices "
+            "GROUP BY invoice_id ORDER BY invoice_id")[1] == [
+            ("INV-1001", 3, Decimal("183.49"), "Acme Supplies"), ("INV-1002", 1, Decimal("50.00"), "Acme Supplies"),
+            ("INV-1003", 1, Decimal("30.00"), "Acme Supplies Société")]
+        assert warehouse.query("SELECT device_id, COUNT(*) FROM iot.sensor_readings_push GROUP BY 1 ORDER BY 1")[1] == [
+            ("sensor-001", 2), ("sensor-002", 2), ("sensor-003", 2), ("sensor-004", 1), ("sensor-005", 1)]
+        assert warehouse.query("SELECT COUNT(*), COUNT(DISTINCT review_id) FROM sales.product_reviews")[1] == [(6, 6)]
