@@ -88,6 +88,24 @@ class ScopedPolicy:
                                          conditions={"StringLike": {"s3:prefix": [f"{key_prefix}*"]}}))
         return self
 
+    def folders(self, locations: Iterable[Mapping[str, str]], *, write: bool) -> ScopedPolicy:
+        """What Hadoop's S3 client (EMRFS on Glue) does beside the prefixes: it asks for each folder of the path
+        as a key (HEAD `customers` beside `customers/*`) and as its folder marker (`customers_$folder$`), and
+        creates the markers when it makes the folders it writes to. Exact keys only, no wildcard."""
+        reads: list[str] = []
+        markers: list[str] = []
+        for spot in locations:
+            zone = zone_of(spot["bucket"], self.zones)
+            for folder in folder_keys(spot["prefix"]):
+                bucket = bucket_arn(self.prefix, zone).value
+                reads += [f"{bucket}/{folder}", f"{bucket}/{folder}{FOLDER_MARKER}"]
+                markers.append(f"{bucket}/{folder}{FOLDER_MARKER}")
+        if reads:
+            self.add(iam.PolicyStatement(actions=list(READ_ACTIONS), resources=_unique(reads)))
+        if write and markers:
+            self.add(iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=_unique(markers)))
+        return self
+
     def add(self, statement: iam.PolicyStatement | None, wildcard_resources: Iterable[str] = ()) -> ScopedPolicy:
         if statement is not None:
             self.statements.append(statement)
@@ -102,6 +120,19 @@ class ScopedPolicy:
             role.add_to_principal_policy(statement)
         for finding in self.findings:
             acknowledge(default_policy(role), "IAM5", reason, finding)
+
+
+FOLDER_MARKER = "_$folder$"  # EMRFS's empty "directory" object beside a folder
+
+
+def folder_keys(key_prefix: str) -> list[str]:
+    """`_manifests/customers/` -> [`_manifests`, `_manifests/customers`]: each folder of a prefix, as a key."""
+    parts = key_prefix.rstrip("/").split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts)) if parts[i]]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
 
 
 def default_policy(role: iam.Role) -> IConstruct:

@@ -55,6 +55,8 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
     prefix = settings.prefix
     platform = PlatformStack(app, "Platform", stack_name=platform_stack_name(prefix), settings=settings,
                              sources=[m.name for m in manifests], env=environment,
+                             trigger_kinds={m.trigger["kind"] for m in manifests},
+                             python_modules={r for m in manifests for r in m.glue.get("python_modules", [])},
                              description="Onboard platform: lake, catalog, alerts, warehouse, run ledger")
     sources = {
         m.name: SourceStack(app, f"Source-{m.name}", stack_name=source_stack_name(prefix, m.name), manifest=m,

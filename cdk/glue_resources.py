@@ -1,4 +1,11 @@
-"""A source's Glue job (Glue 5.0, onboard_glue as --extra-py-files, bookmarks on) and its crawler."""
+"""A source's Glue job (Glue 5.0, onboard_glue as --extra-py-files) and its crawler.
+
+Job bookmarks are off: every run names its input explicitly (the execution's `glue_arguments`), so a bookmark
+would only skip input a resumed or repeated batch must read again. Metrics are on (`--enable-metrics`, with
+`cloudwatch:PutMetricData` in the `Glue` namespace); Glue 5.0 always sends the job's logs to CloudWatch
+continuously, so `--enable-continuous-cloudwatch-log` is not set. Python packages a format needs (openpyxl for
+XLSX) ship as wheels from the artifact bucket (onboard_cdk.wheels): a job start never reaches the public index.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from aws_cdk import Aws
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
@@ -26,7 +34,11 @@ from onboard_cdk.access import (
 from onboard_cdk.lake_buckets import BUCKETS, GLUE_TEMP_PREFIX
 from onboard_cdk.manifests import SourceManifest
 from onboard_cdk.nag import acknowledge
+from onboard_cdk.naming import crawler_name
+from onboard_cdk.wheels import wheel_keys
 
+# New partitions reach the catalog once a day (a schema change is crawled at once by the state machine).
+CRAWL_SCHEDULE = "cron(30 0 * * ? *)"
 LIBRARY_DIR = Path(onboard_glue.__file__).resolve().parent
 FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)  # fixed timestamps: the same library gives the same asset hash
 
@@ -62,14 +74,22 @@ class GlueResources(Construct):
                                  description=f"Glue job of source {manifest.name}")
         iam_scopes = manifest.iam["glue"]
         job_logs = _glue_logs_arn("jobs")
+        artifact = bucket_name(prefix, "artifact")
+        wheels = [f"s3://{artifact}/{key}" for key in wheel_keys(manifest.glue.get("python_modules", []))]
+        temp = {"bucket": "${BUCKET:artifact}", "prefix": temp_dir}
         (ScopedPolicy(prefix, BUCKETS)
          .objects(iam_scopes["read"], READ_ACTIONS)
          .objects(iam_scopes["write"], (*READ_ACTIONS, *WRITE_AND_DELETE_ACTIONS))
-         .objects([{"bucket": "${BUCKET:artifact}", "prefix": temp_dir}], (*READ_ACTIONS, *WRITE_AND_DELETE_ACTIONS))
+         .objects([temp], (*READ_ACTIONS, *WRITE_AND_DELETE_ACTIONS))
+         .folders(iam_scopes["read"], write=False)
+         .folders([*iam_scopes["write"], temp], write=True)
          .add(iam.PolicyStatement(actions=["s3:GetObject"], resources=[
              script.bucket.arn_for_objects(script.s3_object_key),
-             library.bucket.arn_for_objects(library.s3_object_key)]))
+             library.bucket.arn_for_objects(library.s3_object_key),
+             *(wheel.replace("s3://", f"arn:{Aws.PARTITION}:s3:::", 1) for wheel in wheels)]))
          .add(_glue_logs_statement(job_logs), [job_logs.shown])
+         .add(iam.PolicyStatement(actions=["cloudwatch:PutMetricData"], resources=["*"],
+                                  conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}}), ["*"])
          .add(key_statement(key_arn))
          .attach(self.job_role, _WILDCARD_REASON))
 
@@ -84,13 +104,12 @@ class GlueResources(Construct):
             description=f"Onboard transform of source {manifest.name}",
             default_arguments={
                 "--extra-py-files": library.s3_object_url,
-                "--job-bookmark-option": "job-bookmark-enable",
+                "--job-bookmark-option": "job-bookmark-disable",
                 "--job-language": "python",
                 "--TempDir": f"s3://{bucket_name(prefix, 'artifact')}/{temp_dir}",
                 "--enable-metrics": "true",
-                "--enable-continuous-cloudwatch-log": "true",
-                **({"--additional-python-modules": ",".join(manifest.glue["python_modules"])}
-                   if manifest.glue.get("python_modules") else {}),
+                **({"--additional-python-modules": ",".join(wheels),
+                    "--python-modules-installer-option": "--no-index"} if wheels else {}),
             })
 
         crawler = manifest.crawler()
@@ -114,7 +133,8 @@ class GlueResources(Construct):
         processed_bucket = bucket_name(prefix, zone_of(processed["bucket"], BUCKETS))
         target = crawler["Targets"]["S3Targets"][0]
         self.crawler = glue.CfnCrawler(
-            self, "Crawler", name=crawler["Name"], role=self.crawler_role.role_arn, database_name=database,
+            self, "Crawler", name=crawler_name(prefix, manifest.name), role=self.crawler_role.role_arn,
+            database_name=database,
             description=crawler["Description"], table_prefix=crawler.get("TablePrefix") or None,
             targets=glue.CfnCrawler.TargetsProperty(s3_targets=[glue.CfnCrawler.S3TargetProperty(
                 path=f"s3://{processed_bucket}/{processed['prefix']}", exclusions=target["Exclusions"])]),
@@ -123,7 +143,8 @@ class GlueResources(Construct):
                 delete_behavior=crawler["SchemaChangePolicy"]["DeleteBehavior"]),
             recrawl_policy=glue.CfnCrawler.RecrawlPolicyProperty(
                 recrawl_behavior=crawler["RecrawlPolicy"]["RecrawlBehavior"]),
-            configuration=crawler["Configuration"], crawler_security_configuration=security_configuration)
+            configuration=crawler["Configuration"], crawler_security_configuration=security_configuration,
+            schedule=glue.CfnCrawler.ScheduleProperty(schedule_expression=CRAWL_SCHEDULE))
         # Glue checks the role's permissions when it creates the job and crawler: add them first.
         self.job.node.add_dependency(self.job_role.node.find_child("DefaultPolicy"))
         self.crawler.node.add_dependency(self.crawler_role.node.find_child("DefaultPolicy"))
@@ -133,7 +154,8 @@ class GlueResources(Construct):
 
 
 _WILDCARD_REASON = ("Object keys below this source's own prefixes need a trailing *; Glue names its log groups "
-                    "under /aws-glue/ at run time (with the security configuration's name in them).")
+                    "under /aws-glue/ at run time (with the security configuration's name in them); "
+                    "cloudwatch:PutMetricData has no resource-level permission and is limited to the Glue namespace.")
 _SECURITY_CONFIGURATION_REASON = (
     "The job and crawler use the platform's Glue security configuration (CloudWatch logs SSE-KMS, job "
     "bookmarks CSE-KMS, S3 SSE-KMS); cdk-nag cannot follow its name across stacks. Asserted by the template tests.")

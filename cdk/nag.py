@@ -8,7 +8,10 @@ from constructs import IConstruct
 PACK = "AwsSolutions"
 
 
-def acknowledge(construct: IConstruct, rule: str, reason: str, finding: str | None = None) -> None:
-    """Accept `rule` (e.g. "IAM5", optionally one `finding` of it such as "Resource::*") on `construct`."""
-    rule_id = f"{PACK}::{PACK}-{rule}" + (f"[{finding}]" if finding else "")
+def acknowledge(construct: IConstruct, rule: str, reason: str, finding: str | None = None, *,
+                pack: str = PACK) -> None:
+    """Accept `rule` (e.g. "IAM5", optionally one `finding` of it such as "Resource::*") on `construct`.
+
+    `pack` is the validation plugin: cdk-nag's AwsSolutions, or "CloudFormation-Validate" (rule ids as is)."""
+    rule_id = (f"{PACK}::{PACK}-{rule}" if pack == PACK else f"{pack}::{rule}") + (f"[{finding}]" if finding else "")
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

@@ -36,3 +36,18 @@ def function_name(prefix: str, source: str, role: str) -> str:
 def ledger_table_name(prefix: str) -> str:
     """The platform's run ledger table (named, so `onboard status --deployed` and `run --resume` find it)."""
     return f"{prefix}-runs"
+
+
+def crawler_name(prefix: str, source: str) -> str:
+    """The source's Glue crawler (a crawler and a job may share a name: they are different kinds)."""
+    return resource_name(prefix, source)
+
+
+def warehouse_name(prefix: str) -> str:
+    """The Redshift Serverless namespace and workgroup."""
+    return f"{prefix}-warehouse"
+
+
+def loader_secret_name(prefix: str) -> str:
+    """The Secrets Manager secret holding the loader user's name and password (Redshift Serverless)."""
+    return f"{prefix}-warehouse-loader"

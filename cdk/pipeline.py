@@ -1,14 +1,16 @@
-"""A source's state machine: ingest -> transform -> crawl (optional) -> migrate -> load -> notify.
+"""A source's state machine: ingest -> transform -> migrate -> crawl (on a schema change) -> load -> notify.
 
 - Ingest records the landed batch in the run ledger (the source's ledger Lambda,
   `framework.runtime.pipeline_runs`, writes every ledger item) and says where it starts: a resumed batch
   (`resume_from: load` in the execution input) skips the finished transform (the `ResumeAt?` choice).
 - Transform runs the Glue job with the execution input's `glue_arguments` and waits for it (.sync).
-- Crawl starts the crawler over the processed output the transform just wrote (so it runs after the
-  transform, not before: before, it would catalog the previous batch); one already running is fine.
 - Migrate brings the table to the deployed schema version before anything is loaded: the loader submits
   one step at a time (a migration, or the table itself on a fresh install), the state machine waits and
   polls it, then asks for the next step until the loader answers CURRENT.
+- Crawl starts the crawler over the processed output only when the schema changed in this execution (a
+  step was submitted: the table was created or migrated), after the transform wrote the new shape; one
+  already running is fine. New partitions reach the catalog by the crawler's own daily schedule: a crawl per
+  (micro-)batch would cost more than the data.
 - Load starts the loader (Redshift Data API BatchExecuteStatement, one transaction), then waits and
   polls its status until FINISHED; a batch that kept no rows is not loaded.
 - RecordTransform (after the Glue job) and RecordSuccess record stage seconds, counts and quality score;
@@ -51,7 +53,7 @@ class RetryPolicy:
 
 
 LAMBDA_RETRY = RetryPolicy(("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-                            "Lambda.TooManyRequestsException"),
+                            "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"),
                            interval_seconds=2, max_attempts=6, max_delay_seconds=60)
 GLUE_RETRY = RetryPolicy(("Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException",
                           "Glue.InternalServiceException"), interval_seconds=30, max_attempts=10, backoff_rate=1.5)
@@ -139,20 +141,27 @@ class Pipeline(Construct):
         finished = sfn.Condition.string_equals("$.migration_status.status", "FINISHED")
         wait_migration.next(migration_status).next(
             sfn.Choice(self, "MigrationFinished?").when(finished, migrate).otherwise(wait_migration))
-        migrations = migration_start.next(migrate).next(
-            sfn.Choice(self, "SchemaCurrent?").when(
-                sfn.Condition.string_equals("$.migration.status", "CURRENT"), load_start).otherwise(wait_migration))
-        load_stage: sfn.IChainable = migrations
+        after_migrations: sfn.IChainable = load_start
+        schema_changing: sfn.IChainable = wait_migration
         if crawler is not None:
             crawl = tasks.CallAwsService(
                 self, "Crawl", service="glue", action="startCrawler", parameters={"Name": crawler.ref},
-                iam_resources=[crawler_arn(crawler)], comment="Catalog the new processed partitions",
+                iam_resources=[crawler_arn(crawler)], comment="Catalog the table's new schema",
                 result_path=sfn.JsonPath.DISCARD)
             CRAWLER_RETRY.apply(crawl)
-            crawl.add_catch(migration_start, errors=["Glue.CrawlerRunningException"], result_path=sfn.JsonPath.DISCARD)
+            crawl.add_catch(load_start, errors=["Glue.CrawlerRunningException"], result_path=sfn.JsonPath.DISCARD)
             crawl.add_catch(alert, errors=["States.ALL"], result_path="$.error")
-            crawl.next(migrations)
-            load_stage = crawl
+            crawl.next(load_start)
+            after_migrations = sfn.Choice(self, "SchemaChanged?").when(
+                sfn.Condition.is_present("$.schema_changed"), crawl).otherwise(load_start)
+            schema_changing = sfn.Pass(
+                self, "SchemaChanging", comment="A migration step was submitted: crawl once the schema is current",
+                result=sfn.Result.from_boolean(True), result_path="$.schema_changed").next(wait_migration)
+        migrations = migration_start.next(migrate).next(
+            sfn.Choice(self, "SchemaCurrent?").when(
+                sfn.Condition.string_equals("$.migration.status", "CURRENT"), after_migrations)
+            .otherwise(schema_changing))
+        load_stage: sfn.IChainable = migrations
         load_start.next(after_load)
         transform.next(record_transform).next(load_stage)
         chain = ingest.next(self._resume_choice(transform, load_stage))

@@ -1,8 +1,15 @@
-"""PlatformStack: what every source shares — key, lake buckets, Glue catalog, alerts, warehouse, run ledger."""
+"""PlatformStack: what every source shares — key, lake buckets, Glue catalog, alerts, warehouse, run ledger.
+
+Region- and account-wide pieces exist only when a source needs them: the SES receipt rule set (email sources)
+and API Gateway's account-level CloudWatch role (http_push sources, whose stage logs need it).
+"""
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Fn, RemovalPolicy, Stack
+from collections.abc import Collection
+
+from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -13,18 +20,21 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from onboard_cdk.lake_buckets import LakeBuckets
+from onboard_cdk.nag import acknowledge
 from onboard_cdk.naming import ledger_table_name
-from onboard_cdk.settings import DeploySettings, ServerlessWarehouse
+from onboard_cdk.settings import DEFAULT_AVAILABILITY_ZONES, DeploySettings, ServerlessWarehouse
 from onboard_cdk.warehouse import ServerlessWarehouseConstruct, WarehouseTarget, existing_cluster_target
 
 # Services that write with the platform key on the platform's behalf (logs, alarms, rule targets).
+# The wildcard actions aws-cdk-lib's BucketDeployment grants its handler (read the asset, write the bucket).
+BUCKET_DEPLOYMENT_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
+                             "kms:ReEncrypt*", "kms:GenerateDataKey*")
 KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "ses.amazonaws.com")
-WAREHOUSE_AZS = 3
 
 
 class PlatformStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: DeploySettings, sources: list[str],
-                 **kwargs) -> None:
+                 trigger_kinds: Collection[str] = (), python_modules: Collection[str] = (), **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
         self.log_retention = logs.RetentionDays(_retention_name(settings.retention.log_days))
@@ -34,7 +44,11 @@ class PlatformStack(Stack):
         self._allow_services(self.key)
         self.lake = LakeBuckets(self, "Lake", prefix=settings.prefix, key=self.key, retention=settings.retention)
         self.buckets = self.lake.buckets
-        self._receive_email(settings.prefix)
+        if python_modules:
+            self._ship_wheels(sorted(python_modules))
+        if "ses" in trigger_kinds:
+            self._receive_email(settings.prefix)
+        self.api_gateway_account = self._api_gateway_logging() if "http" in trigger_kinds else None
         self.glue_database_name = f"{settings.prefix.replace('-', '_')}_lake"
         glue.CfnDatabase(
             self, "GlueDatabase", catalog_id=Aws.ACCOUNT_ID, database_input=glue.CfnDatabase.DatabaseInputProperty(
@@ -72,9 +86,57 @@ class PlatformStack(Stack):
 
     @property
     def availability_zones(self) -> list[str]:
-        """Three AZs even when the account and region are not known at synth time (CDK would pick two):
-        a Redshift Serverless workgroup needs subnets in three."""
-        return [Fn.select(i, Fn.get_azs()) for i in range(WAREHOUSE_AZS)]
+        """The AZs of deploy.yaml (`warehouse.availability_zones`, at least three: a Redshift Serverless workgroup
+        needs subnets in three), named explicitly: `Fn::GetAZs` may list an AZ Redshift Serverless does not serve."""
+        warehouse = self.settings.warehouse
+        zones = warehouse.availability_zones if isinstance(warehouse, ServerlessWarehouse) \
+            else DEFAULT_AVAILABILITY_ZONES
+        return list(zones)
+
+    def _ship_wheels(self, requirements: list[str]) -> None:
+        """The wheels the sources' Glue jobs install, under `glue-wheels/` of the artifact bucket (file names kept):
+        the wheelhouse as one asset, checked to hold every wheel the requirements need."""
+        from aws_cdk import aws_s3_deployment as s3_deployment
+
+        from onboard_cdk.wheels import WHEELHOUSE, WHEELS_PREFIX, wheel_names
+
+        missing = [name for name in wheel_names(requirements) if not (WHEELHOUSE / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"wheels missing from {WHEELHOUSE}: {', '.join(missing)}")
+        deployment = s3_deployment.BucketDeployment(
+            self, "GlueWheels", destination_bucket=self.buckets["artifact"], destination_key_prefix=WHEELS_PREFIX,
+            sources=[s3_deployment.Source.asset(str(WHEELHOUSE))], prune=False, retain_on_delete=True,
+            memory_limit=256, log_group=logs.LogGroup(self, "GlueWheelsLogs", retention=self.log_retention,
+                                                      encryption_key=self.key))
+        acknowledge(deployment.handler_role, "IAM4", "CDK's BucketDeployment handler logs with "
+                    "AWSLambdaBasicExecutionRole.",
+                    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+        policy = deployment.handler_role.node.find_child("DefaultPolicy").node.default_child
+        artifact = self.get_logical_id(self.buckets["artifact"].node.default_child)
+        for finding in (*(f"Action::{a}" for a in BUCKET_DEPLOYMENT_ACTIONS),
+                        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                        f"Resource::<{artifact}.Arn>/*"):
+            acknowledge(policy, "IAM5", "CDK's BucketDeployment reads its asset from the CDK asset bucket and writes "
+                        "the wheels to the artifact bucket (with the lake key); its grants are aws-cdk-lib's own.",
+                        finding)
+        for child in self.node.children:
+            if child.node.id.startswith("Custom::CDKBucketDeployment"):
+                acknowledge(child, "L1", "The runtime of CDK's BucketDeployment handler is chosen by aws-cdk-lib.")
+
+    def _api_gateway_logging(self) -> apigw.CfnAccount:
+        """API Gateway's account-level CloudWatch role, which stage execution logging needs (once per account
+        and region). Kept when the stack is deleted: other APIs of the account may log through it."""
+        role = iam.Role(self, "ApiGatewayCloudWatchRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                        description="API Gateway (account setting): writes execution and access logs to CloudWatch",
+                        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                            "service-role/AmazonAPIGatewayPushToCloudWatchLogs")])
+        role.apply_removal_policy(RemovalPolicy.RETAIN)
+        acknowledge(role, "IAM4", "AmazonAPIGatewayPushToCloudWatchLogs is the policy API Gateway documents for its "
+                    "account-level logging role; its log groups are named by API Gateway at run time.",
+                    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+        account = apigw.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        account.apply_removal_policy(RemovalPolicy.RETAIN)
+        return account
 
     def _receive_email(self, prefix: str) -> None:
         """The receipt rule set email sources add their rules to; SES may store messages under `_inbox/`

@@ -3,11 +3,14 @@
 ```yaml
 prefix: onboard                 # stack and resource name prefix
 retention: {log_days: 30, raw_infrequent_access_days: 30, raw_glacier_days: 90, quarantine_days: 30}
+reserved_concurrency: {}        # opt-in, per source: {customers: 5} reserves 5 executions for its connector
 warehouse:                      # default: a new Redshift Serverless namespace and workgroup
   kind: serverless
   database: analytics
   base_capacity: 8
   vpc_cidr: 10.40.0.0/16
+  availability_zones: [us-east-1a, us-east-1b, us-east-1c]   # three distinct AZs of the deploy region
+  loader_user: onboard_loader   # the one database user every loader connects as (password in Secrets Manager)
 # or an existing provisioned cluster, by reference:
 #  kind: cluster
 #  cluster_identifier: analytics
@@ -19,13 +22,19 @@ warehouse:                      # default: a new Redshift Serverless namespace a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 FILE_NAME = "deploy.yaml"
+# The default AZs fit the default region of the docs (us-east-1); another region names its own in deploy.yaml.
+DEFAULT_REGION = "us-east-1"
+DEFAULT_AVAILABILITY_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+MIN_WAREHOUSE_AZS = 3  # a Redshift Serverless workgroup needs subnets in three AZs
+DB_USER_PATTERN = r"^[a-z_][a-z0-9_$]{0,126}$"
 
 
 class _Strict(BaseModel):
@@ -46,6 +55,25 @@ class ServerlessWarehouse(_Strict):
     database: str = Field("analytics", pattern=r"^[a-z][a-z0-9_]{0,63}$")
     base_capacity: int = Field(8, ge=8, le=1024, description="RPUs, in steps of 8.")
     vpc_cidr: str = "10.40.0.0/16"
+    availability_zones: tuple[str, ...] = Field(
+        DEFAULT_AVAILABILITY_ZONES, description="The AZs of the workgroup's subnets (at least three, distinct, in "
+        f"the deploy region; the default fits {DEFAULT_REGION}).")
+    loader_user: str = Field("onboard_loader", pattern=DB_USER_PATTERN,
+                             description="The database user every loader connects as; its password is generated "
+                                         "into a Secrets Manager secret of the platform stack.")
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _three_distinct_zones(cls, zones: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(zones)) != len(zones):
+            raise ValueError(f"availability zones must be distinct: {', '.join(zones)}")
+        if len(zones) < MIN_WAREHOUSE_AZS:
+            raise ValueError(f"a Redshift Serverless workgroup needs subnets in at least {MIN_WAREHOUSE_AZS} "
+                             f"availability zones; {len(zones)} given")
+        for zone in zones:
+            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9][a-z]", zone):
+                raise ValueError(f"{zone!r} is not an availability zone name such as {DEFAULT_AVAILABILITY_ZONES[0]}")
+        return zones
 
 
 class ExistingCluster(_Strict):
@@ -54,7 +82,7 @@ class ExistingCluster(_Strict):
     kind: Literal["cluster"]
     cluster_identifier: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=63)
     database: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
-    db_user: str = Field(pattern=r"^[a-z_][a-z0-9_$]{0,126}$")
+    db_user: str = Field(pattern=DB_USER_PATTERN)
     attached_role_arn: str = Field(
         pattern=r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_\-/]{1,512}$",
         description="The IAM role attached to the cluster; it must be allowed to assume the per-source "
@@ -65,8 +93,19 @@ class DeploySettings(_Strict):
     prefix: str = Field("onboard", pattern=r"^[a-z][a-z0-9-]{0,9}$",
                         description="Up to 10 characters: names such as <prefix>-copy-<source> fit IAM's 64.")
     retention: Retention = Field(default_factory=Retention)
+    reserved_concurrency: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=dict, description="Source name -> executions reserved for its connector. None by default: "
+        "Lambda keeps 100 executions of a region unreserved, so a new account cannot reserve any.")
     warehouse: Annotated[ServerlessWarehouse | ExistingCluster, Field(discriminator="kind")] = Field(
         default_factory=ServerlessWarehouse)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _serverless_unless_said(cls, data: object) -> object:
+        """`warehouse: {availability_zones: [...]}` without `kind` tunes the default (serverless) warehouse."""
+        if isinstance(data, dict) and isinstance(data.get("warehouse"), dict) and "kind" not in data["warehouse"]:
+            return {**data, "warehouse": {"kind": "serverless", **data["warehouse"]}}
+        return data
 
 
 class SettingsError(ValueError):

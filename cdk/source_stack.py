@@ -21,12 +21,8 @@ from onboard_cdk.access import (
     secret_statement,
 )
 from onboard_cdk.alarms import SourceAlarms
-from onboard_cdk.functions import (
-    CONNECTOR_RESERVED_CONCURRENCY,
-    LOADER_RESERVED_CONCURRENCY,
-    RUNS_RESERVED_CONCURRENCY,
-    OnboardFunction,
-)
+from onboard_cdk.execution_failures import record_unfinished_executions
+from onboard_cdk.functions import OnboardFunction
 from onboard_cdk.glue_resources import GlueResources
 from onboard_cdk.lake_buckets import BUCKETS, ZONES
 from onboard_cdk.manifests import SourceManifest
@@ -69,8 +65,7 @@ class SourceStack(Stack):
             handler=lambda_assets.LOADER_HANDLER,
             code_dir=lambda_assets.stage_loader(manifest.folder, staging_dir / source / "loader"),
             description=f"Loads batches of {source} into Redshift through the Data API", key=key,
-            log_retention=platform.log_retention, reserved_concurrency=LOADER_RESERVED_CONCURRENCY,
-            timeout=Duration.minutes(5), memory_mb=256,
+            log_retention=platform.log_retention, timeout=Duration.minutes(5), memory_mb=256,
             environment={"ONBOARD_SOURCE": source, "ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_COPY_ROLE_ARN": f"{warehouse.attached_role_arn},{self.copy_role.role_arn}",
                          **warehouse.environment})
@@ -103,7 +98,8 @@ class SourceStack(Stack):
             handler=lambda_assets.CONNECTOR_HANDLER,
             code_dir=lambda_assets.stage_connector(manifest.folder, staging_dir / source / "connector"),
             description=f"Lands new input of {source} in the raw zone and starts its pipeline", key=key,
-            log_retention=platform.log_retention, reserved_concurrency=CONNECTOR_RESERVED_CONCURRENCY,
+            log_retention=platform.log_retention,
+            reserved_concurrency=platform.settings.reserved_concurrency.get(source),
             timeout=Duration.seconds(manifest.connector["timeout_seconds"]), dead_letter_queue=self.dead_letters,
             environment={"ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn,
@@ -123,6 +119,8 @@ class SourceStack(Stack):
                                   resources=[self.pipeline.state_machine.state_machine_arn]))
          .add(object_claims_statement(platform.ledger.table_arn, source))
          .attach(self.connector.role, PREFIX_REASON))
+        record_unfinished_executions(self, source=source, state_machine=self.pipeline.state_machine,
+                                     runs=self.runs.function, dead_letter_queue=self.dead_letters)
         add_trigger(TriggerContext(stack=self, source=source, prefix=prefix, trigger=manifest.trigger,
                                    function=self.connector.function, dead_letter_queue=self.dead_letters,
                                    key=key, log_retention=platform.log_retention))
@@ -141,9 +139,8 @@ class SourceStack(Stack):
             self, "Runs", function_name=function_name(prefix, source, "runs"),
             handler=lambda_assets.RUNS_HANDLER, code_dir=lambda_assets.stage_runs(self._staging / source / "runs"),
             description=f"Records the batches of {source} in the run ledger", key=platform.key,
-            log_retention=platform.log_retention, reserved_concurrency=RUNS_RESERVED_CONCURRENCY,
-            timeout=Duration.seconds(30), memory_mb=128,
-            environment={"ONBOARD_LEDGER_TABLE": platform.ledger.table_name})
+            log_retention=platform.log_retention, timeout=Duration.seconds(30), memory_mb=128,
+            environment={"ONBOARD_LEDGER_TABLE": platform.ledger.table_name, "ONBOARD_SOURCE": source})
         (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
          .add(iam.PolicyStatement(
              actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],

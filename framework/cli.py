@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,11 @@ def validate(project: Project, paths: tuple[str, ...]) -> None:
 def generate(project: Project, check: bool) -> None:
     """Render generated/<source>/ for every source (deterministic; atomic)."""
     from framework.render import drift, write_generated
+    from framework.render.platform import platform_files
 
-    files = _render_or_refuse(project, _sources(project))
+    sources = _sources(project)
+    files = _render_or_refuse(project, sources)
+    files.update(_platform_files_or_exit(project, sources, platform_files))
     if check:
         lines = drift(project, files)
         for line in lines:
@@ -76,6 +80,17 @@ def generate(project: Project, check: bool) -> None:
         return
     write_generated(project, files)
     out.print(f"wrote {len(files)} files to {project.display(project.generated_dir)}/")
+
+
+def _platform_files_or_exit(project: Project, sources: list, render) -> dict[str, str]:
+    """generated/_platform/ (the warehouse bootstrap SQL), or exit 1 naming deploy.yaml's problems."""
+    from onboard_cdk.settings import SettingsError
+
+    try:
+        return render(project.root, sources)
+    except SettingsError as exc:
+        err.print(str(exc), markup=False)
+        raise SystemExit(1) from None
 
 
 def _render_or_refuse(project: Project, sources: list) -> dict[str, str]:
@@ -107,7 +122,8 @@ PLAN_CHANGES_EXIT = 3
 def plan(project: Project, source: str | None) -> None:
     """Show what `onboard generate` would change in each table, and why, without writing anything.
 
-    Exit codes: 0 no schema change, 3 migrations would be written, 1 a change is refused (or invalid sources).
+    Exit codes: 0 no schema change, 3 migrations would be written, 1 a change is refused, the local warehouse
+    is at a schema version the lock does not have, or invalid sources.
     """
     from framework.render.evolution import Previous, plan_source
 
@@ -116,11 +132,16 @@ def plan(project: Project, source: str | None) -> None:
         sources = [s for s in sources if s.name == source]
         if not sources:
             raise click.UsageError(f"unknown source '{source}'")
-    refused = changed = 0
+    refused = changed = ahead = 0
     for resolved in sources:
         previous = Previous.read(project.generated_dir / resolved.name)
         result = plan_source(resolved, previous)
         table = result.table.qualified_name
+        from framework.cli_changes import warehouse_version_problem
+
+        if (problem := warehouse_version_problem(project, resolved)) is not None:
+            ahead += 1
+            err.print(problem, markup=False)
         if result.refusals:
             refused += len(result.refusals)
             for refusal in result.refusals:
@@ -141,6 +162,7 @@ def plan(project: Project, source: str | None) -> None:
                     out.print(f"    {change.line()}", markup=False)
     if refused:
         err.print(f"{refused} schema change(s) refused", style="red")
+    if refused or ahead:
         raise SystemExit(1)
     if changed:
         raise SystemExit(PLAN_CHANGES_EXIT)
@@ -156,10 +178,17 @@ def plan(project: Project, source: str | None) -> None:
 @click.option("--resume", "resume_batch", is_flag=False, flag_value="latest", default=None, metavar="[BATCH_ID]",
               help="Continue a failed batch of SOURCE from the stage where it stopped (default: the latest).")
 @click.option("--deployed", is_flag=True,
-              help="With --resume: resume the batch in the deployed pipeline (a new Step Functions execution).")
+              help="With --resume or --reprocess: in the deployed pipeline (new Step Functions executions).")
+@click.option("--reprocess", is_flag=True,
+              help="Run SOURCE's raw objects again through the current job, as new batches (after a migration).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With --reprocess: only batches ingested on or after this date (YYYY-MM-DD).")
+@click.option("--batch", "batch_id", default=None, help="With --reprocess: only this batch.")
+@click.option("--yes", is_flag=True, help="With --reprocess: go ahead although an append source duplicates rows.")
 @click.pass_obj
 def run(project: Project, source: str | None, input_path: str | None, run_all: bool, live: bool,
-        as_json: bool, resume_batch: str | None, deployed: bool) -> None:
+        as_json: bool, resume_batch: str | None, deployed: bool, reprocess: bool, since: Any, batch_id: str | None,
+        yes: bool) -> None:
     """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB.
 
     For a rest_api source the input is a recorded API fixture served on 127.0.0.1; with --live (or when the
@@ -171,9 +200,19 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
 
     if run_all == bool(source):
         raise click.UsageError("give a SOURCE (with --input) or --all")
+    if (since or batch_id or yes) and not reprocess:
+        raise click.UsageError("--since, --batch and --yes apply to --reprocess")
+    if reprocess:
+        if run_all or input_path or live or resume_batch is not None:
+            raise click.UsageError("--reprocess takes one SOURCE and no --input, --all, --live or --resume")
+        from framework.cli_changes import reprocess as run_reprocess
+
+        run_reprocess(project, source, since=since.date() if since else None, batch=batch_id, yes=yes,
+                      deployed=deployed, as_json=as_json)
+        return
     sources = {s.name: s for s in _sources(project)}
     if deployed and resume_batch is None:
-        raise click.UsageError("--deployed applies to --resume")
+        raise click.UsageError("--deployed applies to --resume and --reprocess")
     if resume_batch is not None:
         if source not in sources or input_path or run_all:
             raise click.UsageError("--resume takes one known SOURCE and no --input or --all")
@@ -344,7 +383,8 @@ def status(project: Project, source: str | None, limit: int, as_json: bool, depl
         counts = (f"{rows.get('rows_in', 0)} in, {rows.get('rows_loaded', 0)} loaded, "
                   f"{rows.get('rows_quarantined', 0)} quarantined, {rows.get('rows_duplicate', 0)} duplicate")
         stage = "" if record.status == "succeeded" else f" at {record.stage}"
-        out.print(f"{record.batch_id}  {record.source}  {record.status}{stage}  {counts}", markup=False)
+        again = f"  (reprocess of {record.reprocess_of})" if record.reprocess_of else ""
+        out.print(f"{record.batch_id}  {record.source}  {record.status}{stage}  {counts}{again}", markup=False)
         if record.error:
             out.print(f"    {record.error}", style="red", markup=False)
     if not records and not as_json:
@@ -384,9 +424,16 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         writer.writerows(rows)
         sys.stdout.write(buffer.getvalue())
     else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+        table = Table(show_lines=False)
+        texts = [["" if v is None else str(v) for v in row] for row in rows]
+        for i, name in enumerate(columns):
+            numbers = [t for row, t in zip(rows, (r[i] for r in texts), strict=True)
+                       if isinstance(row[i], int | float | Decimal)]
+            # a narrow terminal folds text onto more lines; a number keeps every digit on one line
+            table.add_column(name, overflow="fold", justify="right" if numbers else "left",
+                             min_width=max((len(t) for t in numbers), default=None))
+        for row in texts:
+            table.add_row(*row)
         out.print(table)
         out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
@@ -587,6 +634,8 @@ def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_appr
     out.print("$ " + " ".join(command), markup=False)
     raise SystemExit(subprocess.call(command, cwd=project.root))
 
+
+import framework.cli_changes  # noqa: E402,F401  (registers migrate and reset on main)
 
 if __name__ == "__main__":
     main()

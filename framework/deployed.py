@@ -102,3 +102,39 @@ def _failed_record(ledger: DynamoRunLedger, source: str, batch_id: str | None) -
     if record.status != "failed":
         raise DeployedError(f"batch {batch_id} of {source} is {record.status}; only a failed batch is resumed")
     return record
+
+
+def warehouse_target(project: Project) -> dict[str, str]:
+    """Where the Data API runs statements for this project (deploy.yaml's warehouse), as the loaders get it."""
+    from onboard_cdk.settings import load_settings
+
+    settings = load_settings(project.root)
+    warehouse = settings.warehouse
+    if warehouse.kind == "cluster":
+        return {"Database": warehouse.database, "ClusterIdentifier": warehouse.cluster_identifier,
+                "DbUser": warehouse.db_user}
+    return {"Database": warehouse.database, "WorkgroupName": f"{settings.prefix}-warehouse"}  # cdk/warehouse.py
+
+
+def migrate_deployed(project: Project, source: str, *, data_api: Any = None,
+                     sleep: Callable[[float], None] | None = None) -> list[int]:
+    """Apply the source's pending schema migrations to the deployed warehouse now, through the Data API
+    (the deployed loader's steps, one after the other); the migration versions that ran."""
+    import time
+
+    import boto3
+
+    from framework.render.evolution import LOCK_FILE, MIGRATIONS_DIR
+    from framework.runtime.migrations import MigrationError, locked_table, migrate, read_migrations
+    from framework.runtime.warehouse_loader import DataApiExecutor, MigrationFailed
+
+    folder = project.generated_dir / source
+    schema, table, _ = locked_table(folder / LOCK_FILE)
+    executor = DataApiExecutor(data_api or boto3.client("redshift-data"), warehouse_target(project),
+                               sleep or time.sleep)
+    try:
+        return migrate(executor, source, schema=schema, table=table,
+                       ddl_sql=(folder / "redshift/ddl.sql").read_text(encoding="utf-8"),
+                       migrations=read_migrations(folder / MIGRATIONS_DIR))
+    except (MigrationError, MigrationFailed) as exc:
+        raise DeployedError(str(exc).removeprefix(f"{source}: ")) from None

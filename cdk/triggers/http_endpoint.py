@@ -1,7 +1,9 @@
 """`http`: an API Gateway REST API (proxy integration) at the source's path, in front of the connector.
 
 Auth from the YAML: `api_key` (a key and a usage plan with throttling; callers send `x-api-key`) or `iam`
-(SigV4-signed requests). Access logs go to an encrypted log group; API Gateway refuses bodies over 10 MB
+(SigV4-signed requests). Access logs go to an encrypted log group; execution errors are logged through the
+account's API Gateway CloudWatch role, which the platform stack sets (this stack deploys after it);
+API Gateway refuses bodies over 10 MB
 and the connector answers 413 past the source's own `max_body_bytes`.
 """
 
@@ -27,7 +29,8 @@ def http_trigger(context: TriggerContext) -> None:
         description=f"Records of source {context.source} are POSTed to {trigger['path']}",
         endpoint_types=[apigw.EndpointType.REGIONAL], cloud_watch_role=False,
         deploy_options=apigw.StageOptions(
-            stage_name="v1", tracing_enabled=True, throttling_rate_limit=THROTTLE_RATE,
+            stage_name="v1", tracing_enabled=True, logging_level=apigw.MethodLoggingLevel.ERROR,
+            throttling_rate_limit=THROTTLE_RATE,
             throttling_burst_limit=THROTTLE_BURST,
             access_log_destination=apigw.LogGroupLogDestination(access_logs),
             access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
@@ -51,8 +54,6 @@ def http_trigger(context: TriggerContext) -> None:
                 "and per usage plan and requires an API key or IAM auth.")
     acknowledge(api, "APIG2", "Request bodies are validated record by record by the connector against the "
                 "source's schema, which answers 422 with each record's errors.")
-    acknowledge(api, "APIG6", "Execution logging needs the account-wide API Gateway CloudWatch role, which "
-                "this app does not manage; stage access logs are on.")
     if not iam_auth:
         for rule in ("APIG4", "COG4"):
             acknowledge(api, rule, "The source's YAML chose API key auth: callers present a key of the usage "

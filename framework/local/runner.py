@@ -24,7 +24,14 @@ from framework.runtime.batch import Batch
 from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
 from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
-from framework.runtime.migrations import locked_table, migrate, read_migrations
+from framework.runtime.migrations import (
+    applied,
+    locked_table,
+    meta_statements,
+    migrate,
+    read_migrations,
+    version_disagreement,
+)
 from framework.runtime.references import ReferenceError_
 from framework.runtime.storage import LocalStorage
 from framework.spec import ResolvedSource
@@ -110,6 +117,7 @@ class LocalRunner:
     def run(self, source: ResolvedSource, input_path: Path | None) -> list[RunSummary]:
         """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
         folder = self.generated(source)
+        self.check_schema_versions(source, folder)
         if input_path is None and source.kind not in INPUT_OPTIONAL:
             raise RunError(f"a {source.kind} source needs an input file")
         if input_path is not None and not input_path.is_file():
@@ -146,6 +154,7 @@ class LocalRunner:
     def resume(self, source: ResolvedSource, batch_id: str | None = None) -> RunSummary:
         """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
         folder = self.generated(source)
+        self.check_schema_versions(source, folder)
         if batch_id is None:
             failed = [r for r in self.ledger.recent(source.name, limit=1000) if r.status in ("failed", "running")]
             if not failed:
@@ -163,7 +172,8 @@ class LocalRunner:
                                  "folder": record.folder})
         summary_path = self.project.lake_dir / "processed" / summary_key(source.name, batch.batch_id)
         start_at = "load" if record.stage == "load" and summary_path.is_file() else "transform"
-        summary = self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds))
+        summary = self.process(source, folder, batch, start_at=start_at, seconds=dict(record.seconds),
+                               reprocess_of=record.reprocess_of)
         self.expose_quarantine(source.name)
         return summary
 
@@ -206,7 +216,7 @@ class LocalRunner:
 
 
     def process(self, source: ResolvedSource, folder: Path, batch: Batch, start_at: str = "transform",
-                seconds: dict[str, float] | None = None) -> RunSummary:
+                seconds: dict[str, float] | None = None, reprocess_of: str | None = None) -> RunSummary:
         """Transform one landed batch with the Glue job and load it; any failure leaves the table as it was.
 
         Every stage is recorded in the run ledger, so a failed batch says where and why it stopped."""
@@ -221,7 +231,7 @@ class LocalRunner:
             return result
         record = RunRecord(source.name, batch.batch_id, "running", start_at, batch.ingest_time,
                            [asdict(o) for o in batch.objects], seconds=result.seconds,
-                           folder=asdict(batch.folder) if batch.folder else None)
+                           folder=asdict(batch.folder) if batch.folder else None, reprocess_of=reprocess_of)
         self.ledger.put(record)
         if start_at == "transform":
             started = time.perf_counter()
@@ -267,6 +277,18 @@ class LocalRunner:
         return migrate(DuckDBExecutor(self.warehouse), source.name, schema=schema, table=table,
                        ddl_sql=(folder / "redshift/ddl.sql").read_text(encoding="utf-8"),
                        migrations=read_migrations(folder / MIGRATIONS_DIR))
+
+    def check_schema_versions(self, source: ResolvedSource, folder: Path) -> None:
+        """Refuse to land anything while the warehouse holds a schema version the lock does not know."""
+        if not self.project.warehouse_path.exists():
+            return
+        executor = DuckDBExecutor(self.warehouse)
+        executor.transaction(meta_statements())
+        schema, table, _ = locked_table(folder / LOCK_FILE)
+        problem = version_disagreement(source.name, schema, table, applied(executor, source.name),
+                                       read_migrations(folder / MIGRATIONS_DIR))
+        if problem is not None:
+            raise RunError(problem.removeprefix(f"{source.name}: "))
 
     def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path, summary: Path) -> None:
         processed = self.project.lake_dir / "processed"

@@ -62,7 +62,9 @@ def crawler_json(source: ResolvedSource) -> dict[str, Any]:
     """A Glue crawler over the source's processed Parquet.
 
     UPDATE_IN_DATABASE with deletes logged (never dropped from the catalog). RecrawlPolicy is
-    CRAWL_EVERYTHING because Glue only allows CRAWL_NEW_FOLDERS_ONLY with UpdateBehavior LOG.
+    CRAWL_EVERYTHING because Glue only allows CRAWL_NEW_FOLDERS_ONLY with UpdateBehavior LOG. Batches being
+    written (`_staging/`) and EMRFS folder markers (`<key>_$folder$`) are not data. The crawler's name
+    carries the deploy prefix, so the CDK app names it (`<prefix>-<source>`).
     """
     configuration = {
         "Version": 1.0,
@@ -70,11 +72,11 @@ def crawler_json(source: ResolvedSource) -> dict[str, Any]:
         "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
     }
     return {
-        "Name": f"onboard-{source.name}",
         "Description": f"Catalogs the processed Parquet of source {source.name}",
         "Targets": {"S3Targets": [{
             "Path": f"s3://{source.definition.destination.bucket}/{processed_prefix(source)}",
-            "Exclusions": [f"{manifest_prefix(source.name)}**", "**/_SUCCESS", "**/.*"],
+            "Exclusions": [f"{manifest_prefix(source.name)}**", "**/_SUCCESS", "**/.*", "_staging/**",
+                           "**_$folder$"],
         }]},
         "TablePrefix": "",
         "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},

@@ -129,6 +129,7 @@ class RunRecord:
     error: str | None = None
     updated_at: str = ""
     stage_started_at: str | None = None  # deployed: when the current stage began (its seconds end at the next)
+    reprocess_of: str | None = None  # `onboard run --reprocess`: the batch whose raw objects this one ran again
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -128,6 +128,25 @@ def table_exists(executor: Executor, schema: str, table: str) -> bool:
     return int(rows[0][0]) > 0
 
 
+def version_disagreement(source: str, schema: str, table: str, done: dict[int, str],
+                         migrations: list[MigrationFile]) -> str | None:
+    """Why the warehouse's applied versions do not belong to this schema lock, or None.
+
+    The warehouse is ahead when it recorded a version the lock does not have: the generated folder (and
+    its lock) was deleted and generated again, starting over at version 1. Loading then would put rows of
+    one shape into a table of another, so nothing runs until the two agree again."""
+    locked = migrations[-1].version if migrations else 1
+    ahead = sorted(v for v in done if v > locked)
+    if not ahead:
+        return None
+    return (f"{source}: the warehouse table {schema}.{table} is at schema version {max(done)}, but "
+            f"generated/{source}/schema.lock.json is at version {locked} (was generated/{source}/ deleted and "
+            "generated again?); nothing was loaded. Restore the folder from version control (e.g. `git checkout "
+            f"-- generated/{source}`), or start over: locally `onboard reset {source} --drop-table`, deployed "
+            f"drop the table and delete the source's rows of {META_TABLE}; `onboard plan {source}` shows both "
+            "versions")
+
+
 @dataclass(frozen=True)
 class Step:
     """The next thing to run: ``statements`` in one transaction, or (not ``transactional``) one statement
@@ -145,6 +164,8 @@ def next_step(executor: Executor, source: str, *, schema: str, table: str, ddl_s
     """What brings the source's table one step closer to the latest version; None when it is there."""
     executor.transaction(meta_statements())
     done = applied(executor, source)
+    if (problem := version_disagreement(source, schema, table, done, migrations)) is not None:
+        raise MigrationError(problem)
     for migration in migrations:
         if migration.version in done and done[migration.version] != migration.checksum:
             raise MigrationError(

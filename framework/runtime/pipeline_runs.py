@@ -4,7 +4,8 @@ The state machine invokes this Lambda with `{"action": ..., "run": <the executio
 
 - `start` (first state): the batch is `running` at the stage it starts from (`transform`, or the
   execution input's `resume_from`: `transform | load`); its landed objects are recorded and claimed again
-  (a resumed batch whose object was re-delivered meanwhile as another batch fails with `ObjectClaimed`).
+  (a resumed batch whose object was re-delivered meanwhile as another batch fails with `ObjectClaimed`; a
+  reprocess, whose input names `reprocess_of`, records it and leaves the objects to the original's claims).
   Returns `{"stage"}`, which the state machine's choice follows.
 - `stage` (after the transform): the transform's seconds, the counts and quality score of the Glue job's
   summary, and the next stage (`load`) begins.
@@ -14,8 +15,14 @@ The state machine invokes this Lambda with `{"action": ..., "run": <the executio
   `rows_not_loaded`, docs/contracts.md), and the batch's object claims are released so a re-delivery of
   the same object is processed.
 
+- an EventBridge "Step Functions Execution Status Change" event (FAILED, TIMED_OUT, ABORTED) of the source's
+  state machine: an execution that ended without its catch (timed out, aborted, or failed outside a task)
+  leaves its batch `running`; it is marked failed as above (the error says how the execution ended) and its
+  claims are released. A batch no longer `running` (its catch recorded it) is left as it is.
+
 Times come from this function's clock: a stage's seconds run from the ledger write that began it to the
-one that ended it. Environment: ONBOARD_LEDGER_TABLE. Standard library and boto3 only.
+one that ended it. Environment: ONBOARD_LEDGER_TABLE (and ONBOARD_SOURCE, to ignore another source's executions).
+Standard library and boto3 only.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from framework.runtime.ledger import DynamoRunLedger, RunLedger, RunRecord
 
 log = logging.getLogger(__name__)
 RESUMABLE = ("transform", "load")
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+ENDED_WITHOUT_CATCH = {"FAILED": "ExecutionFailed", "TIMED_OUT": "States.Timeout", "ABORTED": "ExecutionAborted"}
 COUNTS = ("rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate", "rows_not_loaded")
 ERROR_TEXT_LIMIT = 300
 
@@ -58,7 +67,9 @@ class PipelineRuns:
     def __init__(self, ledger: RunLedger, s3: Any, clock: Callable[[], datetime] = _now) -> None:
         self.ledger, self.s3, self.clock = ledger, s3, clock
 
-    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def handle(self, event: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+        if event.get("detail-type") == EXECUTION_STATUS_CHANGE:
+            return self.execution_ended(event["detail"], source)
         action, run = event.get("action"), event.get("run") or {}
         if action == "start":
             return self.start(run, event.get("execution"))
@@ -77,7 +88,8 @@ class PipelineRuns:
         source, batch_id = run["source"], run["batch_id"]
         record = self.ledger.get(source, batch_id) or RunRecord(source, batch_id, "running")
         objects = list(run.get("landed_objects") or record.objects)
-        for obj in objects:
+        record.reprocess_of = run.get("reprocess_of") or record.reprocess_of
+        for obj in [] if record.reprocess_of else objects:  # a reprocess reads objects its original batch claimed
             owner = self.ledger.claim_object(source, obj["origin"], obj.get("etag"), batch_id)
             if owner not in (None, batch_id):
                 raise ObjectClaimed(f"{obj['origin']} was delivered again and belongs to batch {owner}")
@@ -124,6 +136,27 @@ class PipelineRuns:
         log.info("batch %s of %s failed at %s: %s", record.batch_id, record.source, record.stage, record.error)
         return {"stage": record.stage}
 
+    def execution_ended(self, detail: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+        """An execution that failed, timed out or was aborted: its batch, if still `running`, is failed and its
+        object claims released. The batch comes from the execution's input (the name is the batch id of a
+        first execution, when EventBridge left an input over 248 KB out)."""
+        status = str(detail.get("status"))
+        if status not in ENDED_WITHOUT_CATCH:
+            return {"recorded": False, "reason": f"status {status}"}
+        run = execution_input(detail)
+        run_source = run.get("source") or source
+        batch_id = run.get("batch_id") or detail.get("name")
+        if not run_source or not batch_id or (source and run_source != source):
+            return {"recorded": False, "reason": "not a batch of this source"}
+        record = self.ledger.get(run_source, batch_id)
+        if record is not None and record.status != "running":
+            return {"recorded": False, "reason": f"batch already {record.status}"}
+        error = {"Error": detail.get("error") or ENDED_WITHOUT_CATCH[status],
+                 "Cause": detail.get("cause") or f"the execution {status.lower().replace('_', ' ')} "
+                                                  f"({detail.get('executionArn', 'unknown execution')})"}
+        stage = self.failed({**run, "source": run_source, "batch_id": batch_id, "error": error})["stage"]
+        return {"recorded": True, "stage": stage}
+
     def _record(self, run: Mapping[str, Any]) -> RunRecord:
         found = self.ledger.get(run["source"], run["batch_id"])
         return found or RunRecord(run["source"], run["batch_id"], "running", stage="transform")
@@ -160,6 +193,18 @@ def read_summary(uri: str | None, s3: Any) -> dict[str, Any] | None:
     return json.loads(body)
 
 
+def execution_input(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The execution input of a status change event (a JSON string; absent or null when too large)."""
+    text = detail.get("input")
+    if not text:
+        return {}
+    try:
+        parsed = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 def error_text(error: Mapping[str, Any]) -> str:
     """`<Error>: <first line of the message>` from a Step Functions catch (`{"Error", "Cause"}`).
 
@@ -186,4 +231,4 @@ def handler(event: dict[str, Any], context: Any = None, *, ledger: RunLedger | N
 
         ledger = ledger or DynamoRunLedger(os.environ["ONBOARD_LEDGER_TABLE"])
         s3 = s3 or boto3.client("s3")
-    return PipelineRuns(ledger, s3).handle(event)
+    return PipelineRuns(ledger, s3).handle(event, os.environ.get("ONBOARD_SOURCE"))

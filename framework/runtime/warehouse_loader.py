@@ -9,8 +9,10 @@ when Redshift rejected it. A batch whose transform kept no rows is not loaded (C
 fails in Redshift), as in local runs.
 
 Environment: ONBOARD_SOURCE, ONBOARD_LAKE (see lake.lake_from_env), ONBOARD_COPY_ROLE_ARN (a role ARN or
-a chain), ONBOARD_REDSHIFT_DATABASE and either ONBOARD_REDSHIFT_WORKGROUP (Serverless, IAM auth) or
-ONBOARD_REDSHIFT_CLUSTER with ONBOARD_REDSHIFT_DB_USER (provisioned); ONBOARD_SQL_DIR holds ddl.sql,
+a chain), ONBOARD_REDSHIFT_DATABASE and either ONBOARD_REDSHIFT_WORKGROUP with ONBOARD_REDSHIFT_SECRET_ARN
+(Serverless: the loader user's secret, the Data API's SecretArn) or ONBOARD_REDSHIFT_CLUSTER with
+ONBOARD_REDSHIFT_DB_USER (provisioned: the Data API's DbUser). Every source's loader connects as that one
+user, so what one load creates the next can use; ONBOARD_SQL_DIR holds ddl.sql,
 load.sql, schema.lock.json and migrations/ (default: `redshift/` in the Lambda task root).
 """
 
@@ -47,15 +49,18 @@ def sql_dir(environ: Mapping[str, str]) -> Path:
 
 
 def target(environ: Mapping[str, str]) -> dict[str, str]:
-    """Where the Data API runs the statements: a Serverless workgroup or a provisioned cluster."""
+    """Where and as whom the Data API runs the statements: the loader user of a Serverless workgroup (its
+    secret) or of a provisioned cluster (its name)."""
     found = {"Database": environ["ONBOARD_REDSHIFT_DATABASE"]}
-    if environ.get("ONBOARD_REDSHIFT_WORKGROUP"):
+    if environ.get("ONBOARD_REDSHIFT_WORKGROUP") and environ.get("ONBOARD_REDSHIFT_SECRET_ARN"):
         found["WorkgroupName"] = environ["ONBOARD_REDSHIFT_WORKGROUP"]
-    elif environ.get("ONBOARD_REDSHIFT_CLUSTER"):
+        found["SecretArn"] = environ["ONBOARD_REDSHIFT_SECRET_ARN"]
+    elif environ.get("ONBOARD_REDSHIFT_CLUSTER") and environ.get("ONBOARD_REDSHIFT_DB_USER"):
         found["ClusterIdentifier"] = environ["ONBOARD_REDSHIFT_CLUSTER"]
         found["DbUser"] = environ["ONBOARD_REDSHIFT_DB_USER"]
     else:
-        raise LookupError("set ONBOARD_REDSHIFT_WORKGROUP, or ONBOARD_REDSHIFT_CLUSTER and ONBOARD_REDSHIFT_DB_USER")
+        raise LookupError("set ONBOARD_REDSHIFT_WORKGROUP and ONBOARD_REDSHIFT_SECRET_ARN (Serverless), or "
+                          "ONBOARD_REDSHIFT_CLUSTER and ONBOARD_REDSHIFT_DB_USER (provisioned cluster)")
     return found
 
 

@@ -24,7 +24,7 @@ class SpecErrors(Exception):
     """All the problems found in one or more source definitions."""
 
     def __init__(self, errors: list[SpecError]):
-        self.errors = sorted(errors)
+        self.errors = sorted(set(errors))
         super().__init__("\n".join(str(e) for e in self.errors))
 
 

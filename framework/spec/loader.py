@@ -14,6 +14,7 @@ from framework.spec.errors import SpecError, SpecErrors, choices_hint, format_pa
 from framework.spec.kinds import SOURCE_KINDS
 from framework.spec.models import Column, SharedColumns, SourceBase
 from framework.spec.pydantic_errors import convert
+from framework.spec.repair import repair_for_checks
 from framework.spec.yaml_loader import load_yaml
 
 
@@ -68,26 +69,33 @@ def load_source(path: Path, project: Project) -> ResolvedSource:
 
     if not isinstance(data, dict) or "source" not in data:
         raise SpecErrors([err((), "expected a mapping with a top-level 'source:' key")])
-    extra = [k for k in data if k != "source"]
-    if extra:
-        raise SpecErrors([err((k,), f"unknown top-level key '{k}'; valid keys: source", True) for k in extra])
+    errors = [err((k,), f"unknown top-level key '{k}'; valid keys: source", True) for k in data if k != "source"]
     body = data["source"]
     if not isinstance(body, dict):
-        raise SpecErrors([err(("source",), "expected a mapping of the source's settings")])
+        raise SpecErrors(errors + [err(("source",), "expected a mapping of the source's settings")])
     kind = body.get("type")
     if not isinstance(kind, str) or kind not in SOURCE_KINDS:
         message = "missing required key 'type'" if kind is None else f"unknown source type '{kind}'"
         where = ("source",) if kind is None else ("source", "type")
-        raise SpecErrors([err(where, f"{message}; {choices_hint(sorted(SOURCE_KINDS))}", kind is None)])
+        raise SpecErrors(errors + [err(where, f"{message}; {choices_hint(sorted(SOURCE_KINDS))}", kind is None)])
 
     model_cls = SOURCE_KINDS[kind]
     try:
         definition = model_cls.model_validate(body)
+        repair = None
     except ValidationError as exc:
-        raise SpecErrors(convert(exc, file, data, model_cls, ("source",), positions)) from None
+        errors += convert(exc, file, data, model_cls, ("source",), positions)
+        repair = repair_for_checks(model_cls, body, exc)
+        if repair is None:
+            raise SpecErrors(errors) from None
+        definition = repair.definition
 
-    columns, errors = _resolve_columns(definition, body, project, err)
-    errors += [err(p, m, k) for p, m, k in checks.problems(definition, body, columns, project)]
+    columns, problems = _resolve_columns(definition, body if repair is None else repair.body, project, err)
+    found = [err(p, m, k) for p, m, k in checks.problems(definition, body, columns, project)]
+    if repair is not None:
+        problems = [e for e in problems if not repair.covers(e)]
+        found = [e for e in found if not repair.covers(e)]
+    errors += problems + found
     if errors:
         raise SpecErrors(errors)
     return ResolvedSource(file=file, definition=definition, columns=tuple(columns))
@@ -101,6 +109,8 @@ def _resolve_columns(definition: SourceBase, body: dict[str, Any], project: Proj
     if schema.columns_from is not None:
         if schema.columns is not None:
             return [], [err(base + ("columns_from",), "give either columns or columns_from, not both", True)]
+        if (missing := _missing_shared_schema(schema.columns_from, project)) is not None:
+            return [], [err(base + ("columns_from",), missing)]
         declared, problems = _shared_columns(schema.columns_from, project)
         if problems:
             return [], problems or [err(base + ("columns_from",), "no columns")]
@@ -125,14 +135,19 @@ def _resolve_columns(definition: SourceBase, body: dict[str, Any], project: Proj
     return resolved, errors
 
 
+def _missing_shared_schema(name: str, project: Project) -> str | None:
+    """Why `columns_from: name` names no file (reported at the referencing line), or None."""
+    if (project.schemas_dir / f"{name}.yaml").is_file():
+        return None
+    available = sorted(p.stem for p in project.schemas_dir.glob("*.yaml")) if project.schemas_dir.is_dir() else []
+    hint = "; " + choices_hint(available) if available else ""
+    return f"shared schema '{name}' not found: no {project.display(project.schemas_dir / name)}.yaml{hint}"
+
+
 def _shared_columns(name: str, project: Project) -> tuple[list[Column] | None, list[SpecError]]:
     """Columns from schemas/<name>.yaml (a mapping with a `columns:` list)."""
     path = project.schemas_dir / f"{name}.yaml"
     file = project.display(path)
-    if not path.is_file():
-        available = sorted(p.stem for p in project.schemas_dir.glob("*.yaml")) if project.schemas_dir.is_dir() else []
-        hint = "; " + choices_hint(available) if available else ""
-        return None, [SpecError(file, 1, 1, "", f"shared schema '{name}' not found{hint}")]
     try:
         data, positions = load_yaml(path.read_text(encoding="utf-8"), file)
     except SpecErrors as exc:

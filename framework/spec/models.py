@@ -6,6 +6,7 @@ Every model forbids unknown keys, so a typo is an error rather than a silently i
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 from typing import Annotated, Literal
@@ -15,6 +16,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 COLUMN_TYPES = (
     "string", "integer", "bigint", "double", "decimal", "boolean", "date", "timestamp", "timestamptz", "json",
 )
+TYPE_SYNONYMS = {"int": "integer", "int4": "integer", "int8": "bigint", "long": "bigint", "float": "double",
+                 "float8": "double", "real": "double", "numeric": "decimal", "number": "decimal", "bool": "boolean",
+                 "varchar": "string", "text": "string", "char": "string", "datetime": "timestamp", "object": "json",
+                 "super": "json"}
+"""Other systems' names for a column type, suggested when a definition uses one."""
 PARTITION_PARTS = ("year", "month", "day", "hour")
 ZONES = ("raw", "processed", "curated", "quarantine")
 
@@ -63,7 +69,10 @@ class Column(StrictModel):
             raise ValueError(f"type '{value}' was cut at a comma: inside {{ }} quote it, e.g. "
                              "type: 'decimal(10,2)'")
         if value not in COLUMN_TYPES:
-            raise ValueError(f"unknown column type '{value}'; choose from: " + ", ".join(COLUMN_TYPES))
+            close = [TYPE_SYNONYMS[value.lower()]] if value.lower() in TYPE_SYNONYMS else \
+                difflib.get_close_matches(value.lower(), COLUMN_TYPES, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ValueError(f"unknown column type '{value}'; {hint}choose from: " + ", ".join(COLUMN_TYPES))
         return value
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from framework.spec.errors import SpecError, format_path
 from framework.spec.yaml_loader import Path, Positions
 
 
-def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
+def data_path(loc: tuple[Any, ...], data: Any) -> Path:
     """Map a pydantic `loc` onto the user's data, dropping discriminator tags pydantic inserts."""
     path: list[str | int] = []
     node = data
@@ -80,7 +80,7 @@ def convert(exc: ValidationError, file: str, data: Any, root: type[BaseModel], r
     """SpecErrors for every pydantic error; `root` validated the data found at `root_path`."""
     errors = []
     for err in exc.errors(include_url=False):
-        rel = _data_path(err["loc"], _get(data, root_path))
+        rel = data_path(err["loc"], _get(data, root_path))
         path = root_path + rel
         kind = err["type"]
         where = positions.of_value(path)

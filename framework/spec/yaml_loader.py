@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import AliasEvent
 
 from framework.spec.errors import SpecError, SpecErrors, format_path
 
@@ -35,6 +37,44 @@ class Positions:
     def of_key(self, path: Path) -> tuple[int, int]:
         """The position of the key naming `path` (falls back to the value position)."""
         return self.keys.get(path) or self.of_value(path)
+
+
+ALIAS_BUDGET = 10_000
+"""How many nodes aliases may add to a document in all: far more than any source definition repeats, far
+less than a "billion laughs" (nested aliases that expand a 1 KB file into millions of nodes)."""
+
+
+class _AliasRefused(ComposerError):
+    """An alias the loader will not expand (its message is the whole explanation)."""
+
+
+class _BudgetLoader(yaml.SafeLoader):
+    """The safe loader, refusing an alias that refers to its own enclosing node or that takes the nodes
+    aliases add past ALIAS_BUDGET; both raise at the alias, before anything is expanded."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._sizes: dict[int, int] = {}
+        self._added = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))
+            if size is None:
+                raise _AliasRefused(None, None, f"alias *{event.anchor} refers to a node that contains it",
+                                    event.start_mark)
+            self._added += size
+            if self._added > ALIAS_BUDGET:
+                raise _AliasRefused(None, None, f"aliases expand past {ALIAS_BUDGET} nodes at *{event.anchor}; "
+                                    "a source definition needs no more: write the values out", event.start_mark)
+            return node
+        node = super().compose_node(parent, index)
+        children = node.value if isinstance(node, yaml.SequenceNode) else \
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else []
+        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in children)
+        return node
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -87,11 +127,13 @@ class _Builder:
 def load_yaml(text: str, file: str) -> tuple[Any, Positions]:
     """Parse one YAML document safely; raise SpecErrors naming file, line and column."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BudgetLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if isinstance(exc, _AliasRefused):
+            raise SpecErrors([SpecError(file, line, col, "", problem)]) from None
         raise SpecErrors([SpecError(file, line, col, "", f"YAML syntax error: {problem}")]) from None
     except yaml.YAMLError as exc:  # e.g. a second document in the stream
         raise SpecErrors([SpecError(file, 1, 1, "", f"YAML error: {exc}")]) from None

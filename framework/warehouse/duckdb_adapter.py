@@ -10,7 +10,15 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from framework.warehouse.duckdb_sql import WRITE, Kind, Translated, alters_column_type, translate
+from framework.warehouse.duckdb_sql import (
+    WRITE,
+    Kind,
+    Translated,
+    alters_column_type,
+    to_duckdb,
+    translate,
+    with_redshift_labels,
+)
 from framework.warehouse.errors import RedshiftRuleError, WarehouseError
 from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
@@ -212,8 +220,10 @@ class DuckDBWarehouse:
         if item.kind is not Kind.SQL:
             raise ValueError("query runs plain SQL; use execute_script for COPY and transaction control")
         assert item.duckdb_sql is not None
+        sql = to_duckdb(with_redshift_labels(item.expression)) if isinstance(item.expression, exp.Query) \
+            else item.duckdb_sql
         try:
-            cursor = self._connection.execute(item.duckdb_sql)
+            cursor = self._connection.execute(sql)
         except duckdb.Error as error:
             raise WarehouseError(1, item.statement.short_text, _first_line(error)) from error
         if cursor.description is None:

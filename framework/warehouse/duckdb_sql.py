@@ -9,6 +9,7 @@ the adapter, which needs the live database for them.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -136,3 +137,44 @@ def translate(statement: Statement) -> Translated:
     if _is_create_like(expression):
         return Translated(statement, Kind.CREATE_LIKE, expression)
     return Translated(statement, Kind.SQL, expression, to_duckdb(expression))
+
+
+UNNAMED = "?column?"
+
+
+def redshift_label(expression: exp.Expression) -> str:
+    """The name Redshift gives an unaliased select-list item (PostgreSQL's rule): a column's name, a
+    function's name (a window function's too), ``case`` for CASE, a cast's operand's label, and ``?column?``
+    otherwise; folded to lower case, as Redshift returns every column name by default."""
+    if isinstance(expression, exp.Column | exp.Dot):
+        return expression.name.lower()
+    if isinstance(expression, exp.Paren | exp.Cast | exp.Window):
+        return redshift_label(expression.this)
+    if isinstance(expression, exp.Case):
+        return "case"
+    if isinstance(expression, exp.Func):  # the name as Redshift spells it: GETDATE, DATEADD, LISTAGG, ...
+        name = re.match(r"[A-Za-z_][A-Za-z0-9_]*", expression.sql(dialect=READ))
+        return name.group(0).lower() if name else UNNAMED
+    return UNNAMED
+
+
+def with_redshift_labels(expression: exp.Expression) -> exp.Expression:
+    """A copy of a query whose select-list items carry the labels Redshift would give them, so `onboard query`
+    shows ``count`` where DuckDB would say ``count_star()`` and ``total`` for ``AS "Total"`` (Redshift folds
+    even quoted names to lower case unless enable_case_sensitive_identifier is on). Every SELECT is labelled,
+    so a subquery's columns are also named as Redshift names them."""
+    labelled = expression.copy()
+    for select in labelled.find_all(exp.Select):
+        items = []
+        for item in select.expressions:
+            if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
+                items.append(item)
+            elif isinstance(item, exp.Alias):
+                alias = item.args["alias"]
+                if isinstance(alias, exp.Identifier):
+                    alias.set("this", alias.name.lower())
+                items.append(item)
+            else:
+                items.append(exp.alias_(item, redshift_label(item), quoted=True))
+        select.set("expressions", items)
+    return labelled

@@ -67,6 +67,12 @@ def test_existing_cluster_means_no_serverless_warehouse_and_no_vpc(deployed):
     assert "AWS::IAM::Role" not in kinds  # the role attached to the cluster is the configured one
 
 
+def test_without_email_or_push_sources_there_is_no_rule_set_api_gateway_role_or_loader_secret(deployed):
+    root, _ = deployed
+    kinds = {r["Type"] for r in cfn.load(root / "cdk.out", "Platform")["Resources"].values()}
+    assert not kinds & {"AWS::SES::ReceiptRuleSet", "AWS::ApiGateway::Account", "AWS::SecretsManager::Secret"}
+
+
 def test_loader_reaches_the_cluster_through_the_data_api_as_its_db_user(deployed):
     root, _ = deployed
     template = cfn.load(root / "cdk.out", "Source-sales_transactions")

@@ -63,3 +63,31 @@ def test_the_longest_allowed_prefix_and_source_name_fit_aws_name_limits():
     assert len(source_stack_name(prefix, source)) <= 128  # CloudFormation stacks: 128
     with pytest.raises(ValueError, match="unknown function role 'connector'; valid: land, load"):
         function_name(prefix, source, "connector")
+
+
+def test_warehouse_azs_must_be_three_distinct_zone_names(tmp_path):
+    from onboard_cdk.settings import DEFAULT_AVAILABILITY_ZONES
+
+    assert ServerlessWarehouse().availability_zones == DEFAULT_AVAILABILITY_ZONES == (
+        "us-east-1a", "us-east-1b", "us-east-1c")
+    (tmp_path / "deploy.yaml").write_text("warehouse: {availability_zones: [eu-west-1a, eu-west-1a, eu-west-1b]}\n"
+                                          "reserved_concurrency: {customers: 0}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path)
+    assert str(caught.value).splitlines() == [
+        "deploy.yaml: reserved_concurrency.customers: Input should be greater than or equal to 1",
+        "deploy.yaml: warehouse.serverless.availability_zones: Value error, availability zones must be distinct: "
+        "eu-west-1a, eu-west-1a, eu-west-1b"]
+    (tmp_path / "deploy.yaml").write_text("warehouse: {availability_zones: [eu-west-1a, eu-west-1b]}\n")
+    with pytest.raises(SettingsError, match="needs subnets in at least 3 availability zones; 2 given"):
+        load_settings(tmp_path)
+
+
+def test_the_xlsx_wheels_ship_with_onboard_under_pip_readable_names():
+    from onboard_cdk.wheels import WHEELHOUSE, wheel_keys, wheel_names
+
+    assert wheel_keys(["openpyxl==3.1.5"]) == ["glue-wheels/openpyxl-3.1.5-py2.py3-none-any.whl",
+                                                "glue-wheels/et_xmlfile-2.0.0-py3-none-any.whl"]
+    assert all((WHEELHOUSE / name).is_file() for name in wheel_names(["openpyxl==3.1.5"]))
+    with pytest.raises(ValueError, match="no wheel shipped for 'pandas==2.2.3'; shipped: openpyxl==3.1.5"):
+        wheel_names(["pandas==2.2.3"])

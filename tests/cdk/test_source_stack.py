@@ -63,7 +63,8 @@ def assert_ses_trigger(template: dict, source: str) -> None:
         "Actions": [{"S3Action": {"BucketName": f"onboard-raw-{cfn.ACCOUNT}-{cfn.REGION}",
                                   "ObjectKeyPrefix": f"_inbox/{source}/"}},
                     {"LambdaAction": {"FunctionArn": f"<{connector}.Arn>", "InvocationType": "Event"}}]}}
-    [permission] = cfn.resources(template, "AWS::Lambda::Permission").values()
+    [permission] = [p for p in cfn.resources(template, "AWS::Lambda::Permission").values()
+                    if p["FunctionName"] == f"<{connector}.Arn>"]
     assert permission == {"Action": "lambda:InvokeFunction", "FunctionName": f"<{connector}.Arn>",
                           "Principal": "ses.amazonaws.com", "SourceAccount": cfn.ACCOUNT}
 
@@ -87,7 +88,8 @@ def assert_http_trigger(template: dict, source: str) -> None:
         [plan] = cfn.resources(template, "AWS::ApiGateway::UsagePlan").values()
         assert plan["Throttle"] == {"BurstLimit": 200, "RateLimit": 100}
         assert len(cfn.resources(template, "AWS::ApiGateway::UsagePlanKey")) == 1
-    permissions = cfn.resources(template, "AWS::Lambda::Permission").values()
+    permissions = [p for p in cfn.resources(template, "AWS::Lambda::Permission").values()
+                   if p["FunctionName"] == f"<{connector}.Arn>"]
     assert {p["SourceArn"].rsplit("/POST/", 1)[1] for p in permissions} == {trigger["path"].lstrip("/")}
 
 
@@ -126,14 +128,13 @@ def test_every_kind_has_its_trigger_asserted(kind_stack):
     TRIGGER_ASSERTIONS[kind](template, source)
 
 
-def test_lambdas_have_reserved_concurrency_log_retention_and_encrypted_logs(kind_stack):
+def test_lambdas_are_pinned_arm64_with_log_retention_and_encrypted_logs(kind_stack):
     _, source, template = kind_stack
     functions = cfn.resources(template, "AWS::Lambda::Function")
     assert sorted(f["FunctionName"] for f in functions.values()) == [
         f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs"]
-    concurrency = {f["FunctionName"].rsplit("-", 1)[1]: f["ReservedConcurrentExecutions"] for f in functions.values()}
-    assert concurrency == {"land": 5, "load": 2, "runs": 2}
-    assert all(f["Runtime"] == "python3.14" for f in functions.values())
+    assert {(f["Runtime"], tuple(f["Architectures"])) for f in functions.values()} == {("python3.13", ("arm64",))}
+    assert not any("ReservedConcurrentExecutions" in f for f in functions.values())  # opt-in (deploy.yaml)
     for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():
         assert log_group["RetentionInDays"] == 30
         assert log_group["KmsKeyId"].startswith("<import:onboard-platform:")
@@ -180,7 +181,7 @@ def test_connector_claims_objects_only_in_its_own_partition_of_the_run_ledger(ki
         "Resource": "<import:onboard-platform:ExportsOutputFnGetAttRunLedger05F8E29AArn3E72F0F0>"}]
 
 
-def test_glue_job_is_glue_5_with_the_sources_workers_library_and_bookmarks(kind_stack):
+def test_glue_job_is_glue_5_with_the_sources_workers_library_metrics_and_no_bookmarks(kind_stack):
     _, source, template = kind_stack
     glue = MANIFESTS[source]["glue"]
     job = cfn.one(template, "AWS::Glue::Job")
@@ -189,7 +190,8 @@ def test_glue_job_is_glue_5_with_the_sources_workers_library_and_bookmarks(kind_
     assert job["Command"]["Name"] == "glueetl" and job["Command"]["ScriptLocation"].endswith(".py")
     assert job["SecurityConfiguration"].startswith("<import:onboard-platform:")
     arguments = job["DefaultArguments"]
-    assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+    assert arguments["--job-bookmark-option"] == "job-bookmark-disable"  # every run names its input
+    assert arguments["--enable-metrics"] == "true" and "--enable-continuous-cloudwatch-log" not in arguments
     assert arguments["--extra-py-files"].startswith("s3://cdk-") and arguments["--extra-py-files"].endswith(".zip")
     assert arguments["--TempDir"] == f"s3://onboard-artifact-{cfn.ACCOUNT}-{cfn.REGION}/glue-temp/{source}/"
     assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1} and job["MaxRetries"] == 0
@@ -200,7 +202,9 @@ def test_crawler_is_built_from_the_generated_crawler_json(kind_stack):
     generated = json.loads((REPO / "generated" / source / "glue/crawler.json").read_text())
     crawler = cfn.one(template, "AWS::Glue::Crawler")
     processed = MANIFESTS[source]["lake"]["processed"]["prefix"]
-    assert crawler["Name"] == generated["Name"] and crawler["DatabaseName"] == "onboard_lake"
+    assert crawler["Name"] == f"onboard-{source}" and crawler["DatabaseName"] == "onboard_lake"
+    assert crawler["Schedule"] == {"ScheduleExpression": "cron(30 0 * * ? *)"}  # new partitions, daily
+    assert {"_staging/**", "**_$folder$"} <= set(crawler["Targets"]["S3Targets"][0]["Exclusions"])
     assert crawler["Targets"]["S3Targets"] == [{
         "Path": f"s3://onboard-processed-{cfn.ACCOUNT}-{cfn.REGION}/{processed}",
         "Exclusions": generated["Targets"]["S3Targets"][0]["Exclusions"]}]
@@ -223,10 +227,16 @@ def test_state_machine_runs_ingest_transform_crawl_migrate_load_notify_in_order(
     definition = cfn.state_machine_definition(template)
     states = definition["States"]
     assert walk(states, definition["StartAt"]) == [
-        "Ingest", "ResumeAt?", "Transform", "RecordTransform", "Crawl", "MigrationStart", "Migrate", "SchemaCurrent?",
-        "WaitForMigration", "MigrationStatus", "MigrationFinished?"]
+        "Ingest", "ResumeAt?", "Transform", "RecordTransform", "MigrationStart", "Migrate", "SchemaCurrent?",
+        "SchemaChanging", "WaitForMigration", "MigrationStatus", "MigrationFinished?"]
     assert states["SchemaCurrent?"]["Choices"] == [
-        {"Variable": "$.migration.status", "StringEquals": "CURRENT", "Next": "Load"}]
+        {"Variable": "$.migration.status", "StringEquals": "CURRENT", "Next": "SchemaChanged?"}]
+    # the crawler runs only when this execution created or migrated the table
+    assert states["SchemaChanging"] == {"Type": "Pass", "Comment": states["SchemaChanging"]["Comment"],
+                                        "Result": True, "ResultPath": "$.schema_changed", "Next": "WaitForMigration"}
+    assert states["SchemaChanged?"] == {"Type": "Choice", "Default": "Load", "Choices": [
+        {"Variable": "$.schema_changed", "IsPresent": True, "Next": "Crawl"}]}
+    assert states["Crawl"]["Next"] == "Load"
     assert states["MigrationFinished?"]["Choices"] == [
         {"Variable": "$.migration_status.status", "StringEquals": "FINISHED", "Next": "Migrate"}]
     assert states["MigrationFinished?"]["Default"] == "WaitForMigration"
@@ -255,7 +265,7 @@ def test_a_resumed_batch_skips_the_finished_transform(kind_stack):
     assert states["Ingest"]["ResultSelector"] == {"stage.$": "$.Payload.stage"}
     assert states["Ingest"]["ResultPath"] == "$.ledger" and states["Ingest"]["Next"] == "ResumeAt?"
     assert states["ResumeAt?"] == {"Type": "Choice", "Default": "Transform", "Choices": [
-        {"Variable": "$.ledger.stage", "StringEquals": "load", "Next": "Crawl"}]}
+        {"Variable": "$.ledger.stage", "StringEquals": "load", "Next": "MigrationStart"}]}
 
 
 def test_the_run_ledger_task_writes_every_ledger_item_with_the_whole_state(kind_stack):
@@ -301,7 +311,9 @@ def test_every_task_retries_with_backoff_and_full_jitter_and_failures_alert(kind
         assert tasks[name]["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
                                             "Next": "RecordFailure"}, name
     assert tasks["Crawl"]["Catch"][0] == {"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": None,
-                                          "Next": "MigrationStart"}
+                                          "Next": "Load"}
+    for name in ("Ingest", "Migrate", "MigrationStatus", "Load", "LoadStatus", "RecordSuccess", "RecordTransform"):
+        assert "Lambda.ClientExecutionTimeoutException" in tasks[name]["Retry"][0]["ErrorEquals"], name
     assert tasks["RecordFailure"]["Next"] == "Alert" and tasks["Alert"]["Next"] == "Failed"
     assert tasks["Alert"]["Resource"] == "arn:aws:states:::sns:publish"
     assert tasks["Alert"]["Parameters"]["TopicArn"].startswith("<import:onboard-platform:")

@@ -15,7 +15,8 @@ from framework.runtime.warehouse_loader import MigrationFailed, handler
 from framework.warehouse import DuckDBWarehouse, WarehouseError, as_script
 from tests.conftest import REPO
 
-WHERE = {"Database": "analytics", "WorkgroupName": "onboard-warehouse"}
+LOADER_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboard-warehouse-loader-AbCdEf"
+WHERE = {"Database": "analytics", "WorkgroupName": "onboard-warehouse", "SecretArn": LOADER_SECRET}
 
 
 class FakeDataApi:
@@ -80,6 +81,7 @@ def project(tmp_path, monkeypatch) -> Project:
     cli(project, "generate")
     for key, value in {"ONBOARD_SOURCE": "customers", "ONBOARD_REDSHIFT_DATABASE": "analytics",
                        "ONBOARD_REDSHIFT_WORKGROUP": "onboard-warehouse",
+                       "ONBOARD_REDSHIFT_SECRET_ARN": LOADER_SECRET,
                        "ONBOARD_SQL_DIR": str(project.generated_dir / "customers/redshift")}.items():
         monkeypatch.setenv(key, value)
     return project

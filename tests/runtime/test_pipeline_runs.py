@@ -180,3 +180,65 @@ def test_error_text_keeps_the_name_and_the_first_line_only():
     assert error_text({"Error": "States.Timeout"}) == "States.Timeout"
     assert error_text({"Error": "X", "Cause": "first\nsecond"}) == "X: first"
     assert error_text({"Error": "X", "Cause": "y" * 400}) == "X: " + "y" * 300
+
+
+def status_change(status: str, run: dict, *, error=None, cause=None, include_input: bool = True) -> dict:
+    """An EventBridge "Step Functions Execution Status Change" event as Step Functions sends it."""
+    arn = f"arn:aws:states:eu-west-1:123456789012:execution:onboard-sales:{BATCH}"
+    return {
+        "version": "0", "id": "315c1398-40ff-a850-213b-158f73e60175",
+        "detail-type": "Step Functions Execution Status Change", "source": "aws.states",
+        "account": "123456789012", "time": "2024-11-16T12:00:05Z", "region": "eu-west-1", "resources": [arn],
+        "detail": {"executionArn": arn, "stateMachineArn": "arn:aws:states:eu-west-1:123456789012:stateMachine:"
+                   "onboard-sales", "name": BATCH, "status": status, "startDate": 1731751205000,
+                   "stopDate": 1731758405000, "input": json.dumps(run) if include_input else None,
+                   "output": None, "inputDetails": {"included": include_input}, "outputDetails": None,
+                   "error": error, "cause": cause}}
+
+
+@pytest.mark.parametrize("status, error", [
+    ("TIMED_OUT", "States.Timeout: the execution timed out"),
+    ("ABORTED", "ExecutionAborted: the execution aborted"),
+])
+def test_an_execution_that_ended_without_its_catch_fails_its_batch_and_releases_the_claims(aws, monkeypatch, status,
+                                                                                          error):
+    ledger, s3 = aws
+    clock = Clock()
+    runs = PipelineRuns(ledger, s3, clock)
+    ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], BATCH)
+    runs.start(RUN)
+    runs.finish_transform(RUN)  # the load began, then the execution stopped
+    clock.advance(7200)
+    monkeypatch.setenv("ONBOARD_LEDGER_TABLE", TABLE)
+    monkeypatch.setenv("ONBOARD_SOURCE", "sales")
+    assert handler(status_change(status, RUN), ledger=ledger, s3=s3) == {"recorded": True, "stage": "load"}
+    record = ledger.get("sales", BATCH)
+    assert (record.status, record.stage) == ("failed", "load")
+    assert record.error.startswith(error) and f"execution:onboard-sales:{BATCH}" in record.error
+    assert ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], "redelivered") is None  # released
+
+
+def test_a_failure_its_catch_recorded_is_left_as_recorded(aws):
+    ledger, s3 = aws
+    runs = PipelineRuns(ledger, s3, Clock())
+    runs.start(RUN)
+    runs.failed({**RUN, "error": {"Error": "LoadFailed", "Cause": '{"errorMessage": "permission denied"}'}})
+    event = status_change("FAILED", RUN, error="LoadFailed", cause="permission denied")
+    assert runs.handle(event, "sales") == {"recorded": False, "reason": "batch already failed"}
+    assert ledger.get("sales", BATCH).error == "LoadFailed: permission denied"
+
+
+def test_an_execution_without_its_input_is_found_by_its_name_and_other_sources_are_ignored(aws):
+    ledger, s3 = aws
+    runs = PipelineRuns(ledger, s3, Clock())
+    ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], BATCH)
+    runs.start(RUN)
+    assert runs.handle(status_change("FAILED", RUN), "customers") == {"recorded": False,
+                                                                       "reason": "not a batch of this source"}
+    assert runs.handle(status_change("SUCCEEDED", RUN), "sales")["recorded"] is False
+    result = runs.handle(status_change("FAILED", RUN, error="States.Runtime", cause="bad path",
+                                       include_input=False), "sales")
+    assert result == {"recorded": True, "stage": "transform"}
+    record = ledger.get("sales", BATCH)
+    assert (record.status, record.error) == ("failed", "States.Runtime: bad path")
+    assert ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], "again") is None

@@ -17,6 +17,7 @@ PROCESSED = "onboard-processed-123456789012-eu-west-1"
 BATCH = "20241116T100000Z-1a2b3c4d"
 MANIFEST = f"s3://{PROCESSED}/_manifests/sales_transactions/{BATCH}.manifest"
 SUMMARY = f"s3://{PROCESSED}/_manifests/sales_transactions/{BATCH}.summary.json"
+LOADER_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onboard-warehouse-loader-AbCdEf"
 CHAIN = "arn:aws:iam::123456789012:role/onboard-copy-chain,arn:aws:iam::123456789012:role/onboard-copy-sales_transactions"
 LAKE = json.loads((REPO / "generated/sales_transactions/manifest.json").read_text())["lake"]
 
@@ -27,7 +28,7 @@ def environment(monkeypatch):
               "ONBOARD_BUCKET_PROCESSED": PROCESSED, "ONBOARD_BUCKET_RAW": "onboard-raw-123456789012-eu-west-1",
               "ONBOARD_BUCKET_QUARANTINE": "onboard-quarantine-123456789012-eu-west-1",
               "ONBOARD_COPY_ROLE_ARN": CHAIN, "ONBOARD_REDSHIFT_DATABASE": "analytics",
-              "ONBOARD_REDSHIFT_WORKGROUP": "onboard-warehouse",
+              "ONBOARD_REDSHIFT_WORKGROUP": "onboard-warehouse", "ONBOARD_REDSHIFT_SECRET_ARN": LOADER_SECRET,
               "ONBOARD_SQL_DIR": str(REPO / "generated/sales_transactions/redshift")}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -53,7 +54,7 @@ def start_event() -> dict:
     return {"action": "start", "batch_id": BATCH, "manifest_uri": MANIFEST, "summary_uri": SUMMARY}
 
 
-def test_start_submits_ddl_and_load_as_one_batch_to_the_workgroup(s3):
+def test_start_submits_ddl_and_load_as_one_batch_to_the_workgroup_as_the_loader_user(s3):
     put_summary(s3, files=4, rows=13)
     data_api = boto3.client("redshift-data", region_name="eu-west-1")
     folder = REPO / "generated/sales_transactions/redshift"
@@ -62,7 +63,7 @@ def test_start_submits_ddl_and_load_as_one_batch_to_the_workgroup(s3):
     with Stubber(data_api) as stub:
         stub.add_response("batch_execute_statement", {"Id": "stmt-1", "Database": "analytics"}, {
             "Sqls": expected_sqls, "Database": "analytics", "WorkgroupName": "onboard-warehouse",
-            "StatementName": f"onboard-sales_transactions-{BATCH}", "ClientToken": BATCH})
+            "SecretArn": LOADER_SECRET, "StatementName": f"onboard-sales_transactions-{BATCH}", "ClientToken": BATCH})
         result = handler(start_event(), data_api=data_api, s3=s3)
         stub.assert_no_pending_responses()
     assert result == {"status": "SUBMITTED", "statement_id": "stmt-1",
@@ -87,8 +88,28 @@ def test_a_manifest_outside_the_sources_prefix_is_refused_before_any_call(s3):
         handler(event, data_api=data_api, s3=s3)
 
 
+def test_migration_steps_run_as_the_loader_user_too(environment):
+    data_api = boto3.client("redshift-data", region_name="eu-west-1")
+    where = {"Database": "analytics", "WorkgroupName": "onboard-warehouse", "SecretArn": LOADER_SECRET}
+    with Stubber(data_api) as stub:
+        stub.add_response("execute_statement", {"Id": "meta-1"}, {"Sql": "CREATE SCHEMA IF NOT EXISTS onboard_meta",
+                                                                   **where})
+        assert warehouse_loader.DataApiExecutor(data_api, warehouse_loader.target(environment)).submit(
+            ["CREATE SCHEMA IF NOT EXISTS onboard_meta"]) == "meta-1"
+        stub.assert_no_pending_responses()
+
+
+def test_a_workgroup_without_the_loader_secret_is_refused(environment, monkeypatch):
+    monkeypatch.delenv("ONBOARD_REDSHIFT_SECRET_ARN")
+    import os
+
+    with pytest.raises(LookupError, match="set ONBOARD_REDSHIFT_WORKGROUP and ONBOARD_REDSHIFT_SECRET_ARN"):
+        warehouse_loader.target(os.environ)
+
+
 def test_provisioned_cluster_target_uses_cluster_and_db_user(environment, monkeypatch):
     monkeypatch.delenv("ONBOARD_REDSHIFT_WORKGROUP")
+    monkeypatch.delenv("ONBOARD_REDSHIFT_SECRET_ARN")
     monkeypatch.setenv("ONBOARD_REDSHIFT_CLUSTER", "analytics")
     monkeypatch.setenv("ONBOARD_REDSHIFT_DB_USER", "onboard_loader")
     import os

@@ -52,8 +52,15 @@ CASES = [
      ["sources/x.yaml:8:5: source.schema.delimiter: unknown key 'delimiter' valid keys: mapping, columns, "
       "columns_from, type, records_path"]),
     ("unknown column type", variant("{name: latitude, type: double}", "{name: latitude, type: float}"),
-     ["sources/x.yaml:11:32: source.schema.columns[2].type: unknown column type 'float'; choose from: string, "
-      "integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json"]),
+     ["sources/x.yaml:11:32: source.schema.columns[2].type: unknown column type 'float'; did you mean 'double'? "
+      "choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json"]),
+    ("type name from SQL", variant("{name: latitude, type: double}", "{name: latitude, type: int}"),
+     ["sources/x.yaml:11:32: source.schema.columns[2].type: unknown column type 'int'; did you mean 'integer'? "
+      "choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json"]),
+    ("type name misspelt", variant("{name: opened, type: date}", "{name: opened, type: timestamp_tz}"),
+     ["sources/x.yaml:12:30: source.schema.columns[3].type: unknown column type 'timestamp_tz'; did you mean "
+      "'timestamptz'? choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, "
+      "timestamptz, json"]),
     ("decimal cut at a comma", variant("{name: latitude, type: double}", "{name: latitude, type: decimal(9,6)}"),
      ["sources/x.yaml:11:32: source.schema.columns[2].type: type 'decimal(9' was cut at a comma: inside { } "
       "quote it, e.g. type: 'decimal(10,2)'",
@@ -141,7 +148,8 @@ CASES = [
     ("unknown top-level key", VALID + "extra: 1\n",
      ["sources/x.yaml:18:1: extra: unknown top-level key 'extra'; valid keys: source"]),
     ("columns missing", variant("    columns:\n", "    other:\n"),
-     ["sources/x.yaml:8:5: source.schema.other: unknown key 'other'; did you mean 'quote'? valid keys: mapping, "
+     ["sources/x.yaml:7:5: source.schema: give the table's columns: `columns`, `columns_from` or `mapping`",
+      "sources/x.yaml:8:5: source.schema.other: unknown key 'other'; did you mean 'quote'? valid keys: mapping, "
       "columns, columns_from, type, delimiter, quote, escape, header, encoding"]),
     ("mapping target not a column", variant("    columns:\n", "    mapping: {code: iata_code}\n    columns:\n"),
      ["sources/x.yaml:8:15: source.schema.mapping.code: mapping target 'code' is not a declared column; "

@@ -71,3 +71,19 @@ def test_layout_alters_must_run_outside_a_transaction_block(warehouse):
     with pytest.raises(WarehouseError, match="outside a transaction block"):
         warehouse.execute_script("BEGIN;\nALTER TABLE shop.orders ALTER DISTSTYLE ALL;\nCOMMIT;\n")
     warehouse.execute_script("ALTER TABLE shop.orders ALTER DISTSTYLE KEY DISTKEY id;")  # alone: a no-op locally
+
+
+def test_a_lock_behind_the_warehouse_refuses_before_anything_runs(warehouse):
+    run(warehouse)  # the table at version 3
+    warehouse.execute_script("INSERT INTO shop.orders VALUES (1, 'b1', 'x');")  # noqa: S608
+    for migrations in ([], [V2]):  # generated/ deleted and generated again: the lock restarts at version 1
+        with pytest.raises(MigrationError) as raised:
+            run(warehouse, ddl=DDL_V1, migrations=migrations)
+        assert str(raised.value) == (
+            f"orders: the warehouse table shop.orders is at schema version 3, but generated/orders/schema.lock.json "
+            f"is at version {len(migrations) + 1} (was generated/orders/ deleted and generated again?); nothing was "
+            "loaded. Restore the folder from version control (e.g. `git checkout -- generated/orders`), or start "
+            "over: locally `onboard reset orders --drop-table`, deployed drop the table and delete the source's rows "
+            "of onboard_meta.schema_migrations; `onboard plan orders` shows both versions")
+    assert recorded(warehouse) == [(1, "baseline"), (2, "add_note"), (3, "alter_sortkey")]
+    assert warehouse.query("SELECT id, _batch_id, note FROM shop.orders")[1] == [(1, "b1", "x")]

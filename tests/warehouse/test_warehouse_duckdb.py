@@ -347,3 +347,25 @@ def test_copy_ignores_partition_folders_in_the_file_path(
     file = write_parquet("orders/year=2024/month=11/day=15/part-0.parquet", BATCH_1)
     load(warehouse, orders, write_manifest("b1.manifest", [file]))
     assert contents(warehouse) == [ROW_A1, ROW_B1]
+
+
+@pytest.mark.parametrize(
+    ("sql", "columns"),
+    [
+        ("SELECT count(*), count(order_id), sum(amount), max(amount), min(placed_at) FROM sales.orders",
+         ["count", "count", "sum", "max", "min"]),
+        ("SELECT 1 + 1, 'x', amount * 2 FROM sales.orders", ["?column?", "?column?", "?column?"]),
+        ("SELECT Order_Id, o.AMOUNT, \"order_id\", amount::INTEGER FROM sales.orders o",
+         ["order_id", "amount", "order_id", "amount"]),
+        ("SELECT NVL(amount, 0), GETDATE() > placed_at, DATEADD(day, 1, placed_at), UPPER(order_id) FROM sales.orders",
+         ["coalesce", "?column?", "dateadd", "upper"]),
+        ("SELECT CASE WHEN amount > 1 THEN 'big' END, count(*) AS Total, 1 AS \"Mixed\" FROM sales.orders GROUP BY amount",
+         ["case", "total", "mixed"]),
+        ("SELECT row_number() OVER (ORDER BY amount), \"Order_Id\" FROM sales.orders", ["row_number", "order_id"]),
+        ("SELECT count FROM (SELECT count(*) FROM sales.orders)", ["count"]),
+        ("SELECT * FROM (SELECT max(amount) FROM sales.orders) UNION ALL SELECT 1", ["max"]),
+    ],
+)
+def test_query_labels_columns_as_redshift_does(warehouse: DuckDBWarehouse, orders: TableSpec, sql: str,
+                                               columns: list[str]) -> None:
+    assert warehouse.query(sql)[0] == columns
