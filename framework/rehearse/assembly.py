@@ -35,7 +35,8 @@ _NAME_PROPERTY = {
 _SERVICE = {"AWS::Lambda::Function": ("lambda", "function:"), "AWS::DynamoDB::Table": ("dynamodb", "table/"),
             "AWS::StepFunctions::StateMachine": ("states", "stateMachine:"), "AWS::SNS::Topic": ("sns", ""),
             "AWS::SQS::Queue": ("sqs", ""), "AWS::IAM::Role": ("iam", "role/"), "AWS::KMS::Key": ("kms", "key/"),
-            "AWS::Events::Rule": ("events", "rule/"), "AWS::Glue::Job": ("glue", "job/")}
+            "AWS::Events::Rule": ("events", "rule/"), "AWS::Glue::Job": ("glue", "job/"),
+            "AWS::SecretsManager::Secret": ("secretsmanager", "secret:")}
 _GLOBAL = ("iam", "s3")
 
 
@@ -79,7 +80,7 @@ class Stack:
         if name in pseudo:
             return pseudo[name]
         resource_type = self.resources[name]["Type"]
-        if resource_type in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic"):
+        if resource_type in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::SecretsManager::Secret"):
             return self.arn(name)
         if resource_type == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.physical_name(name)}"

@@ -29,7 +29,7 @@ from framework.rehearse.endpoints import Endpoints, ServiceError
 from framework.rehearse.glue_runs import GlueService, jobs_of
 from framework.rehearse.lake import LakeBridge
 from framework.rehearse.lambdas import Function, LambdaService, functions_of, outside_assets
-from framework.rehearse.triggers import deliver_trigger, fire_schedules
+from framework.rehearse.triggers import deliver_trigger, execution_status_event, fire_schedules, publish_event
 from framework.runtime.ledger import DynamoRunLedger, SqliteRunLedger
 
 EXECUTION_TIMEOUT_SECONDS = 1800
@@ -238,6 +238,8 @@ class Rehearsal:
                 raise RehearsalError(f"execution {execution_arn} still running after {EXECUTION_TIMEOUT_SECONDS} s")
             time.sleep(0.05)
         run = json.loads(described["input"])
+        if described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):  # EventBridge tells the stack's rules
+            publish_event(pipeline, execution_status_event(described))
         states = self.states_entered(execution_arn)
         summary = ExecutionSummary(pipeline.name, run.get("batch_id"), described["status"].lower(), states=states,
                                    execution=described["name"])

@@ -40,19 +40,54 @@ def object_created_event(bucket: str, key: str, size: int, etag: str) -> dict[st
                        "request-id": "rehearsal", "requester": "123456789012", "reason": "PutObject"}}
 
 
-def rules_matching(pipeline: SourcePipeline, event: dict[str, Any]) -> list[str]:
-    """The stack's EventBridge rules that target the connector and match `event`."""
+def rules_matching(pipeline: SourcePipeline, event: dict[str, Any],
+                   target_arn: str | None = None) -> dict[str, list[str]]:
+    """The stack's EventBridge rules whose pattern matches `event` (moto's matcher), with their target ARNs;
+    only rules targeting `target_arn` when given."""
     from moto.events.models import EventPattern
 
     stack = pipeline.stack
-    found = []
+    found = {}
     for logical_id, rule in stack.of_type("AWS::Events::Rule").items():
         properties = stack.resolve(rule["Properties"])
-        targets = {t["Arn"] for t in properties.get("Targets", [])}
-        if pipeline.connector.arn in targets and "EventPattern" in properties:
-            if EventPattern.load(json.dumps(properties["EventPattern"])).matches_event(event):
-                found.append(logical_id)
+        targets = [t["Arn"] for t in properties.get("Targets", [])]
+        if target_arn is not None and target_arn not in targets:
+            continue
+        if "EventPattern" in properties and EventPattern.load(json.dumps(properties["EventPattern"])).matches_event(
+                event):
+            found[logical_id] = targets
     return found
+
+
+def execution_status_event(described: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge's `Step Functions Execution Status Change` event for an execution that ended."""
+    def millis(moment: Any) -> int | None:
+        return int(moment.timestamp() * 1000) if moment else None
+
+    detail = {"executionArn": described["executionArn"], "stateMachineArn": described["stateMachineArn"],
+              "name": described["name"], "status": described["status"],
+              "startDate": millis(described.get("startDate")), "stopDate": millis(described.get("stopDate")),
+              "input": described.get("input"), "output": described.get("output"),
+              "error": described.get("error"), "cause": described.get("cause")}
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": "123456789012",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
+            "resources": [described["executionArn"]], "detail": detail}
+
+
+def publish_event(pipeline: SourcePipeline, event: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Deliver `event` to the Lambda targets of every matching rule of the stack; (function, answer or error)."""
+    answers = []
+    for targets in rules_matching(pipeline, event).values():
+        for arn in targets:
+            function = pipeline.functions.get(arn)
+            if function is None:
+                continue
+            try:
+                answers.append((function.name, function.invoke(event)))
+            except Exception as error:  # an async target's failure goes to its retries and DLQ
+                answers.append((function.name, f"{type(error).__name__}: {error}"))
+    return answers
 
 
 @contextlib.contextmanager
@@ -106,7 +141,7 @@ def deliver_trigger(rehearsal: Rehearsal, pipeline: SourcePipeline, input_path: 
         rehearsal.s3.put_object(Bucket=bucket, Key=key, Body=input_path.read_bytes())
         head = rehearsal.s3.head_object(Bucket=bucket, Key=key)
         event = object_created_event(bucket, key, head["ContentLength"], head["ETag"].strip('"'))
-        if not rules_matching(pipeline, event):
+        if not rules_matching(pipeline, event, pipeline.connector.arn):
             raise TriggerError(f"no EventBridge rule of {pipeline.stack.construct_id} sends s3://{bucket}/{key} "
                                "to the connector")
         return [pipeline.connector.invoke(event)]

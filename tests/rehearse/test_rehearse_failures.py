@@ -116,3 +116,21 @@ def test_a_failed_load_is_resumed_from_the_load_with_the_deployed_resume(repo_pr
     assert summary.glue_job_runs == []
     assert (record.status, record.stage, record.rows["rows_loaded"]) == ("succeeded", "done", 10)
     assert len(table_rows(repo_project, "sales.customers")) == 10
+
+
+def test_when_the_catch_cannot_record_the_failure_the_execution_status_rule_does(repo_project, rehearsal_assembly,
+                                                                                  tmp_path):
+    """RecordFailure itself fails: the batch would stay `running`; the template's rule on Step Functions
+    Execution Status Change (FAILED) sends the ended execution to the run ledger task, which records it."""
+    data = tmp_path / "sales.csv"
+    data.write_text(HEADER + "".join(GOOD + BAD), encoding="utf-8")
+    with Rehearsal(repo_project, Assembly(rehearsal_assembly), ["sales_transactions"],
+                   fail_at="RecordFailure") as rehearsal:
+        [summary] = rehearsal.deliver("sales_transactions", data)
+        record = rehearsal.ledger.get("sales_transactions", summary.batch_id)
+        claims = rehearsal.dynamodb.scan(TableName=rehearsal.ledger_table)["Items"]
+        alerts = rehearsal.alerts()
+    assert summary.states == ["Ingest", "ResumeAt?", "Transform", "RecordFailure", "Alert", "Failed"]
+    assert (summary.status, record.status, record.stage) == ("failed", "failed", "transform")
+    assert [c for c in claims if c["source"]["S"] == "sales_transactions#objects"] == []  # released
+    failure_alert(alerts, "sales_transactions", summary.batch_id)

@@ -73,3 +73,20 @@ def test_email_push_and_rest_sources_rehearse_through_their_triggers(repo_projec
         assert warehouse.query("SELECT device_id, COUNT(*) FROM iot.sensor_readings_push GROUP BY 1 ORDER BY 1")[1] == [
             ("sensor-001", 2), ("sensor-002", 2), ("sensor-003", 2), ("sensor-004", 1), ("sensor-005", 1)]
         assert warehouse.query("SELECT COUNT(*), COUNT(DISTINCT review_id) FROM sales.product_reviews")[1] == [(6, 6)]
+
+
+def test_every_loader_reaches_the_warehouse_as_one_identity(repo_project, rehearsal_assembly):
+    """Issue 13 item 1: the loaders of two sources (two roles) submit every Data API statement with the
+    platform's one loader secret, so the second source can use what the first one created."""
+    from framework.rehearse.assembly import Assembly
+    from framework.rehearse.execution import Rehearsal
+    from tests.conftest import REPO
+
+    with Rehearsal(repo_project, Assembly(rehearsal_assembly), ["customers", "products"]) as rehearsal:
+        first = rehearsal.deliver("customers", REPO / "sources/samples/customers_data.json")
+        second = rehearsal.deliver("products", REPO / "sources/samples/products_data.json")
+        statements = list(rehearsal.data_api.statements.values())
+    assert [s.status for s in first + second] == ["succeeded", "succeeded"]
+    identities = {s.identity for s in statements}
+    assert len(identities) == 1 and identities.pop().startswith("secret:arn:aws:secretsmanager:us-east-1:")
+    assert {s.connection["WorkgroupName"] for s in statements} == {"onboard-warehouse"}
