@@ -62,6 +62,10 @@ def rehearse(project: Project, assembly: Assembly, plan: list[tuple[str, Path | 
                 summaries += rehearsal.deliver(name, path)
             except TriggerError as error:
                 summaries.append(ExecutionSummary(name, None, "failed", error=str(error), failed_state="trigger"))
+            except Exception as error:  # the connector's own failure: deployed, its retries and then the DLQ
+                text = str(error).strip().splitlines()
+                summaries.append(ExecutionSummary(name, None, "failed", failed_state="connector",
+                                                  error=f"{type(error).__name__}: {text[0] if text else ''}"))
     return summaries
 
 

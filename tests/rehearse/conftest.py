@@ -9,6 +9,19 @@ import pytest
 from framework.project import Project
 from tests.conftest import REPO
 
+# The states a first batch of a source enters, from the trigger to Done: the table is created (a migration
+# step, polled), so the crawler catalogs the new schema before the load.
+LOADED = ["Ingest", "ResumeAt?", "Transform", "RecordTransform", "MigrationStart", "Migrate", "SchemaCurrent?",
+          "SchemaChanging", "WaitForMigration", "MigrationStatus", "MigrationFinished?", "Migrate", "SchemaCurrent?",
+          "SchemaChanged?", "Crawl", "Load", "LoadSubmitted?", "WaitForLoad", "LoadStatus", "LoadFinished?",
+          "RecordSuccess", "Notify", "Done"]
+CAUGHT = ["RecordFailure", "Alert", "Failed"]
+
+
+def failed_at(task: str) -> list[str]:
+    """The states entered when `task` fails on a first batch: up to its first entry, then the catch path."""
+    return LOADED[:LOADED.index(task) + 1] + CAUGHT
+
 
 @pytest.fixture(scope="session")
 def rehearsal_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -10,12 +10,10 @@ from click.testing import CliRunner
 from framework.cli import main
 from framework.runtime.ledger import SqliteRunLedger
 from framework.warehouse import DuckDBWarehouse
+from tests.rehearse.conftest import LOADED
 
 pytestmark = pytest.mark.slow
 
-LOADED = ["Ingest", "ResumeAt?", "Transform", "RecordTransform", "Crawl", "MigrationStart", "Migrate",
-          "SchemaCurrent?", "WaitForMigration", "MigrationStatus", "MigrationFinished?", "Migrate", "SchemaCurrent?",
-          "Load", "LoadSubmitted?", "WaitForLoad", "LoadStatus", "LoadFinished?", "RecordSuccess", "Notify", "Done"]
 
 
 def rehearse(project, assembly, *args):
