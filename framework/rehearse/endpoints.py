@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -67,11 +68,13 @@ class Endpoints:
                     answer = handler(context.get(_PARAMS, {}))
             if answer is None:
                 return None
-            return AWSResponse("https://rehearsal.invalid/", 200, {}, None), answer
+            metadata = {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
+            return AWSResponse("https://rehearsal.invalid/", 200, {}, None), {**answer, "ResponseMetadata": metadata}
         except ServiceError as error:
+            metadata = {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": error.status, "HTTPHeaders": {},
+                        "RetryAttempts": 0}
             return (AWSResponse("https://rehearsal.invalid/", error.status, {}, None),
-                    {"Error": {"Code": error.code, "Message": error.message},
-                     "ResponseMetadata": {"HTTPStatusCode": error.status}})
+                    {"Error": {"Code": error.code, "Message": error.message}, "ResponseMetadata": metadata})
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
