@@ -51,3 +51,8 @@ def warehouse_name(prefix: str) -> str:
 def loader_secret_name(prefix: str) -> str:
     """The Secrets Manager secret holding the loader user's name and password (Redshift Serverless)."""
     return f"{prefix}-warehouse-loader"
+
+
+def receipt_rule_set_name(prefix: str) -> str:
+    """The platform's SES receipt rule set, which email sources add their rules to."""
+    return f"{prefix}-inbound"

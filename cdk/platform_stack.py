@@ -141,7 +141,8 @@ class PlatformStack(Stack):
     def _receive_email(self, prefix: str) -> None:
         """The receipt rule set email sources add their rules to; SES may store messages under `_inbox/`
         of the raw bucket for this account only. (Activate the rule set once: SES has one active set.)"""
-        from onboard_cdk.triggers.ses_inbox import INBOX_ROOT, receipt_rule_set_name
+        from onboard_cdk.naming import receipt_rule_set_name
+        from onboard_cdk.triggers.ses_inbox import INBOX_ROOT
 
         ses.ReceiptRuleSet(self, "Inbound", receipt_rule_set_name=receipt_rule_set_name(prefix))
         self.buckets["raw"].add_to_resource_policy(iam.PolicyStatement(

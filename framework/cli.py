@@ -302,8 +302,15 @@ def _print_summary(s) -> None:
             "quarantined": "[red]QUARANTINED[/red]"}.get(s.status, "[red]FAILED[/red]")
     out.print(f"{mark} {s.source} batch {s.batch_id}: {s.rows_in} in, {s.rows_loaded} loaded, "
               f"{s.rows_quarantined} quarantined, {s.rows_duplicate} duplicate")
+    examples = s.quarantine_examples or {}
     for reason, count in sorted(s.quarantine_reasons.items()):
-        out.print(f"    quarantined {count}: {reason}", markup=False)
+        example = f", e.g. {examples[reason]}" if reason in examples else ""
+        out.print(f"    quarantined {count}: {reason}{example}", markup=False)
+    if s.quarantine_path:
+        out.print(f"    quarantined rows: {s.quarantine_path} (query them: SELECT * FROM quarantine.{s.source})",  # noqa: S608
+                  markup=False)
+    for rule, count in sorted((s.warnings or {}).items()):
+        out.print(f"    warned {count}: {rule} (loaded all the same)", markup=False)
     if s.unmapped_fields:
         fields = ", ".join(s.unmapped_fields)
         out.print(f"    {len(s.unmapped_fields)} unmapped field(s) ignored: {fields}", markup=False)
@@ -385,6 +392,9 @@ def status(project: Project, source: str | None, limit: int, as_json: bool, depl
         stage = "" if record.status == "succeeded" else f" at {record.stage}"
         again = f"  (reprocess of {record.reprocess_of})" if record.reprocess_of else ""
         out.print(f"{record.batch_id}  {record.source}  {record.status}{stage}  {counts}{again}", markup=False)
+        if record.warnings:
+            warned = ", ".join(f"{rule} {count}" for rule, count in sorted(record.warnings.items()))
+            out.print(f"    warned: {warned}", markup=False)
         if record.error:
             out.print(f"    {record.error}", style="red", markup=False)
     if not records and not as_json:

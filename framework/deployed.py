@@ -104,8 +104,10 @@ def _failed_record(ledger: DynamoRunLedger, source: str, batch_id: str | None) -
     return record
 
 
-def warehouse_target(project: Project) -> dict[str, str]:
-    """Where the Data API runs statements for this project (deploy.yaml's warehouse), as the loaders get it."""
+def warehouse_target(project: Project, secrets: Any = None) -> dict[str, str]:
+    """Where the Data API runs statements for this project (deploy.yaml's warehouse), as the loaders get it:
+    on Serverless as the loader user, through the platform's loader secret (looked up by its name)."""
+    from onboard_cdk.naming import loader_secret_name, warehouse_name
     from onboard_cdk.settings import load_settings
 
     settings = load_settings(project.root)
@@ -113,7 +115,15 @@ def warehouse_target(project: Project) -> dict[str, str]:
     if warehouse.kind == "cluster":
         return {"Database": warehouse.database, "ClusterIdentifier": warehouse.cluster_identifier,
                 "DbUser": warehouse.db_user}
-    return {"Database": warehouse.database, "WorkgroupName": f"{settings.prefix}-warehouse"}  # cdk/warehouse.py
+    import boto3
+
+    secret = loader_secret_name(settings.prefix)
+    try:
+        secret_arn = (secrets or boto3.client("secretsmanager")).describe_secret(SecretId=secret)["ARN"]
+    except (BotoCoreError, ClientError) as exc:
+        raise DeployedError(f"the loader secret {secret} cannot be read ({exc}); deploy the platform stack "
+                            "first (docs/deploy.md)") from None
+    return {"Database": warehouse.database, "WorkgroupName": warehouse_name(settings.prefix), "SecretArn": secret_arn}
 
 
 def migrate_deployed(project: Project, source: str, *, data_api: Any = None,

@@ -395,6 +395,8 @@ class Target:
 
 def run_checks(session: Any, target: Target) -> Iterator[Check]:
     """Every check, in order; stops after the first of credentials, region and identity that fails."""
+    from onboard_cdk.naming import receipt_rule_set_name
+
     found = credentials(session)
     yield found
     if found.status == FAIL:
@@ -413,7 +415,7 @@ def run_checks(session: Any, target: Target) -> Iterator[Check]:
         receiving = ses_receiving(region_name, target.email_sources)
         yield receiving
         if receiving.status == OK:
-            yield ses_rule_set(session.client("ses"), f"{target.prefix}-inbound", target.email_sources)
+            yield ses_rule_set(session.client("ses"), receipt_rule_set_name(target.prefix), target.email_sources)
     yield lambda_concurrency(session.client("lambda"), target.reserved)
     if target.availability_zones is not None:
         yield availability_zones(session.client("ec2"), target.availability_zones)
@@ -437,7 +439,7 @@ def run_checks(session: Any, target: Target) -> Iterator[Check]:
 def target_of(sources: Sequence[Any], settings: Any) -> Target:
     """The doctor's view of a project: its resolved sources and its deploy.yaml settings (`DeploySettings`)."""
     from framework.runtime.migrations import META_SCHEMA
-    from onboard_cdk.naming import function_name
+    from onboard_cdk.naming import function_name, warehouse_name
 
     prefix, warehouse = settings.prefix, settings.warehouse
     streams = [(s.name, s.definition.config) for s in sources if s.kind == "stream"]
@@ -445,11 +447,10 @@ def target_of(sources: Sequence[Any], settings: Any) -> Target:
         data_api = {"ClusterIdentifier": warehouse.cluster_identifier, "Database": warehouse.database,
                     "DbUser": warehouse.db_user}
         user, zones, namespace = warehouse.db_user, None, None
-    else:  # cdk/warehouse.py names the namespace and the workgroup `<prefix>-warehouse`
-        namespace = f"{prefix}-warehouse"
+    else:
+        namespace = warehouse_name(prefix)
         data_api = {"WorkgroupName": namespace, "Database": warehouse.database}
-        user = getattr(warehouse, "loader_user", "onboard_loader")
-        zones = tuple(getattr(warehouse, "availability_zones", ()))
+        user, zones = warehouse.loader_user, tuple(warehouse.availability_zones)
     return Target(
         prefix=prefix,
         email_sources=tuple(s.name for s in sources if s.kind == "email"),
@@ -458,7 +459,7 @@ def target_of(sources: Sequence[Any], settings: Any) -> Target:
         self_managed_kafka=tuple((name, tuple(c.bootstrap_servers)) for name, c in streams
                                  if c.kind == "kafka" and c.bootstrap_servers),
         reserved={function_name(prefix, source, "land"): count
-                  for source, count in sorted(getattr(settings, "reserved_concurrency", {}).items())},
+                  for source, count in sorted(settings.reserved_concurrency.items())},
         availability_zones=zones,
         warehouse=data_api,
         namespace=namespace,

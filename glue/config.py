@@ -10,12 +10,32 @@ COLUMN_TYPES = frozenset(
 )
 FORMAT_TYPES = frozenset({"csv", "json", "jsonl", "parquet", "xlsx"})
 PARTITION_PARTS = ("year", "month", "day", "hour")
+# The lake's partition folders (`onboard_year=2024/...`): layout only, named apart from any data column, so a
+# source may have a `year` column. framework/spec/identifiers.py reserves the same names.
+PARTITION_FOLDERS = {part: f"onboard_{part}" for part in PARTITION_PARTS}
 TEMPORAL_TYPES = frozenset({"date", "timestamp", "timestamptz"})
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
 # Keys of a quarantine JSON line besides the column values.
 QUARANTINE_KEYS = ("_record", "_reason", "_batch_id")
 # Redshift VARCHAR length used by the DDL when a string column declares no max_length.
 DEFAULT_VARCHAR_BYTES = 256
+
+
+# A path into JSON as the framework parsed it (framework/runtime/paths.py): its readings in order, each a tuple
+# of object keys; the first reading present wins. `@odata.etag` -> (("@odata.etag",), ("@odata", "etag")).
+Path = tuple[tuple[str, ...], ...]
+
+
+def as_path(raw: Any, where: str, problems: list[str]) -> Path:
+    """A parsed path from the config (a list of readings, each a list of keys); glue/ never parses path text."""
+    if raw is None:
+        return ()
+    if (isinstance(raw, list | tuple) and raw and all(isinstance(r, list | tuple) and r for r in raw)
+            and all(isinstance(k, str) for r in raw for k in r)):
+        return tuple(tuple(r) for r in raw)
+    problems.append(f"{where}: expected the parsed path (a list of readings, each a list of keys); "
+                    "regenerate the job with onboard generate")
+    return ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,13 @@ class ColumnSpec:
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    format: str | None = None  # date/timestamp/timestamptz: a Spark datetime pattern, epoch_seconds or epoch_millis
+    path: Path = ()  # JSON and Parquet: where the value is; csv and xlsx match `source` to the header
+
+    @property
+    def readings(self) -> Path:
+        """Where a JSON or Parquet value is: ``path``, else the top-level key ``source``."""
+        return self.path or ((self.source,),)
 
     @property
     def type_label(self) -> str:
@@ -51,8 +78,14 @@ class FormatSpec:
     escape: str = '"'
     header: bool = True
     encoding: str = "UTF-8"
-    records_path: str | None = None
+    records_path: Path = ()  # json: where the records are (parsed, see Path); empty: the document is the list
     sheet: str | None = None  # xlsx: the worksheet to read (default: the first)
+    # Text tokens read as null (trimmed, exact case) and as booleans (trimmed, any case); () = none declared.
+    null_values: tuple[str, ...] = ()
+    true_values: tuple[str, ...] = ()
+    false_values: tuple[str, ...] = ()
+    decimal_separator: str = "."  # csv: "," reads 1.234,56 as 1234.56
+    allow_missing_columns: bool = False  # csv: a declared column absent from a header reads as null
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,7 @@ class FilesSpec:
     rows_per_file: int = 1_000_000
 
 
+EPOCH_FORMATS = frozenset({"epoch_seconds", "epoch_millis"})
 QUALITY_RULES = frozenset({"not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression"})
 
 
@@ -86,7 +120,7 @@ class QualityRuleSpec:
 
 @dataclass(frozen=True)
 class QualitySpec:
-    threshold: float = 0.0
+    threshold: float | None = None  # None: only a batch that loads nothing (every row quarantined) fails
     rules: tuple[QualityRuleSpec, ...] = ()
 
 
@@ -102,12 +136,18 @@ class JobConfig:
     quality: QualitySpec | None = None
     output_columns: tuple[str, ...] = ()  # the table's physical order when a migration changed it
 
+    @property
+    def partition_folders(self) -> tuple[str, ...]:
+        """The partition columns of the written files, in ``partition_by`` order (``onboard_year``, ...)."""
+        return tuple(PARTITION_FOLDERS[part] for part in self.partition_by)
+
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
 
 def load_config(raw: dict[str, Any]) -> JobConfig:
     """Build a JobConfig from the embedded dict; raise ValueError listing every problem."""
+    parse_problems: list[str] = []
     fmt_raw = dict(raw.get("format") or {})
     fmt = FormatSpec(
         type=fmt_raw.get("type", ""),
@@ -116,8 +156,13 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         escape=fmt_raw.get("escape") or '"',
         header=fmt_raw.get("header") is not False,
         encoding=fmt_raw.get("encoding") or "UTF-8",
-        records_path=fmt_raw.get("records_path") or None,
+        records_path=as_path(fmt_raw.get("records_path") or None, "format.records_path", parse_problems),
         sheet=fmt_raw.get("sheet") or None,
+        null_values=tuple(fmt_raw.get("null_values") or ()),
+        true_values=tuple(fmt_raw.get("true_values") or ()),
+        false_values=tuple(fmt_raw.get("false_values") or ()),
+        decimal_separator=fmt_raw.get("decimal_separator") or ".",
+        allow_missing_columns=bool(fmt_raw.get("allow_missing_columns")),
     )
     columns = tuple(
         ColumnSpec(
@@ -128,6 +173,8 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             max_length=c.get("max_length"),
             precision=c.get("precision"),
             scale=c.get("scale"),
+            path=as_path(c.get("path"), f"columns.{c['name']}.path", parse_problems),
+            format=c.get("format") or None,
         )
         for c in raw.get("columns") or ()
     )
@@ -140,7 +187,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
     files_raw = raw.get("files") or {}
     quality_raw = raw.get("quality")
     quality = QualitySpec(
-        threshold=float(quality_raw.get("threshold") or 0.0),
+        threshold=float(quality_raw["threshold"]) if quality_raw.get("threshold") is not None else None,
         rules=tuple(QualityRuleSpec(**{**r, "values": tuple(r.get("values") or ())})
                     for r in quality_raw.get("rules") or ()),
     ) if quality_raw else None
@@ -158,7 +205,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         quality=quality,
         output_columns=tuple(raw.get("output_columns") or ()),
     )
-    problems = _problems(config)
+    problems = parse_problems + _problems(config)
     if problems:
         raise ValueError("invalid job config:\n" + "\n".join(f"- {p}" for p in problems))
     return config
@@ -176,7 +223,7 @@ def _problems(config: JobConfig) -> list[str]:
     if config.output_columns and sorted(config.output_columns) != expected:
         problems.append("output_columns: must name every column and _batch_id, _ingested_at exactly once")
     names = [c.name for c in config.columns]
-    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_PARTS)
+    reserved = set(LINEAGE_COLUMNS) | set(QUARANTINE_KEYS) | set(PARTITION_FOLDERS.values())
     seen: set[str] = set()
     for column in config.columns:
         where = f"columns.{column.name}"
@@ -196,6 +243,8 @@ def _problems(config: JobConfig) -> list[str]:
             problems.append(f"{where}: decimal needs precision 1..38 and 0 <= scale <= precision")
         if column.max_length is not None and column.max_length < 1:
             problems.append(f"{where}: max_length must be positive")
+        if column.format is not None and column.type not in TEMPORAL_TYPES:
+            problems.append(f"{where}: format applies to date, timestamp and timestamptz columns")
     for part in config.partition_by:
         if part not in PARTITION_PARTS:
             problems.append(f"partition_by: {part!r} is not one of {list(PARTITION_PARTS)}")
@@ -218,12 +267,20 @@ def _problems(config: JobConfig) -> list[str]:
         problems += _quality_problems(config.quality, names)
     if config.format.type == "csv" and not config.format.delimiter:
         problems.append("format.delimiter: missing")
+    if config.format.decimal_separator not in (".", ","):
+        problems.append("format.decimal_separator: must be '.' or ','")
+    if bool(config.format.true_values) != bool(config.format.false_values):
+        problems.append("format: true_values and false_values go together")
+    if config.format.allow_missing_columns:
+        for column in config.columns:
+            if not column.nullable:
+                problems.append(f"columns.{column.name}: allow_missing_columns needs nullable columns")
     return problems
 
 
 def _quality_problems(quality: QualitySpec, names: list[str]) -> list[str]:
     problems = []
-    if not 0.0 <= quality.threshold <= 1.0:
+    if quality.threshold is not None and not 0.0 <= quality.threshold <= 1.0:
         problems.append("quality.threshold: must lie between 0 and 1")
     ids = [r.id for r in quality.rules]
     for rule in quality.rules:

@@ -56,7 +56,8 @@ from onboard_glue.write import (
 
 
 class QualityThresholdError(RuntimeError):
-    """The batch's share of valid rows is below the source's quality threshold: nothing is loaded."""
+    """The batch's share of valid rows is below the source's quality threshold, or (without a threshold)
+    every row of a non-empty batch was quarantined: nothing is loaded."""
 
 
 def quality_score(rows_in: int, rows_quarantined: int) -> float:
@@ -81,6 +82,7 @@ def run_job(config: dict[str, Any], argv: Sequence[str] | None = None) -> dict[s
 class Outcome:
     rows_in: int = 0
     rejected: dict[str, int] = field(default_factory=dict)  # reason kind -> rows
+    examples: dict[str, str] = field(default_factory=dict)  # reason kind -> one reason (the least, as text)
     rows_loaded: int = 0
     files: list[LakeFile] = field(default_factory=list)
     quality: dict[str, Any] | None = None  # score, threshold, passed, rules (with a quality block only)
@@ -102,13 +104,15 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         # so there a U+FFFD is a character the data really holds.
         text_encoding = config.format.encoding if config.format.type == "csv" else None
         checked = check_records(read_records(spark, lake, config.format, config.columns, inputs), config.columns,
-                                config.quality, text_encoding)
+                                config.quality, text_encoding, config.format)
         single = None
         # Quality needs its score before any table file is published: the cached route decides first.
         if config.quality is None and fits_one_file(spark, lake, config.format, inputs,
                                                     config.files.rows_per_file):
             single = _single_pass(spark, lake, checked, config, args)
         outcome = single or _cached_passes(lake, checked, config, args)
+        if config.quality is None and _loads_nothing(outcome):
+            _fail(lake, args, outcome, _nothing_loaded_message(outcome))
     if not outcome.rows_quarantined:
         clear_quarantine(lake, args.quarantine)  # what an earlier attempt of the batch left
     summary = {
@@ -119,10 +123,12 @@ def process_batch(spark: SparkSession, config: JobConfig, args: JobArgs) -> dict
         "rows_duplicate": outcome.rows_in - outcome.rows_quarantined - outcome.rows_loaded,
         "files": len(outcome.files),
         "quarantine_reasons": dict(sorted(outcome.rejected.items())),
+        "quarantine_examples": dict(sorted(outcome.examples.items())),
         "unmapped_fields": unmapped,
     }
     if config.quality is not None:
         summary["quality"] = outcome.quality or _quality_summary(None, config, 0, 0)
+        summary["warnings"] = _warnings(summary["quality"])
     write_json(lake, args.manifest, manifest(outcome.files))
     write_json(lake, args.summary, summary)
     return summary
@@ -151,6 +157,8 @@ def _single_pass(
         counts,
         F.count(F.lit(1)).alias("rows_in"),
         *[F.count(F.when(reason_kind(F.col(REASON_COL)) == kind, 1)).alias(kind) for kind in REASON_KINDS],
+        *[F.min(F.when(reason_kind(F.col(REASON_COL)) == kind, F.col(REASON_COL))).alias(f"example_{kind}")
+          for kind in REASON_KINDS],
     )
     rows = table_rows(observed, config)
     loaded = None
@@ -160,14 +168,16 @@ def _single_pass(
         rows = rows.observe(loaded, F.count(F.lit(1)).alias("rows"))
     rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
     staging = staging_uri(args.output, args.batch_id)
-    stage_table_files(rows, staging=staging, columns=output_columns(config), partition_by=config.partition_by, files=1)
+    stage_table_files(rows, staging=staging, columns=output_columns(config), partition_by=config.partition_folders,
+                      files=1)
     metrics = observed_metrics(spark, counts)
     rows_loaded = observed_metrics(spark, loaded) if loaded is not None else None
     if metrics is None or (loaded is not None and rows_loaded is None):
         discard_staging(lake, staging)  # Spark lost the counts: count on the cached route instead
         return None
     rejected = {kind: int(metrics[kind]) for kind in REASON_KINDS if metrics[kind]}
-    outcome = Outcome(rows_in=int(metrics["rows_in"]), rejected=rejected)
+    examples = {kind: str(metrics[f"example_{kind}"]) for kind in rejected}
+    outcome = Outcome(rows_in=int(metrics["rows_in"]), rejected=rejected, examples=examples)
     accepted = outcome.rows_in - outcome.rows_quarantined
     outcome.rows_loaded = int(rows_loaded["rows"]) if rows_loaded is not None else accepted
     files = file_count(outcome.rows_loaded, config.files.rows_per_file, config.files.slices)
@@ -187,18 +197,18 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
     cached = checked.persist(StorageLevel.MEMORY_AND_DISK)
     deduped = None
     try:
-        by_kind = {
-            row["kind"]: int(row["count"])
-            for row in cached.groupBy(reason_kind(F.col(REASON_COL)).alias("kind")).count().collect()
-        }
+        kinds = cached.groupBy(reason_kind(F.col(REASON_COL)).alias("kind")).agg(
+            F.count(F.lit(1)).alias("count"), F.min(REASON_COL).alias("example")).collect()
+        by_kind = {row["kind"]: int(row["count"]) for row in kinds}
+        examples = {row["kind"]: row["example"] for row in kinds if row["kind"] is not None}
         accepted = by_kind.pop(None, 0)
-        outcome = Outcome(rows_in=accepted + sum(by_kind.values()), rejected=by_kind)
+        outcome = Outcome(rows_in=accepted + sum(by_kind.values()), rejected=by_kind, examples=examples)
         if outcome.rows_quarantined:
             quarantined = quarantine_rows(cached, config.columns, args.batch_id)
             write_quarantine(quarantined, folder=args.quarantine, count=outcome.rows_quarantined)
         outcome.quality = _quality_summary(cached, config, outcome.rows_in, outcome.rows_quarantined)
         if outcome.quality is not None and not outcome.quality["passed"]:
-            _fail_threshold(lake, args, outcome)
+            _fail(lake, args, outcome, _quality_failure_message(outcome))
         rows = table_rows(cached, config)
         outcome.rows_loaded = accepted
         if config.dedupe is not None and accepted:
@@ -211,7 +221,8 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
             staging = staging_uri(args.output, args.batch_id)
             columns = output_columns(config)
             rows = with_lineage(rows, config, args.batch_id, args.ingest_time)
-            stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_by, files=files)
+            stage_table_files(rows, staging=staging, columns=columns, partition_by=config.partition_folders,
+                              files=files)
             outcome.files = publish_table_files(lake, staging=staging, output=args.output, batch_id=args.batch_id)
         return outcome
     finally:
@@ -220,19 +231,58 @@ def _cached_passes(lake: LakeFS, checked: DataFrame, config: JobConfig, args: Jo
             deduped.unpersist()
 
 
-def _fail_threshold(lake: LakeFS, args: JobArgs, outcome: Outcome) -> None:
-    """Below the quality threshold: the summary and an empty manifest, no table file, and the job fails.
+def _loads_nothing(outcome: Outcome) -> bool:
+    """A non-empty batch in which every row was quarantined."""
+    return outcome.rows_in > 0 and outcome.rows_quarantined == outcome.rows_in
+
+
+def _reasons_text(outcome: Outcome) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(outcome.rejected.items()))
+
+
+def _nothing_loaded_message(outcome: Outcome) -> str:
+    """Why a batch that loads nothing failed: its reasons and one example, on one line (the ledger keeps it)."""
+    kind = max(sorted(outcome.rejected), key=lambda k: outcome.rejected[k])
+    rows = f"{outcome.rows_in} row{'s' if outcome.rows_in > 1 else ''}"
+    return (f"every row was quarantined ({rows}: {_reasons_text(outcome)}; e.g. "
+            f"{outcome.examples.get(kind, kind)}): nothing was loaded. Fix the column types or formats, or set "
+            "quality.threshold: 0 to accept a batch that loads nothing, in the source definition")
+
+
+def _quality_failure_message(outcome: Outcome) -> str:
+    """The threshold failure, naming what rejected the rows: reason kinds and the reject rules broken."""
+    quality = outcome.quality or {}
+    if quality.get("threshold") is None:
+        return _nothing_loaded_message(outcome)
+    rules = [f"{rule_id} {info['broken']}" for rule_id, info in (quality.get("rules") or {}).items()
+             if info["severity"] == "reject" and info["broken"]]
+    by_rules = f" (rules {', '.join(rules)})" if rules else ""
+    return (f"quality score {quality.get('score')} is below the threshold {quality.get('threshold')}: nothing "
+            f"was loaded; quarantined {_reasons_text(outcome)}{by_rules}. To load such a batch, change those "
+            "rules or quality.threshold in the source definition")
+
+
+def _fail(lake: LakeFS, args: JobArgs, outcome: Outcome, message: str) -> None:
+    """The batch fails before any table file: the summary and an empty manifest are written, and the job fails.
 
     The rows that passed every check are `rows_not_loaded` (dedupe does not run, so none is a duplicate)."""
-    quality = outcome.quality or {}
-    write_json(lake, args.manifest, manifest([]))
-    write_json(lake, args.summary, {
+    summary = {
         "batch_id": args.batch_id, "rows_in": outcome.rows_in, "rows_loaded": 0,
         "rows_quarantined": outcome.rows_quarantined, "rows_duplicate": 0,
         "rows_not_loaded": outcome.rows_in - outcome.rows_quarantined, "files": 0,
-        "quarantine_reasons": dict(sorted(outcome.rejected.items())), "quality": quality})
-    raise QualityThresholdError(f"quality score {quality.get('score')} is below the threshold "
-                                f"{quality.get('threshold')}: nothing was loaded")
+        "quarantine_reasons": dict(sorted(outcome.rejected.items())),
+        "quarantine_examples": dict(sorted(outcome.examples.items()))}
+    if outcome.quality is not None:
+        summary |= {"quality": outcome.quality, "warnings": _warnings(outcome.quality)}
+    write_json(lake, args.manifest, manifest([]))
+    write_json(lake, args.summary, summary)
+    raise QualityThresholdError(message)
+
+
+def _warnings(quality: dict[str, Any]) -> dict[str, int]:
+    """Rows that broke each `warn` rule (loaded all the same), for the rules some row broke."""
+    return {rule_id: info["broken"] for rule_id, info in quality.get("rules", {}).items()
+            if info["severity"] == "warn" and info["broken"]}
 
 
 def _quality_summary(checked: Any, config: JobConfig, rows_in: int, rows_quarantined: int) -> dict[str, Any] | None:
@@ -246,9 +296,10 @@ def _quality_summary(checked: Any, config: JobConfig, rows_in: int, rows_quarant
             for i, rule in enumerate(config.quality.rules)]).first()
         broken = {rule.id: int(counts[f"r{i}"] or 0) for i, rule in enumerate(config.quality.rules)}
     score = quality_score(rows_in, rows_quarantined)
+    threshold = config.quality.threshold
     return {
         "score": score,
-        "threshold": config.quality.threshold,
-        "passed": score >= config.quality.threshold,
+        "threshold": threshold,
+        "passed": score >= threshold if threshold is not None else not (rows_in and rows_quarantined == rows_in),
         "rules": {r.id: {"severity": r.severity, "broken": broken.get(r.id, 0)} for r in config.quality.rules},
     }

@@ -21,8 +21,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from onboard_glue.config import ColumnSpec, FormatSpec
-from onboard_glue.header import header_position, normal_name
+from onboard_glue.config import ColumnSpec, FormatSpec, Path
+from onboard_glue.header import check_header, header_position, normal_name
 from onboard_glue.lake_fs import InputFile, LakeFS
 
 FILE_COL = "__file"
@@ -80,7 +80,7 @@ def unmapped_fields(
         wanted = {normal_name(c.source) for c in columns}
         seen = {name for f in files for name in _csv_header(lake, f, fmt)}
         return sorted(name for name in seen - wanted if name)
-    wanted = {c.source.split(".")[0] for c in columns}
+    wanted = {segments[0] for c in columns for segments in c.readings}
     sampled = _sampled_json_keys(lake, fmt, files) if fmt.type == "jsonl" else None
     if fmt.type == "parquet":
         names = spark.read.parquet(*paths).schema.fieldNames()
@@ -94,11 +94,19 @@ def unmapped_fields(
         if codecs.lookup(fmt.encoding).name != "utf-8":
             reader = reader.option("encoding", fmt.encoding).option("lineSep", "\n")
         schema: T.DataType = reader.json(paths).schema
-        for part in (fmt.records_path.split(".") if fmt.type == "json" and fmt.records_path else []):
-            found = schema[part].dataType if isinstance(schema, T.StructType) and part in schema.fieldNames() else None
-            schema = found.elementType if isinstance(found, T.ArrayType) else found  # type: ignore[assignment]
+        if fmt.type == "json" and fmt.records_path:
+            schema = next((found for segments in fmt.records_path
+                           if isinstance(found := _records_type(schema, segments), T.StructType)), None)
         names = schema.fieldNames() if isinstance(schema, T.StructType) else []
     return sorted(n for n in names if n not in wanted and n != "_corrupt_record")
+
+
+def _records_type(schema: T.DataType, segments: tuple[str, ...]) -> T.DataType | None:
+    """The element type of the array at ``segments`` in an inferred schema (None when it is not there)."""
+    for part in segments:
+        found = schema[part].dataType if isinstance(schema, T.StructType) and part in schema.fieldNames() else None
+        schema = found.elementType if isinstance(found, T.ArrayType) else found  # type: ignore[assignment]
+    return schema
 
 
 def _sampled_json_keys(lake: LakeFS, fmt: FormatSpec, files: Sequence[InputFile]) -> set[str] | None:
@@ -179,6 +187,7 @@ def _read_csv(
     for header, group in groups.items():
         if fmt.header:
             positions = [header_position(header, column.source) for column in columns]
+            check_header(group[0].read_path.rsplit("/", 1)[-1], header, columns, positions, fmt.allow_missing_columns)
         else:
             positions = list(range(len(columns)))
         frames.append(_read_csv_group(spark, fmt, files, group, len(header), positions))
@@ -277,33 +286,41 @@ def _csv_header(lake: LakeFS, file: InputFile, fmt: FormatSpec) -> tuple[str, ..
 
 
 def _json_tree(columns: Sequence[ColumnSpec]) -> dict:
-    """Nested dict of the dotted ``source`` paths; a leaf is None."""
+    """Nested dict of every reading of the columns' paths; a leaf is None."""
     tree: dict = {}
     for column in columns:
-        node = tree
-        *parents, leaf = column.source.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-            if node is None:
-                raise ValueError(f"columns.{column.name}: source {column.source!r} nests inside a leaf")
-        if isinstance(node.get(leaf), dict):
-            raise ValueError(f"columns.{column.name}: source {column.source!r} is also a parent path")
-        node[leaf] = None
+        for segments in column.readings:
+            node = tree
+            *parents, leaf = segments
+            for part in parents:
+                node = node.setdefault(part, {})
+                if node is None:
+                    raise ValueError(f"columns.{column.name}: source {column.source!r} nests inside a leaf")
+            if isinstance(node.get(leaf), dict):
+                raise ValueError(f"columns.{column.name}: source {column.source!r} is also a parent path")
+            node[leaf] = None
     return tree
 
 
-def _json_struct(tree: dict) -> T.StructType:
-    return T.StructType(
-        [T.StructField(name, T.StringType() if sub is None else _json_struct(sub)) for name, sub in tree.items()]
-    )
+def _json_struct(tree: dict, leaf: T.DataType | None = None) -> T.StructType:
+    """The struct of ``tree``; a leaf is a string (JSON values read as text) or ``leaf``."""
+    return T.StructType([
+        T.StructField(name, (leaf or T.StringType()) if sub is None else _json_struct(sub, leaf))
+        for name, sub in tree.items()
+    ])
 
 
-def _leaf(root: Column | None, path: str) -> Column:
-    parts = path.split(".")
-    node = quoted(parts[0]) if root is None else root.getField(parts[0])
-    for part in parts[1:]:
+def _leaf(root: Column | None, segments: tuple[str, ...]) -> Column:
+    node = quoted(segments[0]) if root is None else root.getField(segments[0])
+    for part in segments[1:]:
         node = node.getField(part)
     return node
+
+
+def _value(root: Column | None, path: Path) -> Column:
+    """The value at the first reading of ``path`` that is present (the literal key before the nested one)."""
+    values = [_leaf(root, segments) for segments in path]
+    return values[0] if len(values) == 1 else F.coalesce(*values)
 
 
 def _json_reader(spark: SparkSession, fmt: FormatSpec, schema: T.StructType, multi_line: bool):
@@ -325,7 +342,7 @@ def _read_json_lines(
     schema = T.StructType([*record_struct.fields, T.StructField(RECORD_COL, T.StringType())])
     df = _json_reader(spark, fmt, schema, multi_line=False).json([f.read_path for f in files])
     malformed = F.when(quoted(RECORD_COL).isNotNull(), F.lit("malformed: invalid JSON record"))
-    values = [_leaf(None, c.source) for c in columns]
+    values = [_value(None, c.readings) for c in columns]
     return _standard(df, _file_index(files, files), values, quoted(RECORD_COL), malformed)
 
 
@@ -379,23 +396,22 @@ def _json_document_records(
     if not fmt.records_path:  # an array of records (or a single object)
         schema = T.StructType([*record_struct.fields, T.StructField(RECORD_COL, T.StringType())])
         df = _json_reader(spark, fmt, schema, multi_line=True).json(paths)
-        values = [_leaf(None, c.source) for c in columns]
+        values = [_value(None, c.readings) for c in columns]
         return _standard(df, _file_index(files, files), values, quoted(RECORD_COL), malformed)
-    # An object whose records sit at records_path: read that array, then one row per element.
-    nested: T.DataType = T.ArrayType(record_struct)
-    for part in reversed(fmt.records_path.split(".")):
-        nested = T.StructType([T.StructField(part, nested)])
+    # An object whose records sit at records_path: read that array (at each reading), then one row per element.
+    records_tree = _json_tree([ColumnSpec("records_path", "records_path", "json", path=fmt.records_path)])
+    nested = _json_struct(records_tree, leaf=T.ArrayType(record_struct))
     schema = T.StructType([*nested.fields, T.StructField(RECORD_COL, T.StringType())])
     df = _json_reader(spark, fmt, schema, multi_line=True).json(paths)
     exploded = df.select(
         _file_index(files, files).alias("__doc_file"),
         quoted(RECORD_COL).alias(RECORD_COL),
-        F.posexplode_outer(_leaf(None, fmt.records_path)).alias("__pos", "__rec"),
+        F.posexplode_outer(_value(None, fmt.records_path)).alias("__pos", "__rec"),
     ).where(F.col("__pos").isNotNull() | quoted(RECORD_COL).isNotNull())
     return exploded.select(
         F.col("__doc_file").cast("int").alias(FILE_COL),
         F.coalesce(F.col("__pos"), F.lit(0)).cast("long").alias(ROW_COL),
-        *[_leaf(F.col("__rec"), c.source).cast("string").alias(value_col(i)) for i, c in enumerate(columns)],
+        *[_value(F.col("__rec"), c.readings).cast("string").alias(value_col(i)) for i, c in enumerate(columns)],
         quoted(RECORD_COL).alias(RECORD_COL),
         malformed.alias(MALFORMED_COL),
     )
@@ -406,20 +422,30 @@ def _json_document_records(
 
 def _read_parquet(spark: SparkSession, columns: Sequence[ColumnSpec], files: Sequence[InputFile]) -> DataFrame:
     df = spark.read.option("mergeSchema", len(files) > 1).parquet(*[f.read_path for f in files])
-    values = [_parquet_leaf(df.schema, c.source) for c in columns]
+    values = [_parquet_value(df.schema, c.readings) for c in columns]
     return _standard(df, _file_index(files, files), values, F.lit(None), F.lit(None).cast("string"))
 
 
-def _parquet_leaf(schema: T.StructType, path: str) -> Column:
-    """The value at a dotted path (names matched case-insensitively) as text; null when absent."""
+def _parquet_value(schema: T.StructType, path: Path) -> Column:
+    """The value at the first reading of ``path`` the files' schema has (names matched case-insensitively)
+    as text; null when none is there."""
+    for segments in path:
+        value = _parquet_leaf(schema, segments)
+        if value is not None:
+            return value
+    return F.lit(None)
+
+
+def _parquet_leaf(schema: T.StructType, segments: tuple[str, ...]) -> Column | None:
+    """The value at ``segments`` as text, or None when the schema does not have it."""
     node: Column | None = None
     data_type: T.DataType = schema
-    for part in path.split("."):
+    for part in segments:
         if not isinstance(data_type, T.StructType):
-            return F.lit(None)
+            return None
         field = next((f for f in data_type.fields if f.name.casefold() == part.casefold()), None)
         if field is None:
-            return F.lit(None)
+            return None
         node = quoted(field.name) if node is None else node.getField(field.name)
         data_type = field.dataType
     if isinstance(data_type, T.StructType | T.ArrayType | T.MapType):

@@ -11,7 +11,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from onboard_glue.config import ColumnSpec, FormatSpec
-from onboard_glue.header import header_position, normal_name
+from onboard_glue.header import check_header, header_position, normal_name
 from onboard_glue.lake_fs import InputFile, LakeFS
 
 MAX_WORKBOOK_BYTES = 64 << 20
@@ -55,6 +55,7 @@ def read_xlsx(spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Seque
         if fmt.header:
             header = tuple(normal_name(cell_text(v) or "") for v in rows[0])
             positions = [header_position(header, column.source) for column in columns]
+            check_header(file.read_path.rsplit("/", 1)[-1], header, columns, positions, fmt.allow_missing_columns)
             rows = rows[1:]
         else:
             positions = list(range(len(columns)))

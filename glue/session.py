@@ -16,6 +16,9 @@ RUN_CONF = {
     "spark.sql.csv.parser.columnPruning.enabled": "false",
     # Casts go through try_cast; ANSI mode would make other expressions raise instead.
     "spark.sql.ansi.enabled": "false",
+    # A value that does not match a column's datetime format is null (quarantined), not an upgrade error
+    # (the default EXCEPTION fails the job where Spark 2's lenient parser would have read the value).
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     # The parsed batch is cached once and read a few times: compressing it costs more than it saves.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     # Keep observed row counts: replacing a plan whose input turned out empty drops its metrics.

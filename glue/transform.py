@@ -9,7 +9,7 @@ from datetime import datetime
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from onboard_glue.config import ColumnSpec, JobConfig, QualityRuleSpec, QualitySpec
+from onboard_glue.config import ColumnSpec, FormatSpec, JobConfig, QualityRuleSpec, QualitySpec
 from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quoted, value_col
 
 REASON_COL = "__reason"
@@ -39,20 +39,44 @@ _SQL_TYPES = {
     "timestamptz": "TIMESTAMP",
 }
 _TEXT_TYPES = frozenset({"string", "json"})
+_NUMERIC_TYPES = frozenset({"integer", "bigint", "double", "decimal"})
+# schema.decimal_separator ",": "1234,5" or "1.234,5" (a "." groups exactly three digits); anything else,
+# "1.5" included, is ambiguous and does not cast. Written without backslashes: they are SQL string literals.
+_COMMA_DECIMAL = "^[+-]?([0-9]+(,[0-9]*)?|,[0-9]+)$"
+_COMMA_GROUPED = "^[+-]?[0-9]{1,3}([.][0-9]{3})+(,[0-9]+)?$"
+# Column formats epoch_seconds / epoch_millis: plain numbers within Spark's timestamp range.
+_EPOCH_SECONDS = "^[+-]?[0-9]{1,11}([.][0-9]{1,6})?$"
+_EPOCH_MILLIS = "^[+-]?[0-9]{1,14}$"
 
 
 def typed_col(index: int) -> str:
     return f"__t{index}"
 
 
-def typed_value(column: ColumnSpec, raw_name: str) -> Column:
-    """The column's value cast to its Spark type; null when absent or when the text does not cast."""
+def typed_value(column: ColumnSpec, raw_name: str, fmt: FormatSpec | None = None) -> Column:
+    """The column's value cast to its Spark type; null when absent or when the text does not cast.
+
+    ``fmt`` brings the source's boolean tokens and decimal separator; a column's own ``format`` (a datetime
+    pattern or epoch_seconds/epoch_millis) replaces the ISO casts of dates and timestamps."""
     raw = F.col(raw_name)
     if column.type in _TEXT_TYPES:
         return raw
+    if column.format is not None:
+        return _formatted_moment(column, raw_name)
+    if column.type == "boolean" and fmt is not None and fmt.true_values:
+        # "true"/"false" always read: they are JSON's own booleans, which the JSON readers hand over as text.
+        token = F.lower(F.trim(raw))
+        return (F.when(token.isin(["true", *[v.strip().lower() for v in fmt.true_values]]), F.lit(True))
+                .when(token.isin(["false", *[v.strip().lower() for v in fmt.false_values]]), F.lit(False)))
+    text = f"`{raw_name}`"
+    if column.type in _NUMERIC_TYPES and fmt is not None and fmt.decimal_separator == ",":
+        trimmed = f"trim(`{raw_name}`)"
+        text = (f"(CASE WHEN {trimmed} RLIKE '{_COMMA_GROUPED}' THEN replace(replace({trimmed}, '.', ''), ',', '.') "
+                f"WHEN {trimmed} RLIKE '{_COMMA_DECIMAL}' THEN replace({trimmed}, ',', '.') END)")
+        raw = F.expr(text)
     sql_type = f"DECIMAL({column.precision},{column.scale})" if column.type == "decimal" else _SQL_TYPES[column.type]
     if column.type in _LENIENT_CASTS:  # a plain cast would take "1.9" as the integer 1
-        cast = F.expr(f"try_cast(`{raw_name}` AS {sql_type})")
+        cast = F.expr(f"try_cast({text} AS {sql_type})")
     else:  # null on failure: the run sets spark.sql.ansi.enabled=false
         cast = raw.cast(sql_type.lower())
     gate = _GATES.get(column.type)
@@ -60,6 +84,24 @@ def typed_value(column: ColumnSpec, raw_name: str) -> Column:
         without_zone = F.expr(f"substring(`{raw_name}`, 1, length(`{raw_name}`) - 1)").cast("timestamp")
         return F.when(raw.rlike(_ISO_UTC), without_zone).when(raw.rlike(gate), cast)
     return F.when(raw.rlike(gate), cast) if gate else cast
+
+
+def _formatted_moment(column: ColumnSpec, raw_name: str) -> Column:
+    """A date or timestamp read with the column's ``format``; null when the text does not match it.
+
+    Patterns go through Spark's to_date/to_timestamp (the run sets spark.sql.legacy.timeParserPolicy to
+    CORRECTED, so a mismatch is null rather than an upgrade error); epochs are counted from 1970-01-01 UTC."""
+    text = F.trim(F.col(raw_name))
+    if column.format == "epoch_seconds":
+        moment = F.when(text.rlike(_EPOCH_SECONDS),
+                        F.expr(f"timestamp_seconds(CAST(trim(`{raw_name}`) AS DECIMAL(18,6)))"))
+    elif column.format == "epoch_millis":
+        moment = F.when(text.rlike(_EPOCH_MILLIS), F.expr(f"timestamp_millis(CAST(trim(`{raw_name}`) AS BIGINT))"))
+    elif column.type == "date":
+        return F.to_date(text, column.format)
+    else:
+        return F.to_timestamp(text, column.format)
+    return F.to_date(moment) if column.type == "date" else moment
 
 
 def _is_empty(column: ColumnSpec, raw: Column) -> Column:
@@ -80,10 +122,11 @@ def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
     if not column.nullable:
         checks.append(F.when(empty, F.lit(f"not_null: {column.name}")))
     if column.type not in _TEXT_TYPES:
+        expected = f"' does not match format '{column.format}'" if column.format else f"' is not {column.type_label}"
         checks.append(
             F.when(
                 typed.isNull() & ~empty,  # typed first: most values cast, and then the text is not trimmed
-                F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(f"' is not {column.type_label}")),
+                F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(expected)),
             )
         )
     limit = column.byte_limit
@@ -152,26 +195,36 @@ def decoding_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
 
 
 def check_records(records: DataFrame, columns: Sequence[ColumnSpec], quality: QualitySpec | None = None,
-                  encoding: str | None = None) -> DataFrame:
+                  encoding: str | None = None, fmt: FormatSpec | None = None) -> DataFrame:
     """Raw records -> ``__file, __row, __t<i>`` (typed values), ``__reason`` (the first broken rule:
     a malformed record, then each column's rules in declared order, then the quality rules that reject)
     and, for rejected rows only, their original text ``__v<i>`` and ``__record``. With quality rules,
-    ``__rules`` lists the ids of every quality rule (reject or warn) the row broke."""
+    ``__rules`` lists the ids of every quality rule (reject or warn) the row broke.
+
+    ``fmt``'s ``null_values`` are read as null before any check (the quarantine keeps the original text)."""
     raws = [value_col(i) for i in range(len(columns))]
     typed = [typed_col(i) for i in range(len(columns))]
+    values = raws
+    if fmt is not None and fmt.null_values:
+        values = [f"__n{i}" for i in range(len(columns))]
+        tokens = list(fmt.null_values)
+        records = records.select(
+            "*", *[F.when(F.trim(F.col(r)).isin(tokens), F.lit(None)).otherwise(F.col(r)).alias(n)
+                   for r, n in zip(raws, values, strict=True)])
     with_typed = records.select(
         FILE_COL,
         ROW_COL,
         RECORD_COL,
         MALFORMED_COL,
         *raws,
-        *[typed_value(c, raws[i]).alias(typed[i]) for i, c in enumerate(columns)],
+        *[F.col(v) for v in values if v not in raws],
+        *[typed_value(c, values[i], fmt).alias(typed[i]) for i, c in enumerate(columns)],
     )
     decoded = []
     if encoding is not None and encoding.replace("-", "").replace("_", "").upper() == "UTF8":
         decoded = [decoding_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)]
     reasons = [F.col(MALFORMED_COL), *decoded] + [
-        column_reason(c, F.col(raws[i]), F.col(typed[i])) for i, c in enumerate(columns)
+        column_reason(c, F.col(values[i]), F.col(typed[i])) for i, c in enumerate(columns)
     ]
     with_reason = with_typed.select(
         FILE_COL, ROW_COL, RECORD_COL, *raws, *typed, F.coalesce(*reasons).alias(REASON_COL)
@@ -224,9 +277,10 @@ def with_lineage(rows: DataFrame, config: JobConfig, batch_id: str, ingest_time:
     lineage = [F.lit(batch_id).alias("_batch_id"), F.expr(f"timestamp_micros({micros})").alias("_ingested_at")]
     if config.partition_column is not None:
         moment = quoted(config.partition_column)
-        parts = [partition_value(p, moment).alias(p) for p in config.partition_by]
+        values = [partition_value(p, moment) for p in config.partition_by]
     else:
-        parts = [F.lit(ingest_time.strftime(_python_format(p))).alias(p) for p in config.partition_by]
+        values = [F.lit(ingest_time.strftime(_python_format(p))) for p in config.partition_by]
+    parts = [value.alias(folder) for value, folder in zip(values, config.partition_folders, strict=True)]
     return rows.select("*", *lineage, *parts)
 
 

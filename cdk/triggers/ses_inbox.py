@@ -14,13 +14,10 @@ from aws_cdk import aws_ses_actions as ses_actions
 
 from onboard_cdk.access import bucket_name, zone_of
 from onboard_cdk.lake_buckets import BUCKETS
+from onboard_cdk.naming import receipt_rule_set_name
 from onboard_cdk.triggers import TriggerContext, register
 
 INBOX_ROOT = "_inbox/"  # SES may write only below this prefix of the raw bucket (platform bucket policy)
-
-
-def receipt_rule_set_name(prefix: str) -> str:
-    return f"{prefix}-inbound"
 
 
 @register("ses")

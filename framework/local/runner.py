@@ -59,6 +59,9 @@ class RunSummary:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     unmapped_fields: list[str] | None = None  # input fields no column maps (ignored), when there are any
+    quarantine_examples: dict[str, str] | None = None  # reason kind -> one of its reasons, when rows were quarantined
+    quarantine_path: str | None = None  # the folder of this batch's quarantined rows (JSON lines)
+    warnings: dict[str, int] | None = None  # rows that broke each `warn` quality rule, when any did
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -147,9 +150,11 @@ class LocalRunner:
         record = self.ledger.get(source, batch_id)
         if record is None or record.status == "succeeded":
             return RunSummary(source, batch_id, "skipped")
+        hint = "" if "--resume" in (record.error or "") else \
+            f"; continue it with `onboard run {source} --resume {batch_id}`"
         return RunSummary(source, batch_id, "failed", error=(
-            f"this input is batch {batch_id}, which {record.status} at {record.stage}: {record.error or 'no error'}; "
-            f"continue it with `onboard run {source} --resume {batch_id}`"))
+            f"this input is batch {batch_id}, which {record.status} at {record.stage}: {record.error or 'no error'}"
+            + hint))
 
     def resume(self, source: ResolvedSource, batch_id: str | None = None) -> RunSummary:
         """Continue a failed batch from the stage where it stopped (the latest failed one by default)."""
@@ -240,13 +245,16 @@ class LocalRunner:
             except Exception as exc:  # the Spark job failed (or the quality threshold): nothing was loaded
                 if summary_path.is_file():  # the job counted the rows before it stopped
                     _count(result, record, json.loads(summary_path.read_text(encoding="utf-8")), batch.rejected)
-                return self._failed(record, result, "transform", f"transform failed: {_short(exc)}")
+                    self._locate_quarantine(result, source, batch)
+                return self._failed(record, result, "transform", f"transform failed: {_short(exc)}"
+                                    + _after_refused_batch(exc, source, batch.batch_id))
             result.seconds["transform"] = round(time.perf_counter() - started, 3)
         try:
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             return self._failed(record, result, "transform", f"transform failed: no job summary ({_short(exc)})")
         _count(result, record, counts, batch.rejected)
+        self._locate_quarantine(result, source, batch)
         record.stage = "load"
         record.rows = _rows(result)
         self.ledger.put(record)
@@ -306,6 +314,12 @@ class LocalRunner:
             "ingest_time": batch.ingest_time,
         })
 
+    def _locate_quarantine(self, result: RunSummary, source: ResolvedSource, batch: Batch) -> None:
+        """Name the folder of the batch's quarantined rows in the summary, when the job quarantined any."""
+        folder = self.project.lake_dir / "quarantine" / quarantine_prefix(source.name, batch.batch_id)
+        if result.rows_quarantined > batch.rejected and folder.is_dir():
+            result.quarantine_path = self.project.display(folder) + "/"
+
     def _failed(self, record: RunRecord, result: RunSummary, stage: str, error: str) -> RunSummary:
         result.error = error
         record.status, record.stage, record.error, record.rows = "failed", stage, error, _rows(result)
@@ -350,9 +364,24 @@ def _count(result: RunSummary, record: RunRecord, counts: dict[str, Any], reject
     result.rows_not_loaded = counts.get("rows_not_loaded")
     result.quarantine_reasons = dict(counts.get("quarantine_reasons", {}))
     result.unmapped_fields = list(counts.get("unmapped_fields") or []) or None
+    result.quarantine_examples = dict(counts.get("quarantine_examples") or {}) or None
+    result.warnings = record.warnings = dict(counts.get("warnings") or {}) or None
     if rejected:
         result.quarantine_reasons["malformed"] = result.quarantine_reasons.get("malformed", 0) + rejected
     result.quality_score = record.quality_score = quality_score(result.rows_in, result.rows_quarantined)
+
+
+def _after_refused_batch(exc: BaseException, source: ResolvedSource, batch_id: str) -> str:
+    """What to do after the job refused the batch (its quality, or a header without a declared column):
+    resuming runs the same job again, so the source definition must change first, and `onboard generate`
+    must regenerate the job."""
+    from onboard_glue.header import MissingColumnsError
+    from onboard_glue.job import QualityThresholdError
+
+    if not isinstance(exc, QualityThresholdError | MissingColumnsError):
+        return ""
+    return (f" ({source.file}); run `onboard generate`, then `onboard run {source.name} --resume {batch_id}` "
+            "runs the regenerated job on this batch")
 
 
 def _rows(summary: RunSummary) -> dict[str, int]:

@@ -8,9 +8,25 @@ from typing import Any
 
 from framework.render.templates import render
 from framework.runtime.lake import manifest_prefix
+from framework.runtime.paths import readings
 from framework.spec import ResolvedSource
+from framework.spec.identifiers import partition_folder
 
 FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
+PATH_FORMATS = ("json", "jsonl", "parquet")  # where a column's source is a path (csv, xlsx: a header name)
+
+
+def parsed_path(text: str) -> list[list[str]]:
+    """A path's readings as the Glue job takes them (framework.runtime.paths.readings; glue/ never parses)."""
+    return [list(segments) for segments in readings(text)]
+
+
+def _nested(source: str) -> bool:
+    """True when a source path is more than one top-level key (the Glue job's reading without a `path`)."""
+    return readings(source) != ((source,),)
+# Written only when the source sets them, so a source that does not keeps its generated job as it was.
+TEXT_OPTIONS = ("null_values", "true_values", "false_values", "decimal_separator", "allow_missing_columns")
+TEXT_DEFAULTS = {"decimal_separator": ".", "allow_missing_columns": False}
 
 
 def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> dict[str, Any]:
@@ -25,10 +41,13 @@ def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> 
     config: dict[str, Any] = {
         "source": source.name,
         "format": {"type": schema["type"], **{k: schema.get(k) for k in FORMAT_OPTIONS},
-                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {})},
+                   **({"sheet": schema.get("sheet")} if schema["type"] == "xlsx" else {}),
+                   **{k: schema[k] for k in TEXT_OPTIONS if schema.get(k) not in (None, TEXT_DEFAULTS.get(k))}},
         "columns": [
-            {"name": c.name, "source": c.source, "type": c.type, "nullable": c.nullable,
-             "max_length": c.max_length, "precision": c.precision, "scale": c.scale}
+            {"name": c.name, "source": c.source,
+             **({"path": parsed_path(c.source)} if schema["type"] in PATH_FORMATS and _nested(c.source) else {}),
+             "type": c.type, "nullable": c.nullable, "max_length": c.max_length, "precision": c.precision,
+             "scale": c.scale, **({"format": c.format} if c.format else {})}
             for c in source.columns
         ],
         "partition_by": list(d.destination.partition_by),
@@ -37,6 +56,8 @@ def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> 
                    "order_by": load.order_by.lower() if load.order_by else None} if load.keys else None,
         "files": {"slices": d.redshift.slices, "rows_per_file": d.destination.rows_per_file},
     }
+    if schema.get("records_path"):
+        config["format"]["records_path"] = parsed_path(schema["records_path"])
     if d.quality is not None:
         config["quality"] = {
             "threshold": d.quality.threshold,
@@ -82,5 +103,5 @@ def crawler_json(source: ResolvedSource) -> dict[str, Any]:
         "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
         "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
         "Configuration": json.dumps(configuration, sort_keys=True),
-        "PartitionKeys": list(source.definition.destination.partition_by),
+        "PartitionKeys": [partition_folder(part) for part in source.definition.destination.partition_by],
     }

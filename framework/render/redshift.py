@@ -37,5 +37,5 @@ def ddl_sql(source: ResolvedSource, table: TableSpec | None = None) -> str:
 
 def load_sql(source: ResolvedSource) -> str:
     spec = table_spec(source)
-    return render("load.sql.j2", source.file, table=f"{spec.schema}.{spec.table}", mode=spec.load_mode,
+    return render("load.sql.j2", source.file, table=spec.qualified_name, mode=spec.load_mode,
                   statements=load_statements(spec))

@@ -109,7 +109,7 @@ def ledger_from_env() -> Ledger:
 # -- runs and object claims ----------------------------------------------------------------------
 
 STAGES = ("land", "transform", "load")
-_JSON_FIELDS = ("objects", "folder", "rows", "seconds")
+_JSON_FIELDS = ("objects", "folder", "rows", "seconds", "warnings")
 
 
 @dataclass
@@ -126,6 +126,7 @@ class RunRecord:
     rows: dict[str, int] = field(default_factory=dict)  # rows_in, rows_loaded, rows_quarantined, rows_duplicate
     seconds: dict[str, float] = field(default_factory=dict)
     quality_score: float | None = None  # share of valid rows: (rows_in - rows_quarantined) / rows_in
+    warnings: dict[str, int] | None = None  # rows that broke each `warn` quality rule (loaded all the same)
     error: str | None = None
     updated_at: str = ""
     stage_started_at: str | None = None  # deployed: when the current stage began (its seconds end at the next)

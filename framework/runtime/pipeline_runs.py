@@ -175,6 +175,7 @@ class PipelineRuns:
         quality = summary.get("quality")
         if quality:
             record.quality_score = float(quality["score"])
+        record.warnings = dict(summary.get("warnings") or {}) or None
 
 
 def read_summary(uri: str | None, s3: Any) -> dict[str, Any] | None:

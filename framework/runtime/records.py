@@ -7,18 +7,16 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from framework.runtime.paths import lookup
+
 _INTEGER = re.compile(r"^[+-]?\d+$")
 INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 
 
 def value_at(record: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path (`metadata.location`), or None when any step is missing."""
-    value: Any = record
-    for step in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(step)
-    return value
+    """The value at a column's source path (`metadata.location`; see framework.runtime.paths), or None when
+    any step is missing. Object keys only, as the Glue job reads it."""
+    return lookup(record, path, None, positions=False)
 
 
 def record_errors(record: Any, columns: list[dict[str, Any]]) -> list[str]:

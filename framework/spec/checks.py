@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from framework.runtime.paths import path_problem
 from framework.spec.errors import choices_hint
 from framework.spec.identifiers import LINEAGE_COLUMNS, RESERVED_COLUMNS, identifier_problem, source_name_problem
 from framework.spec.models import SourceBase
@@ -29,16 +30,20 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
              project: Project) -> list[Problem]:
     found: list[Problem] = []
     found += _names(definition)
+    found += _text_options(definition)
     found += _references(body)
     schema = definition.schema_
     if not columns and (schema.columns is not None or schema.mapping is not None):
         key = "columns" if schema.columns is not None else "mapping"
         found.append((("source", "schema", key), "at least one column is needed", False))
     if columns:
+        found += _missing_columns(definition, columns)
         found += _columns(definition, body, columns)
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
         found += _quality(definition, columns)
+        found += _column_paths(definition, body, columns)
+    found += _api_paths(definition)
     found += _example(definition, project)
     found += definition.kind_problems()
     return found
@@ -83,7 +88,7 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
     seen: dict[str, str] = {}
     for i, column in enumerate(columns):
         path, at_key = _column_path(body, column, i)
-        if problem := identifier_problem(column.spec_name):
+        if problem := identifier_problem(column.spec_name, column=True):
             yield path, problem, at_key
         elif column.name in RESERVED_COLUMNS:
             yield path, f"'{column.spec_name}' is reserved by Onboard ({', '.join(RESERVED_COLUMNS)}); " \
@@ -92,8 +97,67 @@ def _columns(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn])
             yield path, f"'{column.spec_name}' and '{seen[column.name]}' are the same column in Redshift, " \
                         "which folds names to lower case", at_key
         seen.setdefault(column.name, column.spec_name)
-        if any(not part for part in column.source.split(".")):
-            yield path, f"source path '{column.source}' has an empty segment", at_key
+
+
+PATH_FORMATS = ("json", "jsonl", "parquet")  # a column's source is a path; in csv and xlsx a header name
+API_PATHS = ("has_more_path", "total_path", "cursor_path", "next_url_path", "field")
+
+
+def _column_paths(d: SourceBase, body: dict[str, Any], columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """Columns' sources (a mapping value, a column's `source`, or one from `columns_from`) parse as paths."""
+    schema = d.schema_
+    if schema.type not in PATH_FORMATS:
+        return
+    mapping = {target.lower(): target for target in schema.mapping or {}}
+    inline = {c.name.lower(): i for i, c in enumerate(schema.columns or [])}
+    for column in columns:
+        if (problem := path_problem(column.source)) is None:
+            continue
+        if column.name in mapping:
+            where: tuple[str | int, ...] = ("source", "schema", "mapping", mapping[column.name])
+        elif column.name in inline:
+            where = ("source", "schema", "columns", inline[column.name], "source")
+        else:
+            where = ("source", "schema", "columns_from")
+        yield where, f"'{column.source}' is not a valid path: {problem}", False
+
+
+def _api_paths(d: SourceBase) -> Iterator[Problem]:
+    """`records_path`, the pagination paths and `incremental.cursor_field` parse as paths."""
+    records_path = getattr(d.schema_, "records_path", None)
+    fields: list[tuple[tuple[str | int, ...], str | None]] = [(("source", "schema", "records_path"), records_path)]
+    pagination = getattr(d, "pagination", None)
+    for name in API_PATHS:
+        fields.append((("source", "pagination", name), getattr(pagination, name, None)))
+    incremental = getattr(d, "incremental", None)
+    fields.append((("source", "incremental", "cursor_field"), getattr(incremental, "cursor_field", None)))
+    for where, text in fields:
+        if text and (problem := path_problem(text)):
+            yield where, f"'{text}' is not a valid path: {problem}", False
+
+
+def _text_options(d: SourceBase) -> Iterator[Problem]:
+    """Boolean tokens come in pairs and do not overlap; a decimal comma needs another delimiter."""
+    schema, base = d.schema_, ("source", "schema")
+    if (schema.true_values is None) != (schema.false_values is None):
+        given = "true_values" if schema.true_values is not None else "false_values"
+        yield base + (given,), "give true_values and false_values together", True
+    true, false = ({v.strip().lower() for v in tokens or ()} for tokens in (schema.true_values, schema.false_values))
+    if true & false:
+        yield base + ("false_values",), f"{', '.join(sorted(true & false))} is in both true_values and " \
+                                        "false_values", False
+    if getattr(schema, "decimal_separator", ".") == "," and getattr(schema, "delimiter", None) == ",":
+        yield base + ("decimal_separator",), "decimal_separator ',' needs another delimiter, e.g. delimiter: ';'", \
+            False
+
+
+def _missing_columns(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """allow_missing_columns loads an absent column as null, which a non-nullable column (or a key) refuses."""
+    if getattr(d.schema_, "allow_missing_columns", False):
+        required = [c.spec_name for c in columns if not c.nullable]
+        if required:
+            yield ("source", "schema", "allow_missing_columns"), "allow_missing_columns needs nullable columns; " \
+                f"not nullable (or a load key): {', '.join(required)}", False
 
 
 def _table_keys(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import re
 
-# Redshift reserved words (Amazon Redshift Database Developer Guide, "Reserved words").
-RESERVED_WORDS = frozenset("""
-aes128 aes256 all allowoverwrite analyse analyze and any array as asc authorization az64 backup
-between binary blanksasnull both bytedict bzip2 case cast check collate column constraint create
-credentials cross current_date current_time current_timestamp current_user current_user_id default
-deferrable deflate defrag delta delta32k desc disable distinct do else emptyasnull enable encode
-encrypt encryption end except explicit false for foreign freeze from full globaldict256
-globaldict64k grant group gzip having identity ignore ilike in initially inner intersect interval
-into is isnull join language leading left like limit localtime localtimestamp lun luns lzo lzop
-minus mostly16 mostly32 mostly8 natural new not notnull null nulls off offline offset oid old on
-only open or order outer overlaps parallel partition percent permissions pivot placing primary raw
-readratio recover references rejectlog resort respect restore right select session_user similar
-snapshot some sysdate system table tag tdes text255 text32k then timestamp to top trailing true
-truncatecolumns union unique unnest unpivot user using verbose wallet when where with without
-""".split())
+from framework.runtime.redshift_names import RESERVED_WORDS
+from framework.spec.models import PARTITION_PARTS
 
 LINEAGE_COLUMNS = ("_batch_id", "_ingested_at")
-# Names the Glue job itself uses: lineage, quarantine record fields and derived partition folders.
-RESERVED_COLUMNS = (*LINEAGE_COLUMNS, "_record", "_reason", "year", "month", "day", "hour")
+
+
+def partition_folder(part: str) -> str:
+    """The folder name of a `destination.partitionBy` part: `year` -> `onboard_year`. The lake's partition
+    folders (`onboard_year=2024/onboard_month=01/...`, glue/config.py's PARTITION_FOLDERS) are layout only, named
+    so that no data column (`year` is a common one) collides with them."""
+    return f"onboard_{part}"
+
+
+PARTITION_FOLDERS = tuple(partition_folder(part) for part in PARTITION_PARTS)
+
+# Names the Glue job itself uses: lineage, quarantine record fields and the partition folders.
+RESERVED_COLUMNS = (*LINEAGE_COLUMNS, "_record", "_reason", *PARTITION_FOLDERS)
 
 # Unquoted identifiers: start with a letter or underscore, then letters, digits, underscores or $.
 # Multibyte UTF-8 letters are allowed by Redshift; we accept ASCII only, which also keeps every
@@ -31,8 +29,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def identifier_problem(name: str) -> str | None:
-    """Why `name` cannot be a Redshift table, schema or column name, or None when it can."""
+def identifier_problem(name: str, *, column: bool = False) -> str | None:
+    """Why `name` cannot be a Redshift table, schema or (``column``) column name, or None when it can.
+
+    A column may be a Redshift reserved word (`user`, `order`, `timestamp`): generated SQL quotes it."""
     if not name:
         return "must not be empty"
     if len(name.encode("utf-8")) > 127:
@@ -40,8 +40,8 @@ def identifier_problem(name: str) -> str | None:
     if not _IDENTIFIER.match(name):
         return (f"'{name}' is not a valid Redshift identifier: start with a letter or '_', then use only "
                 "letters, digits, '_' or '$'")
-    if name.lower() in RESERVED_WORDS:
-        return f"'{name}' is a Redshift reserved word; pick another name"
+    if name.lower() in RESERVED_WORDS and not column:
+        return f"'{name}' is a Redshift reserved word; pick another name (columns may use reserved words)"
     return None
 
 

@@ -31,6 +31,7 @@ class ResolvedColumn:
     precision: int | None = None
     scale: int | None = None
     description: str | None = None
+    format: str | None = None  # date/timestamp: a datetime pattern, epoch_seconds or epoch_millis
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _resolve_columns(definition: SourceBase, body: dict[str, Any], project: Proj
         ResolvedColumn(
             name=c.name.lower(), spec_name=c.name, source=sources.get(c.name.lower(), c.source or c.name),
             type=c.type, nullable=c.nullable and c.name.lower() not in keys, max_length=c.max_length,
-            precision=c.precision, scale=c.scale, description=c.description)
+            precision=c.precision, scale=c.scale, description=c.description, format=c.format)
         for c in declared
     ]
     return resolved, errors

@@ -22,6 +22,7 @@ TYPE_SYNONYMS = {"int": "integer", "int4": "integer", "int8": "bigint", "long": 
                  "super": "json"}
 """Other systems' names for a column type, suggested when a definition uses one."""
 PARTITION_PARTS = ("year", "month", "day", "hour")
+EPOCH_FORMATS = ("epoch_seconds", "epoch_millis")
 ZONES = ("raw", "processed", "curated", "quarantine")
 
 _TYPE_SHORTHAND = re.compile(r"^\s*(decimal|string)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*$", re.IGNORECASE)
@@ -46,6 +47,21 @@ class Column(StrictModel):
     description: str | None = Field(None, description="Becomes COMMENT ON COLUMN.")
     source: str | None = Field(
         None, description="Where the value comes from: a CSV header or a dotted JSON path. Default: name.")
+    format: str | None = Field(
+        None, description="date, timestamp, timestamptz: how the text is written, as a Spark datetime pattern "
+        "(e.g. 'MMM d yyyy', 'dd/MM/yyyy HH:mm'), or epoch_seconds / epoch_millis. Default: ISO 8601.",
+        examples=["dd/MM/yyyy", "epoch_millis"])
+
+    @field_validator("format")
+    @classmethod
+    def _spark_pattern(cls, value: str | None) -> str | None:
+        from framework.spec.datetime_patterns import pattern_problem
+
+        if value is None or value in EPOCH_FORMATS:
+            return value
+        if problem := pattern_problem(value):
+            raise ValueError(f"format '{value}' is not a datetime pattern Spark can parse: {problem}")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -81,6 +97,8 @@ class Column(StrictModel):
             raise ValueError("precision and scale apply only to type decimal")
         if self.type != "string" and self.max_length is not None:
             raise ValueError("max_length applies only to type string")
+        if self.format is not None and self.type not in ("date", "timestamp", "timestamptz"):
+            raise ValueError("format applies only to types date, timestamp and timestamptz")
         if self.type == "decimal":
             self.precision = self.precision or 18
             self.scale = self.scale if self.scale is not None else 0
@@ -96,6 +114,13 @@ class _SchemaBase(StrictModel):
     columns: list[Column] | None = Field(None, description="Typed columns, in table order.")
     columns_from: str | None = Field(
         None, description="Name of a shared column list in schemas/<name>.yaml (instead of `columns`).")
+    null_values: list[str] | None = Field(
+        None, description="Text values read as null (compared trimmed, case as written), e.g. ['NA', 'N/A', '-'].")
+    true_values: list[str] | None = Field(
+        None, description="boolean columns: the texts read as true (any case); replaces Spark's true/t/yes/y/1. "
+        "Give false_values too.", examples=[["J", "ja"]])
+    false_values: list[str] | None = Field(
+        None, description="boolean columns: the texts read as false (any case).", examples=[["N", "nein"]])
 
 
 class CsvSchema(_SchemaBase):
@@ -105,6 +130,12 @@ class CsvSchema(_SchemaBase):
     escape: str = Field('"', min_length=1, max_length=1)
     header: bool = Field(True, description="false: columns are taken in declared order.")
     encoding: str = Field("UTF-8", description="Text encoding, e.g. UTF-8 or ISO-8859-1 (a BOM is stripped).")
+    decimal_separator: Literal[".", ","] = Field(
+        ".", description="',': numbers are written 1234,56 or 1.234,56 ('.' only between groups of three "
+        "digits); then '1.5' is not a number.")
+    allow_missing_columns: bool = Field(
+        False, description="true: a declared column the header lacks is loaded as null (every column must be "
+        "nullable); false: such a file fails the batch, naming the column and the header found.")
 
 
 class JsonSchema(_SchemaBase):
@@ -125,6 +156,9 @@ class XlsxSchema(_SchemaBase):
     type: Literal["xlsx"]
     sheet: str | None = Field(None, description="The worksheet to read, by name (default: the first).")
     header: bool = Field(True, description="false: columns are taken in declared order from the first row.")
+    allow_missing_columns: bool = Field(
+        False, description="true: a declared column the header lacks is loaded as null (every column must be "
+        "nullable); false: such a workbook fails the batch, naming the column and the header found.")
 
 
 RecordSchema = Annotated[CsvSchema | JsonSchema | JsonlSchema | ParquetSchema | XlsxSchema,
@@ -274,9 +308,10 @@ class QualityRule(StrictModel):
 class Quality(StrictModel):
     """Data quality rules and the share of valid rows a batch needs to be loaded."""
 
-    threshold: Annotated[float, Field(ge=0, le=1)] = Field(
-        0.0, description="Minimum share of valid (not quarantined) rows; below it the run fails and nothing "
-        "is loaded.", examples=[0.95])
+    threshold: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="Minimum share of valid (not quarantined) rows; below it the run fails and nothing "
+        "is loaded. Without it, only a batch in which every row is quarantined fails; 0 loads any batch.",
+        examples=[0.95])
     rules: list[QualityRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -307,6 +342,13 @@ class SourceBase(StrictModel):
     def kind_problems(self) -> list[tuple[tuple[str | int, ...], str, bool]]:
         """Rules particular to this source kind, as (path, message, at_key); none by default."""
         return []
+
+
+def jsonl_by_default(data: object) -> object:
+    """A source kind that lands JSON lines (stream, http_push) needs no `schema.type`: it defaults to jsonl."""
+    if isinstance(data, dict) and isinstance(data.get("schema"), dict) and "type" not in data["schema"]:
+        return {**data, "schema": {"type": "jsonl", **data["schema"]}}
+    return data
 
 
 class SharedColumns(StrictModel):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from framework.warehouse.identifiers import DIALECT, sql_identifier
 from framework.warehouse.table import ColumnSpec, TableSpec
 
-_DIALECT = "redshift"
+_DIALECT = DIALECT
+_identifier = sql_identifier
 
 
 def table_expression(schema: str, table: str) -> exp.Table:
-    return exp.Table(this=exp.Identifier(this=table, quoted=False), db=exp.Identifier(this=schema, quoted=False))
-
-
-def _identifier(name: str) -> exp.Identifier:
-    return exp.Identifier(this=name, quoted=False)
+    return exp.Table(this=sql_identifier(table), db=sql_identifier(schema))
 
 
 def _column_definition(t: TableSpec, column: ColumnSpec) -> exp.ColumnDef:

@@ -24,7 +24,7 @@ from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
 from framework.warehouse.script import Statement, short_text, split_script
 
-# Partition folders (year=2024/...) are lake layout, not columns: Redshift COPY does not read them either.
+# Partition folders (onboard_year=2024/...) are lake layout, not columns: Redshift COPY does not read them either.
 _READ_PARQUET = exp.select("*").from_(
     exp.func("read_parquet", exp.Placeholder(), exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()))
 )
@@ -150,7 +150,7 @@ class DuckDBWarehouse:
             constraints = [] if nullable == "YES" else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
             columns.append(
                 exp.ColumnDef(
-                    this=exp.to_identifier(name),
+                    this=exp.to_identifier(name, quoted=True),
                     kind=exp.DataType.build(type_text, dialect=WRITE, udt=True),
                     constraints=constraints,
                 )

@@ -26,10 +26,10 @@ from typing import Any
 from sqlglot import exp
 
 from framework.warehouse.ddl import comment_statements, create_table_sql, table_expression
-from framework.warehouse.identifiers import truncate_identifier
+from framework.warehouse.identifiers import DIALECT, quote_identifier, sql_identifier, truncate_identifier
 from framework.warehouse.table import LINEAGE_COLUMN_NAMES, ColumnSpec, TableSpec
 
-_DIALECT = "redshift"
+_DIALECT = DIALECT
 _NAME_CHARS = 60
 LOCK_VERSION_KEY = "version"
 
@@ -294,28 +294,28 @@ def _alter(t: TableSpec, action: exp.Expression) -> str:
 
 def _add_column_sql(t: TableSpec, column: ColumnSpec) -> str:
     encode = exp.ColumnConstraint(kind=exp.EncodeColumnConstraint(this=exp.var(t.encoding_of(column))))
-    definition = exp.ColumnDef(this=exp.to_identifier(column.name), kind=column.data_type(), constraints=[encode])
+    definition = exp.ColumnDef(this=sql_identifier(column.name), kind=column.data_type(), constraints=[encode])
     return _alter(t, definition)
 
 
 def _widen_sql(t: TableSpec, column: ColumnSpec) -> str:
-    return _alter(t, exp.AlterColumn(this=exp.to_identifier(column.name), dtype=column.data_type()))
+    return _alter(t, exp.AlterColumn(this=sql_identifier(column.name), dtype=column.data_type()))
 
 
 def _dist_sql(t: TableSpec) -> str:
     if t.distkey:
-        return f"ALTER TABLE {t.qualified_name} ALTER DISTSTYLE KEY DISTKEY {t.distkey}"
+        return f"ALTER TABLE {t.qualified_name} ALTER DISTSTYLE KEY DISTKEY {quote_identifier(t.distkey)}"
     return f"ALTER TABLE {t.qualified_name} ALTER DISTSTYLE {t.effective_diststyle.upper()}"
 
 
 def _sort_sql(t: TableSpec) -> str:
     if not t.sortkey:
         return f"ALTER TABLE {t.qualified_name} ALTER SORTKEY NONE"
-    return f"ALTER TABLE {t.qualified_name} ALTER COMPOUND SORTKEY ({', '.join(t.sortkey)})"
+    return f"ALTER TABLE {t.qualified_name} ALTER COMPOUND SORTKEY ({', '.join(map(quote_identifier, t.sortkey))})"
 
 
 def _drop_sql(t: TableSpec, name: str) -> str:
-    return _alter(t, exp.Drop(tables=[exp.column(name)], kind="COLUMN"))
+    return _alter(t, exp.Drop(tables=[exp.Column(this=sql_identifier(name))], kind="COLUMN"))
 
 
 def _slug(prefix: str, names: Sequence[str]) -> str:
@@ -330,13 +330,15 @@ def _comment_sql(new: TableSpec, names: set[str], table_comment: bool) -> list[s
                                           expression=exp.Literal.string(""))))
     for column in new.all_columns():
         if column.name in names and not column.description:
-            target = exp.column(column.name, table=new.table, db=new.schema)
+            target = exp.Column(this=sql_identifier(column.name), table=sql_identifier(new.table),
+                                db=sql_identifier(new.schema))
             wanted.append(_render(exp.Comment(this=target, kind="COLUMN", expression=exp.Literal.string(""))))
     for statement in comment_statements(new):
         if statement.startswith("COMMENT ON TABLE"):
             if table_comment:
                 wanted.append(statement)
-        elif any(statement.startswith(f"COMMENT ON COLUMN {new.qualified_name}.{n} IS") for n in names):
+        elif any(statement.startswith(f"COMMENT ON COLUMN {new.qualified_name}.{quote_identifier(n)} IS")
+                 for n in names):
             wanted.append(statement)
     return wanted
 
@@ -383,17 +385,17 @@ def _deep_copy(old: TableSpec, new: TableSpec, diff: _Diff, version: int) -> Mig
     copied = [c for c in new.all_columns() if c.name in {o.name for o in old.all_columns()}]
     old_types = {c.name: c.redshift_type for c in old.all_columns()}
     select = exp.select(*(
-        exp.column(c.name) if old_types[c.name] == c.redshift_type
-        else exp.Cast(this=exp.column(c.name), to=c.data_type())
+        exp.Column(this=sql_identifier(c.name)) if old_types[c.name] == c.redshift_type
+        else exp.Cast(this=exp.Column(this=sql_identifier(c.name)), to=c.data_type())
         for c in copied
     )).from_(table_expression(old.schema, old.table))
     insert = exp.insert(select, into=table_expression(new.schema, building),
-                        columns=[exp.to_identifier(c.name) for c in copied])
+                        columns=[sql_identifier(c.name) for c in copied])
     statements = [
         create_table_sql(staged).replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE", 1),
         _render(insert),
-        _alter(old, exp.AlterRename(this=exp.to_table(retired))),
-        _alter(staged, exp.AlterRename(this=exp.to_table(new.table))),
+        _alter(old, exp.AlterRename(this=exp.Table(this=sql_identifier(retired)))),
+        _alter(staged, exp.AlterRename(this=exp.Table(this=sql_identifier(new.table)))),
         _render(exp.Drop(tables=[table_expression(new.schema, retired)], kind="TABLE")),
         *comment_statements(new),
     ]

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from sqlglot import exp
 
 from framework.warehouse.ddl import table_expression
-from framework.warehouse.identifiers import check_identifier, truncate_identifier
+from framework.warehouse.identifiers import DIALECT, check_identifier, sql_identifier, sql_name, truncate_identifier
 from framework.warehouse.table import TableSpec
 
 MANIFEST_URI = "manifest_uri"
 IAM_ROLE_ARN = "iam_role_arn"
 PLACEHOLDERS: tuple[str, ...] = (MANIFEST_URI, IAM_ROLE_ARN)
 
-_DIALECT = "redshift"
+_DIALECT = DIALECT
 
 
 def placeholder(name: str) -> str:
@@ -33,7 +33,7 @@ def stage_table_name(t: TableSpec) -> str:
 
 
 def copy_sql(target: str) -> str:
-    """COPY of the batch manifest into ``target`` (an already validated, possibly qualified name)."""
+    """COPY of the batch manifest into ``target`` (an already validated and quoted, possibly qualified name)."""
     return (
         f"COPY {target} FROM '{placeholder(MANIFEST_URI)}' IAM_ROLE '{placeholder(IAM_ROLE_ARN)}' "
         "FORMAT AS PARQUET MANIFEST"
@@ -47,7 +47,7 @@ def _render(expression: exp.Expression) -> str:
 def _merge_statements(t: TableSpec) -> list[str]:
     target = table_expression(t.schema, t.table)
     stage_name = stage_table_name(t)
-    stage = exp.Table(this=exp.Identifier(this=stage_name, quoted=False))
+    stage = exp.Table(this=sql_identifier(stage_name))
     create_stage = exp.Create(
         this=exp.Schema(this=stage.copy(), expressions=[exp.LikeProperty(this=target.copy())]),
         kind="TABLE",
@@ -56,8 +56,8 @@ def _merge_statements(t: TableSpec) -> list[str]:
     keys_match = exp.and_(
         *(
             exp.EQ(
-                this=exp.column(key, table=t.table, db=t.schema),
-                expression=exp.column(key, table=stage_name),
+                this=exp.Column(this=sql_identifier(key), table=sql_identifier(t.table), db=sql_identifier(t.schema)),
+                expression=exp.Column(this=sql_identifier(key), table=sql_identifier(stage_name)),
             )
             for key in t.keys
         )
@@ -65,7 +65,7 @@ def _merge_statements(t: TableSpec) -> list[str]:
     delete = exp.Delete(this=target.copy(), using=[stage.copy()], where=exp.Where(this=keys_match))
     insert = exp.insert(exp.select("*").from_(stage.copy()), into=target.copy())
     drop = exp.Drop(tables=[stage.copy()], kind="TABLE")
-    return [_render(create_stage), copy_sql(stage_name), _render(delete), _render(insert), _render(drop)]
+    return [_render(create_stage), copy_sql(sql_name(stage_name)), _render(delete), _render(insert), _render(drop)]
 
 
 def load_statements(t: TableSpec) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-from framework.warehouse.identifiers import check_identifier
+from framework.warehouse.identifiers import check_identifier, sql_name
 
 DistStyle = Literal["auto", "even", "key", "all"]
 SortStyle = Literal["compound", "interleaved"]
@@ -174,7 +174,8 @@ class TableSpec:
     # -- derived -----------------------------------------------------------------------------
     @property
     def qualified_name(self) -> str:
-        return f"{self.schema}.{self.table}"
+        """``schema.table`` as written in Redshift SQL (a part that needs quotes is quoted)."""
+        return sql_name(self.schema, self.table)
 
     @property
     def effective_diststyle(self) -> str:

@@ -54,9 +54,12 @@ EXPECTED = {
     "quoted_newlines.csv": ("succeeded", 3, 3, 0, 0, {}),
     "truncated.csv.gz": ("failed", 0, 0, 0, 0, "transform failed: "),
     "wrong_types.csv": ("succeeded", 4, 1, 3, 0, {"cast": 3}),
-    # A document with text after it is one record that does not parse (docs/contracts.md): quarantined whole.
-    "trailing_garbage.json": ("succeeded", 1, 0, 1, 0, {"malformed": 1}),
-    "long_line.csv": ("succeeded", 1, 0, 1, 0, {"max_length": 1}),
+    # A document with text after it is one record that does not parse (docs/contracts.md): quarantined whole,
+    # and a batch that loads nothing fails (no quality.threshold).
+    "trailing_garbage.json": ("failed", 1, 0, 1, 0, "transform failed: every row was quarantined (1 row: "
+                              "malformed 1; e.g. malformed: invalid JSON document): nothing was loaded. "),
+    "long_line.csv": ("failed", 1, 0, 1, 0, "transform failed: every row was quarantined (1 row: max_length 1; "
+                      "e.g. max_length: payment_method exceeds 32 bytes): nothing was loaded. "),
 }
 
 

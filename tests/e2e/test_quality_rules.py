@@ -67,7 +67,28 @@ def test_reject_rules_quarantine_with_rule_ids_and_warn_rules_only_count(repo_pr
         f"{r['transaction_id']},\"{r['_reason']}\",{summary['batch_id']}" if "," in r["_reason"]
         else f"{r['transaction_id']},{r['_reason']},{summary['batch_id']}" for r in rows]
     [record] = [json.loads(line) for line in run_cli(repo_project, "status", "--json").output.splitlines()]
-    assert (record["status"], record["quality_score"]) == ("succeeded", 0.9)
+    assert (record["status"], record["quality_score"], record["warnings"]) == ("succeeded", 0.9, {"payment_short": 1})
+    assert summary["warnings"] == {"payment_short": 1}
+    assert run_cli(repo_project, "status").output.splitlines() == [
+        f"{summary['batch_id']}  sales_transactions  succeeded  40 in, 36 loaded, 4 quarantined, 0 duplicate",
+        "    warned: payment_short 1"]
+
+
+def test_the_text_summary_names_reasons_examples_the_quarantine_and_warnings(repo_project, tmp_path):
+    data = tmp_path / "sales.csv"
+    data.write_text(HEADER + "".join(good(35) + BAD + [WARNED]), encoding="utf-8")
+    result = run_cli(repo_project, "run", "sales_transactions", "--input", str(data))
+    assert result.exit_code == 0, result.output
+    [record] = [json.loads(line) for line in run_cli(repo_project, "status", "--json").output.splitlines()]
+    batch_id = record["batch_id"]
+    folder = repo_project.display(repo_project.lake_dir / "quarantine/sales_transactions" / batch_id)
+    assert result.output.splitlines() == [
+        f"ok sales_transactions batch {batch_id}: 40 in, 36 loaded, 4 quarantined, 0 duplicate",
+        "    quarantined 1: cast, e.g. cast: quantity value 'abc' is not integer",
+        "    quarantined 3: quality, e.g. quality: id_format, quantity_positive",
+        f"    quarantined rows: {folder}/ (query them: SELECT * FROM quarantine.sales_transactions)",  # noqa: S608
+        "    warned 1: payment_short (loaded all the same)",
+    ]
 
 
 def test_below_the_threshold_the_run_fails_and_nothing_is_loaded(repo_project, tmp_path):
@@ -79,8 +100,12 @@ def test_below_the_threshold_the_run_fails_and_nothing_is_loaded(repo_project, t
     result = run_cli(repo_project, "run", "sales_transactions", "--input", str(data), "--json")
     assert result.exit_code == 1
     summary = summaries(result.output)["sales_transactions"]
-    assert summary["error"] == ("transform failed: quality score 0.3333 is below the threshold 0.9: "
-                                "nothing was loaded")
+    assert summary["error"] == (
+        "transform failed: quality score 0.3333 is below the threshold 0.9: nothing was loaded; quarantined "
+        "cast 1, quality 3 (rules id_format 1, quantity_positive 1, region_known 1, total_matches 1). To load such "
+        "a batch, change those rules or quality.threshold in the source definition (sources/sales_transactions.yaml)"
+        "; run `onboard generate`, then `onboard run sales_transactions --resume "
+        f"{summary['batch_id']}` runs the regenerated job on this batch")
     assert (summary["status"], summary["rows_in"], summary["rows_loaded"], summary["rows_quarantined"],
             summary["rows_duplicate"], summary["rows_not_loaded"]) == ("failed", 6, 0, 4, 0, 2)
     # A failed run still accounts for every row: the valid ones are counted as not loaded.

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from framework.render.glue_job import PATH_FORMATS, parsed_path
 from onboard_glue import run_job
 
 INGEST_TIME = "2024-11-16T10:30:00Z"
@@ -23,6 +24,13 @@ def column(name: str, type_: str = "string", **extra: Any) -> dict[str, Any]:
 
 
 def job_config(fmt: dict[str, Any], columns: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]:
+    """A job config as `onboard generate` writes it: path texts (`records_path`, a JSON column's `source`) are
+    parsed by the renderer's own function."""
+    if fmt.get("records_path"):
+        fmt = {**fmt, "records_path": parsed_path(fmt["records_path"])}
+    if fmt["type"] in PATH_FORMATS:
+        columns = [{"path": parsed_path(c["source"]), **c} if parsed_path(c["source"]) != [[c["source"]]] else c
+                   for c in columns]
     config = {
         "source": "orders",
         "format": {"delimiter": ",", "quote": '"', "escape": '"', "header": True, "encoding": "UTF-8",

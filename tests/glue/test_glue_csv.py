@@ -50,6 +50,9 @@ def test_malformed_and_invalid_rows_are_quarantined_and_counts_reconcile(spark, 
         "rows_duplicate": 0,
         "files": 2,
         "quarantine_reasons": {"cast": 3, "malformed": 2, "max_length": 2, "not_null": 1},
+        "quarantine_examples": {"cast": "cast: amount value 'abc' is not decimal(10,2)",
+                                "malformed": "malformed: CSV record has 3 fields, expected 5",
+                                "max_length": "max_length: order_id exceeds 8 bytes", "not_null": "not_null: order_id"},
         "unmapped_fields": [],
     }
     assert batch.summary == expected_summary
@@ -83,8 +86,8 @@ def test_malformed_and_invalid_rows_are_quarantined_and_counts_reconcile(spark, 
     # The manifest lists exactly the Parquet files on disk, with their sizes.
     on_disk = parquet_files_on_disk(batch.output)
     assert [p.relative_to(batch.output).as_posix() for p in on_disk] == [
-        "year=2024/month=11/day=01/part-00000-b1.c000.snappy.parquet",
-        "year=2024/month=11/day=03/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=01/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=03/part-00000-b1.c000.snappy.parquet",
     ]
     assert batch.manifest() == {
         "entries": [
@@ -113,12 +116,13 @@ def test_bom_crlf_quoted_newlines_and_header_names_in_any_case_and_order(spark, 
         "plain,o3,z,3\r\n",
     )
     columns = [
-        column("order_id", nullable=False),
+        column("order_id"),
         column("amount", "decimal", precision=10, scale=2),
         column("note"),
         column("coupon"),  # not in this file's header: an optional column left null
     ]
-    batch = run_batch(tmp_path / "lake", job_config({"type": "csv"}, columns, partition_by=[]), [source])
+    fmt = {"type": "csv", "allow_missing_columns": True}
+    batch = run_batch(tmp_path / "lake", job_config(fmt, columns, partition_by=[]), [source])
 
     assert batch.summary["rows_in"] == 3
     assert batch.summary["rows_quarantined"] == 0
@@ -155,6 +159,8 @@ def test_without_header_fields_are_taken_in_declared_order_with_the_configured_d
         "rows_duplicate": 0,
         "files": 1,
         "quarantine_reasons": {"cast": 1, "malformed": 2},
+        "quarantine_examples": {"cast": "cast: seen_at value '10:00' is not timestamp",
+                                "malformed": "malformed: CSV record has 2 fields, expected 3"},
         "unmapped_fields": [],
     }
     assert batch.rows("id") == [
@@ -168,7 +174,7 @@ def test_without_header_fields_are_taken_in_declared_order_with_the_configured_d
     ]
     # Partitions from the ingest time when no partition column is configured.
     assert [p.relative_to(batch.output).parent.as_posix() for p in parquet_files_on_disk(batch.output)] == [
-        "year=2024/month=11"
+        "onboard_year=2024/onboard_month=11"
     ]
 
 

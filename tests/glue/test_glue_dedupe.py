@@ -48,6 +48,7 @@ def test_latest_by_order_by_then_by_input_order(spark, tmp_path, route):
         "rows_duplicate": 3,
         "files": 1,
         "quarantine_reasons": {"cast": 1},
+        "quarantine_examples": {"cast": "cast: at value 'yesterday' is not timestamptz"},
         "unmapped_fields": [],
     }
     assert batch.rows("k") == [

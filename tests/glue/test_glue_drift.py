@@ -19,9 +19,8 @@ def test_csv_drift_and_output_in_the_tables_physical_order(spark, tmp_path):
     # A new upstream column (coupon, Channel) arrived; the optional note column stopped coming.
     source = write(tmp_path / "in" / "orders.csv",
                    "id,coupon,amount,Channel\n1,SAVE10,12.50,web\n2,,x,shop\n3,SAVE5,7,web\n")
-    columns = [column("id", "integer", nullable=False), column("amount", "decimal", precision=10, scale=2),
-               column("note")]
-    config = job_config({"type": "csv"}, columns, partition_by=[],
+    columns = [column("id", "integer"), column("amount", "decimal", precision=10, scale=2), column("note")]
+    config = job_config({"type": "csv", "allow_missing_columns": True}, columns, partition_by=[],
                         output_columns=["id", "amount", "_batch_id", "_ingested_at", "note"])
     batch = run_batch(tmp_path / "lake", config, [source])
 

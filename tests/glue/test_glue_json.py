@@ -43,6 +43,8 @@ def test_jsonl_maps_dotted_paths_and_quarantines_only_the_broken_line(spark, tmp
         "rows_duplicate": 0,
         "files": 1,
         "quarantine_reasons": {"cast": 1, "malformed": 1},
+        "quarantine_examples": {"cast": "cast: total value 'NaN' is not double",
+                                "malformed": "malformed: invalid JSON record"},
         "unmapped_fields": ["ignored"],
     }
     assert batch.rows("id") == [

@@ -48,7 +48,7 @@ def test_load_config_reports_every_problem():
         load_config({
             "source": "s",
             "format": {"type": "xml"},
-            "columns": [{"name": "a", "type": "text"}, {"name": "a"}, {"name": "year"},
+            "columns": [{"name": "a", "type": "text"}, {"name": "a"}, {"name": "onboard_year"},
                         {"name": "d", "type": "decimal", "precision": 40, "scale": 2}],
             "partition_by": ["week"],
             "partition_column": "a",
@@ -60,7 +60,7 @@ def test_load_config_reports_every_problem():
         "- columns.a: type 'text' is not one of ['bigint', 'boolean', 'date', 'decimal', 'double', 'integer', "
         "'json', 'string', 'timestamp', 'timestamptz']",
         "- columns.a: duplicate column name",
-        "- columns.year: the name is reserved for lineage, quarantine or partition columns",
+        "- columns.onboard_year: the name is reserved for lineage, quarantine or partition columns",
         "- columns.d: decimal needs precision 1..38 and 0 <= scale <= precision",
         "- partition_by: 'week' is not one of ['year', 'month', 'day', 'hour']",
         "- partition_column: 'a' is not a date or timestamp column",

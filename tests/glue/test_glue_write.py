@@ -39,16 +39,16 @@ def test_partitions_derived_from_a_timestamp_column(spark, tmp_path):
     batch = run_batch(tmp_path / "lake", config, [source])
 
     assert relative(batch, parquet_files_on_disk(batch.output)) == [
-        "year=2024/month=01/day=31/hour=23/part-00000-b1.c000.snappy.parquet",
-        "year=2024/month=02/day=01/hour=00/part-00000-b1.c000.snappy.parquet",
-        "year=2024/month=02/day=01/hour=05/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=01/onboard_day=31/onboard_hour=23/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=02/onboard_day=01/onboard_hour=00/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=02/onboard_day=01/onboard_hour=05/part-00000-b1.c000.snappy.parquet",
     ]
     assert relative(batch, batch.files()) == relative(batch, parquet_files_on_disk(batch.output))
     for path in batch.files():
         assert [name for name, _, _ in parquet_columns(path)] == ["id", "at", "_batch_id", "_ingested_at"]
     # Read as a partitioned table, each row sits in the directory of its own timestamp.
     rows = duckdb.sql(
-        f"SELECT id, year, month, day, hour FROM read_parquet('{batch.output}/**/*.parquet', "  # noqa: S608
+        f"SELECT id, onboard_year, onboard_month, onboard_day, onboard_hour FROM read_parquet('{batch.output}/**/*.parquet', "  # noqa: S608
         "hive_partitioning = true, hive_types_autocast = false) ORDER BY id"
     ).fetchall()
     assert rows == [(1, "2024", "01", "31", "23"), (2, "2024", "02", "01", "00"), (3, "2024", "02", "01", "05")]
@@ -70,7 +70,7 @@ def test_partitions_derived_from_the_ingest_time(spark, tmp_path):
     config = job_config({"type": "csv"}, EVENT_COLUMNS, partition_by=["year", "month", "day", "hour"])
     batch = run_batch(tmp_path / "lake", config, [source], ingest_time="2024-11-16T09:30:00-02:00")
 
-    assert relative(batch, batch.files()) == ["year=2024/month=11/day=16/hour=11/part-00000-b1.c000.snappy.parquet"]
+    assert relative(batch, batch.files()) == ["onboard_year=2024/onboard_month=11/onboard_day=16/onboard_hour=11/part-00000-b1.c000.snappy.parquet"]
     assert batch.rows("id") == [
         (1, datetime(2020, 5, 5, tzinfo=UTC), "b1", datetime(2024, 11, 16, 11, 30, tzinfo=UTC))
     ]
@@ -83,12 +83,12 @@ def test_a_second_batch_appends_and_its_manifest_lists_only_its_own_files(spark,
     second = run_batch(lake, config, [write(tmp_path / "in" / "2.csv", "id,at\n3,2024-11-02\n4,2024-11-03\n")], "b2")
 
     assert relative(first, first.files()) == [
-        "year=2024/month=11/day=01/part-00000-b1.c000.snappy.parquet",
-        "year=2024/month=11/day=02/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=01/part-00000-b1.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=02/part-00000-b1.c000.snappy.parquet",
     ]
     assert relative(second, second.files()) == [
-        "year=2024/month=11/day=02/part-00000-b2.c000.snappy.parquet",
-        "year=2024/month=11/day=03/part-00000-b2.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=02/part-00000-b2.c000.snappy.parquet",
+        "onboard_year=2024/onboard_month=11/onboard_day=03/part-00000-b2.c000.snappy.parquet",
     ]
     assert relative(first, parquet_files_on_disk(first.output)) == sorted(
         relative(first, first.files() + second.files())
@@ -123,7 +123,7 @@ def test_file_count_is_rows_over_rows_per_file_rounded_up_to_the_slices(spark, t
     assert batch.summary["files"] == 4
     sizes = [duckdb.sql(f"SELECT count(*) FROM read_parquet('{p}')").fetchall()[0][0] for p in batch.files()]  # noqa: S608
     assert sorted(sizes) == [2, 2, 3, 3]
-    assert relative(batch, batch.files()) == [f"year=2024/part-0000{i}-b1.c000.snappy.parquet" for i in range(4)]
+    assert relative(batch, batch.files()) == [f"onboard_year=2024/part-0000{i}-b1.c000.snappy.parquet" for i in range(4)]
     assert [r[0] for r in batch.rows("id")] == list(range(10))
 
 
@@ -147,7 +147,7 @@ def test_an_empty_input_file_loads_nothing(spark, tmp_path, fmt):
 
     assert batch.summary == {
         "batch_id": "b1", "rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "rows_duplicate": 0,
-        "files": 0, "quarantine_reasons": {}, "unmapped_fields": [],
+        "files": 0, "quarantine_reasons": {}, "quarantine_examples": {}, "unmapped_fields": [],
     }
     assert batch.manifest() == {"entries": []}
     assert parquet_files_on_disk(batch.lake) == []

@@ -63,8 +63,8 @@ def test_seed_003_runs_end_to_end_against_a_local_server(tmp_path, state, monkey
                         ("C-002", "Alan Turing", "alan@example.com", summary.batch_id),
                         ("C-003", "Grace Hopper", None, summary.batch_id)]
         today = date.today()
-        processed = state / "lake" / "processed" / "customers" / f"year={today:%Y}" / f"month={today:%m}"
-        assert len(list(processed.glob(f"day={today:%d}/*.parquet"))) == 1
+        processed = state / "lake" / "processed" / "customers" / f"onboard_year={today:%Y}" / f"onboard_month={today:%m}"
+        assert len(list(processed.glob(f"onboard_day={today:%d}/*.parquet"))) == 1
         runner.warehouse.close()
     written = [p for p in tmp_path.rglob("*") if p.is_file()]  # generated files, lake, warehouse
     assert [p for p in written if b"seed-003-key" in p.read_bytes()] == []
@@ -87,9 +87,11 @@ def test_the_demo_review_api_runs_offline_then_finds_nothing_new(tmp_path, state
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     batch_id = summary.pop("batch_id")
     assert set(summary.pop("seconds")) == {"land", "transform", "load"}
+    assert summary.pop("quarantine_path").endswith(f"/quarantine/product_reviews/{batch_id}/")
     assert summary == {"files_landed": 3, "quarantine_reasons": {"cast": 1}, "rows_duplicate": 0, "rows_in": 7,
                        "rows_loaded": 6, "rows_quarantined": 1, "source": "product_reviews", "status": "succeeded",
-                       "quality_score": 0.8571}
+                       "quality_score": 0.8571,
+                       "quarantine_examples": {"cast": "cast: rating value 'five' is not integer"}}
     second = cli.invoke(main, ["--project", str(project), "run", "product_reviews", "--json"])
     assert second.exit_code == 0, second.output
     again = json.loads(second.stdout.strip().splitlines()[-1])

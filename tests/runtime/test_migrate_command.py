@@ -8,12 +8,14 @@ import itertools
 import boto3
 import pytest
 from click.testing import CliRunner
+from moto import mock_aws
 
 from framework.cli import main
 from framework.local.runner import DuckDBExecutor
 from framework.warehouse import DuckDBWarehouse
 from tests.conftest import customers_example, edit_source
 
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:onboard-warehouse-loader-AbCdEf"
 LOYALTY = "      - {name: signup_date, type: date}\n      - {name: loyalty_points, type: integer}\n"
 
 
@@ -81,7 +83,13 @@ def test_migrate_locally_creates_then_applies_a_new_column(project):
 
 
 def test_migrate_deployed_runs_the_same_steps_through_the_data_api(project, tmp_path, monkeypatch):
-    with DuckDBWarehouse(tmp_path / "redshift.duckdb") as warehouse:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws(), DuckDBWarehouse(tmp_path / "redshift.duckdb") as warehouse:
+        no_secret = cli(project, "migrate", "--deployed")
+        assert no_secret.exit_code == 1
+        assert "the loader secret onboard-warehouse-loader cannot be read" in no_secret.output
+        secret_arn = boto3.client("secretsmanager").create_secret(
+            Name="onboard-warehouse-loader", SecretString='{"username": "onboard_loader", "password": "x"}')["ARN"]
         data_api = DuckDBDataApi(warehouse)
         real_client = boto3.client
         monkeypatch.setattr(boto3, "client", lambda name, *a, **k: data_api if name == "redshift-data"
@@ -97,7 +105,7 @@ def test_migrate_deployed_runs_the_same_steps_through_the_data_api(project, tmp_
         assert warehouse.query("SELECT version, name FROM onboard_meta.schema_migrations ORDER BY 1")[1] == [
             (1, "baseline"), (2, "add_loyalty_points")]
         assert {tuple(sorted(t.items())) for t in data_api.targets} == {
-            (("Database", "analytics"), ("WorkgroupName", "onboard-warehouse"))}
+            (("Database", "analytics"), ("SecretArn", secret_arn), ("WorkgroupName", "onboard-warehouse"))}
         assert "ALTER TABLE sales.customers ADD COLUMN loyalty_points INTEGER ENCODE AZ64" in data_api.sqls
         assert cli(project, "migrate", "--deployed").output.endswith("is at the lock's version)\n")
 
@@ -113,7 +121,8 @@ def test_the_deployed_loader_refuses_a_lock_behind_the_warehouse(project, tmp_pa
         edit_source(project, "      - {name: signup_date, type: date}\n", LOYALTY)
         assert cli(project, "generate").exit_code == 0
         environ = {"ONBOARD_SOURCE": "customers", "ONBOARD_REDSHIFT_DATABASE": "analytics",
-                   "ONBOARD_REDSHIFT_WORKGROUP": "onboard-warehouse", "ONBOARD_SQL_DIR": str(tmp_path / "asset")}
+                   "ONBOARD_REDSHIFT_WORKGROUP": "onboard-warehouse", "ONBOARD_REDSHIFT_SECRET_ARN": SECRET_ARN,
+                   "ONBOARD_SQL_DIR": str(tmp_path / "asset")}
 
         def deploy_asset() -> None:  # the loader's asset: redshift/ plus the lock
             shutil.rmtree(tmp_path / "asset", ignore_errors=True)

@@ -65,7 +65,8 @@ def test_a_successful_execution_records_each_stage_its_seconds_counts_and_qualit
         "running", "transform", [OBJECT], "2024-11-16T10:00:00Z")
 
     clock.advance(42.5)
-    write_summary(s3, quality={"score": 0.8, "threshold": 0.5, "passed": True, "rules": {}})
+    write_summary(s3, quality={"score": 0.8, "threshold": 0.5, "passed": True, "rules": {}},
+                  warnings={"payment_short": 3})
     assert runs.handle({"action": "stage", "run": RUN}) == {"stage": "load"}
     clock.advance(7.25)
     assert runs.handle({"action": "succeeded", "run": RUN}) == {"stage": "done"}
@@ -75,6 +76,7 @@ def test_a_successful_execution_records_each_stage_its_seconds_counts_and_qualit
     assert done.seconds == {"transform": 42.5, "load": 7.25}
     assert done.rows == {"rows_in": 10, "rows_loaded": 7, "rows_quarantined": 2, "rows_duplicate": 1}
     assert done.quality_score == 0.8
+    assert done.warnings == {"payment_short": 3}  # rows that broke a warn rule, as `onboard status --deployed` shows
     # the claim stays: the same object delivered again is not processed again
     assert ledger.claim_object("sales", OBJECT["origin"], OBJECT["etag"], "another") == BATCH
 

@@ -50,7 +50,7 @@ CASES = [
      ["sources/x.yaml:7:11: source.schema.type: 'xml' is not valid; choose from: csv, json, jsonl, parquet, xlsx"]),
     ("csv option on json", variant("    type: csv", "    type: json\n    delimiter: ';'"),
      ["sources/x.yaml:8:5: source.schema.delimiter: unknown key 'delimiter' valid keys: mapping, columns, "
-      "columns_from, type, records_path"]),
+      "columns_from, null_values, true_values, false_values, type, records_path"]),
     ("unknown column type", variant("{name: latitude, type: double}", "{name: latitude, type: float}"),
      ["sources/x.yaml:11:32: source.schema.columns[2].type: unknown column type 'float'; did you mean 'double'? "
       "choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json"]),
@@ -65,7 +65,7 @@ CASES = [
      ["sources/x.yaml:11:32: source.schema.columns[2].type: type 'decimal(9' was cut at a comma: inside { } "
       "quote it, e.g. type: 'decimal(10,2)'",
       "sources/x.yaml:11:42: source.schema.columns[2].6): unknown key '6)' valid keys: name, type, nullable, "
-      "max_length, precision, scale, description, source"]),
+      "max_length, precision, scale, description, source, format"]),
     ("precision too large", variant("{name: latitude, type: double}", "{name: latitude, type: 'decimal(40,6)'}"),
      ["sources/x.yaml:11:9: source.schema.columns[2].precision: 40 is out of range; at most 38"]),
     ("scale above precision", variant("{name: latitude, type: double}", "{name: latitude, type: 'decimal(4,6)'}"),
@@ -80,9 +80,9 @@ CASES = [
     ("bad source name", variant("name: airports", "name: Airport-Data"),
      ["sources/x.yaml:2:9: source.name: 'Airport-Data' must be lower-case snake_case: a letter, then letters, "
       "digits or '_'"]),
-    ("reserved word column", variant("{name: name, type: string}", "{name: select, type: string}"),
-     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'select' is a Redshift reserved word; "
-      "pick another name"]),
+    ("reserved word table", variant("table: airports", "table: order"),
+     ["sources/x.yaml:15:12: source.redshift.table: 'order' is a Redshift reserved word; pick another name "
+      "(columns may use reserved words)"]),
     ("bad identifier characters", variant("table: airports", "table: air-ports"),
      ["sources/x.yaml:15:12: source.redshift.table: 'air-ports' is not a valid Redshift identifier: start with "
       "a letter or '_', then use only letters, digits, '_' or '$'"]),
@@ -94,10 +94,10 @@ CASES = [
       "which folds names to lower case"]),
     ("lineage column clash", variant("{name: name, type: string}", "{name: _batch_id, type: string}"),
      ["sources/x.yaml:10:16: source.schema.columns[1].name: '_batch_id' is reserved by Onboard (_batch_id, "
-      "_ingested_at, _record, _reason, year, month, day, hour); rename it, e.g. with mapping"]),
-    ("partition name as a column", variant("{name: name, type: string}", "{name: Year, type: integer}"),
-     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'Year' is reserved by Onboard (_batch_id, "
-      "_ingested_at, _record, _reason, year, month, day, hour); rename it, e.g. with mapping"]),
+      "_ingested_at, _record, _reason, onboard_year, onboard_month, onboard_day, onboard_hour); rename it, e.g. with mapping"]),
+    ("partition folder as a column", variant("{name: name, type: string}", "{name: Onboard_Year, type: integer}"),
+     ["sources/x.yaml:10:16: source.schema.columns[1].name: 'Onboard_Year' is reserved by Onboard (_batch_id, "
+      "_ingested_at, _record, _reason, onboard_year, onboard_month, onboard_day, onboard_hour); rename it, e.g. with mapping"]),
     ("distkey not a column", variant("    sortkey: iata", "    distkey: code\n    sortkey: iata"),
      ["sources/x.yaml:16:14: source.redshift.distkey: 'code' is not a column; choose from: iata, name, "
       "latitude, opened"]),
@@ -150,7 +150,8 @@ CASES = [
     ("columns missing", variant("    columns:\n", "    other:\n"),
      ["sources/x.yaml:7:5: source.schema: give the table's columns: `columns`, `columns_from` or `mapping`",
       "sources/x.yaml:8:5: source.schema.other: unknown key 'other'; did you mean 'quote'? valid keys: mapping, "
-      "columns, columns_from, type, delimiter, quote, escape, header, encoding"]),
+      "columns, columns_from, null_values, true_values, false_values, type, delimiter, quote, escape, header, "
+      "encoding, decimal_separator, allow_missing_columns"]),
     ("mapping target not a column", variant("    columns:\n", "    mapping: {code: iata_code}\n    columns:\n"),
      ["sources/x.yaml:8:15: source.schema.mapping.code: mapping target 'code' is not a declared column; "
       "choose from: iata, name, latitude, opened"]),

@@ -343,8 +343,8 @@ def test_copy_ignores_partition_folders_in_the_file_path(
     write_parquet: Callable[[str, str], Path],
     write_manifest: Callable[..., Path],
 ) -> None:
-    """Spark writes partition values as folders (year=2024/...), not columns; COPY counts only file columns."""
-    file = write_parquet("orders/year=2024/month=11/day=15/part-0.parquet", BATCH_1)
+    """Spark writes partition values as folders (onboard_year=2024/...), not columns; COPY counts only file columns."""
+    file = write_parquet("orders/onboard_year=2024/onboard_month=11/onboard_day=15/part-0.parquet", BATCH_1)
     load(warehouse, orders, write_manifest("b1.manifest", [file]))
     assert contents(warehouse) == [ROW_A1, ROW_B1]
 

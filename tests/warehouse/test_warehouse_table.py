@@ -116,7 +116,6 @@ def test_invalid_combinations_raise(make: Callable[[], object], message: str) ->
         ("a b", "column name 'a b' is not a lower-case Redshift identifier"),
         ('a"; drop table x; --', "column name 'a\"; drop table x; --' is not a lower-case Redshift identifier"),
         ("a\u00a0b", "column name 'a\\xa0b' is not a lower-case Redshift identifier"),
-        ("select", "column name 'select' is a Redshift reserved word"),
         ("x" * 128, "column name 'xxxxxxxxxx"),
         ("é" * 64, "column name 'éééééééééé"),
         ("", "column name must be a non-empty string"),
@@ -127,12 +126,12 @@ def test_bad_identifiers_raise(name: str, message: str) -> None:
         ColumnSpec(name, "string")
 
 
-@pytest.mark.parametrize("name", ["customer_id", "_x", "a$b", "élan", "x" * 127, "date", "name"])
+@pytest.mark.parametrize("name", ["customer_id", "_x", "a$b", "élan", "x" * 127, "date", "name", "select", "user"])
 def test_good_identifiers_pass(name: str) -> None:
     assert check_identifier(name, "column") == name
 
 
-@pytest.mark.parametrize(("field", "value"), [("schema", "Sales"), ("table", "order"), ("schema", "a.b")])
+@pytest.mark.parametrize(("field", "value"), [("schema", "Sales"), ("table", "or-der"), ("schema", "a.b")])
 def test_bad_schema_or_table_names_raise(field: str, value: str) -> None:
     with pytest.raises(ValueError, match=f"^{field} name"):
         table(**{field: value})

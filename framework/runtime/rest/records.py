@@ -1,23 +1,12 @@
-"""Dotted paths into parsed JSON, and the records of one response body."""
+"""The records of one response body (paths into it: framework.runtime.paths)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-MISSING = object()
+from framework.runtime.paths import MISSING, lookup
 
-
-def lookup(data: Any, path: str, default: Any = MISSING) -> Any:
-    """The value at dotted `path` (`meta.next_cursor`; list positions as numbers, `items.0.id`)."""
-    node = data
-    for part in path.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return default
-    return node
+__all__ = ["MISSING", "RecordsError", "lookup", "records_of"]
 
 
 class RecordsError(ValueError):
@@ -33,7 +22,7 @@ def records_of(body: Any, records_path: str | None, where: str) -> list[Any]:
             raise RecordsError(f"the response from {where} is an object, not a list of records: set "
                                f"schema.records_path to the key holding them (keys: {_keys(body)})")
         raise RecordsError(f"the response from {where} is not a list of records")
-    found = lookup(body, records_path)
+    found = lookup(body, records_path, positions=False)  # the Glue job reads the same path: keys only
     if found is MISSING:
         keys = f" (keys: {_keys(body)})" if isinstance(body, dict) else ""
         raise RecordsError(f"records_path '{records_path}' is not in the response from {where}{keys}")

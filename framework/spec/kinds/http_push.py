@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from framework.spec.models import SourceBase, StrictModel
+from framework.spec.models import SourceBase, StrictModel, jsonl_by_default
 
 _PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
 
@@ -32,6 +32,11 @@ class HttpPushConfig(StrictModel):
 class HttpPushSource(SourceBase):
     type: Literal["http_push"]
     config: HttpPushConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _jsonl_by_default(cls, data: object) -> object:
+        return jsonl_by_default(data)
 
     @model_validator(mode="after")
     def _lands_jsonl(self) -> HttpPushSource:

@@ -217,7 +217,8 @@ class NextUrlPagination(_PaginationBase):
 
     type: Literal["next_url"]
     next_url_path: str = Field(description="Dotted path to the next page's URL (absolute or relative); null or "
-                               "absent ends it.", examples=["links.next", "next"])
+                               "absent ends it. A key named literally is that key (OData's '@odata.nextLink').",
+                               examples=["links.next", "next", "@odata.nextLink"])
 
 
 class LinkHeaderPagination(_PaginationBase):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from framework.spec.models import SourceBase, StrictModel
+from framework.spec.models import SourceBase, StrictModel, jsonl_by_default
 
 _HOST_PORT = re.compile(r"^(?=.{1,253}:)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:([0-9]{1,5})$")
 _MSK_CLUSTER_ARN = re.compile(r"^arn:aws(-[a-z]+)*:kafka:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9-]+/[A-Za-z0-9-]+$")
@@ -148,6 +148,11 @@ class StreamConfig(StrictModel):
 class StreamSource(SourceBase):
     type: Literal["stream"]
     config: StreamConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _jsonl_by_default(cls, data: object) -> object:
+        return jsonl_by_default(data)
 
     @model_validator(mode="after")
     def _lands_jsonl(self) -> StreamSource:
