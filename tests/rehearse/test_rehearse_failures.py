@@ -50,8 +50,10 @@ def test_a_quality_threshold_failure_ends_failed_with_nothing_loaded_and_an_aler
         record = rehearsal.ledger.get("sales_transactions", summary.batch_id)
         alerts = rehearsal.alerts()
     assert (summary.status, summary.failed_state) == ("failed", "Transform")
-    assert summary.error == ("States.TaskFailed: QualityThresholdError: quality score 0.3333 is below the threshold "
-                             "0.9: nothing was loaded")
+    assert summary.error == (
+        "States.TaskFailed: QualityThresholdError: quality score 0.3333 is below the threshold 0.9: nothing was "
+        "loaded; quarantined cast 1, quality 3 (rules id_format 1, quantity_positive 1, region_known 1, "
+        "total_matches 1). To load such a batch, change those rules or quality.threshold in the source definition")
     assert summary.states == failed_at("Transform")
     assert [run["state"] for run in summary.glue_job_runs] == ["FAILED"]
     assert (summary.rows_in, summary.rows_loaded, summary.rows_quarantined) == (6, 0, 4)
@@ -83,6 +85,10 @@ def test_fail_at_a_task_ends_failed_with_nothing_loaded_and_an_alert(repo_projec
     assert table_rows(repo_project, "sales.customers") == []
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 13 item 10, fixed on branch i13-runtime: the loader sends the batch id as the Data API ClientToken, so "
+    "the resumed load gets the failed statement back (the rehearsal's Data API honours ClientToken); remove this "
+    "marker when that fix is on main"))
 def test_a_failed_load_is_resumed_from_the_load_with_the_deployed_resume(repo_project, rehearsal_assembly):
     with Rehearsal(repo_project, Assembly(rehearsal_assembly), ["customers"]) as rehearsal:
         rehearsal.data_api.fail_when.append((lambda sqls: any(s.startswith("COPY") for s in sqls),

@@ -88,3 +88,12 @@ def test_every_loader_reaches_the_warehouse_as_one_identity(repo_project, rehear
     identities = {s.identity for s in statements}
     assert len(identities) == 1 and identities.pop().startswith("secret:arn:aws:secretsmanager:us-east-1:")
     assert {s.connection["WorkgroupName"] for s in statements} == {"onboard-warehouse"}
+
+
+def test_fail_at_names_a_task_of_the_state_machine(repo_project, rehearsal_assembly):
+    result = CliRunner().invoke(main, ["--project", str(repo_project.root), "rehearse", "customers", "--fail-at",
+                                       "Done", "--out", str(rehearsal_assembly)])
+    assert result.exit_code == 1
+    assert ("--fail-at Done: not a task of customers's state machine; choose from: Ingest, Transform, "
+            "RecordTransform, Migrate, MigrationStatus, RecordFailure, Load, Crawl, LoadStatus, RecordSuccess, "
+            "Notify, Alert") in " ".join(result.output.split())
