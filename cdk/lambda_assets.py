@@ -16,6 +16,7 @@ FRAMEWORK_DIR = Path(framework.__file__).resolve().parent
 CONNECTOR_HANDLER = "connector.handler.handler"
 LOADER_HANDLER = "framework.runtime.warehouse_loader.handler"
 RUNS_HANDLER = "framework.runtime.pipeline_runs.handler"
+FLUSH_HANDLER = "framework.runtime.flush.handler"
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
@@ -51,7 +52,7 @@ def stage_loader(source_folder: Path, target: Path) -> Path:
 
 
 def stage_runs(target: Path) -> Path:
-    """The run ledger task's code: the runtime only."""
+    """The run ledger task's (or a buffered source's flush's) code: the runtime only."""
     _fresh(target)
     stage_runtime(target)
     return target

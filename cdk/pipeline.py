@@ -101,23 +101,28 @@ class Pipeline(Construct):
                                                "statement_id": sfn.JsonPath.string_at("$.migration.statement_id")}),
             result_selector={"status.$": "$.Payload.status"}, result_path="$.migration_status")
         LAMBDA_RETRY.apply(migration_status)
+        # The load's submissions: the Data API idempotency token derives from the execution (a resumed execution
+        # submits anew), and the status poll may resubmit after a serializable isolation conflict.
+        load_context = {"batch_id": sfn.JsonPath.string_at("$.batch_id"),
+                        "manifest_uri": sfn.JsonPath.string_at("$.manifest_uri"),
+                        "summary_uri": sfn.JsonPath.string_at("$.summary_uri"), "execution": sfn.JsonPath.execution_id}
+        load_selector = {"status.$": "$.Payload.status", "statement_id.$": "$.Payload.statement_id",
+                         "rows.$": "$.Payload.rows", "attempt.$": "$.Payload.attempt"}
         load_start = tasks.LambdaInvoke(
             self, "Load", lambda_function=loader, retry_on_service_exceptions=False,
             comment="Submit ddl.sql + load.sql as one Data API batch (one transaction)",
-            payload=sfn.TaskInput.from_object({
-                "action": "start", "batch_id": sfn.JsonPath.string_at("$.batch_id"),
-                "manifest_uri": sfn.JsonPath.string_at("$.manifest_uri"),
-                "summary_uri": sfn.JsonPath.string_at("$.summary_uri")}),
-            result_selector={"status.$": "$.Payload.status", "statement_id.$": "$.Payload.statement_id",
-                             "rows.$": "$.Payload.rows"}, result_path="$.load")
+            payload=sfn.TaskInput.from_object({**load_context, "action": "start"}),
+            result_selector=load_selector, result_path="$.load")
         LAMBDA_RETRY.apply(load_start)
         wait = sfn.Wait(self, "WaitForLoad", time=sfn.WaitTime.duration(POLL_INTERVAL))
         load_status = tasks.LambdaInvoke(
             self, "LoadStatus", lambda_function=loader, retry_on_service_exceptions=False,
-            comment="Poll the Data API statement; fails with LoadFailed when Redshift rejected it",
-            payload=sfn.TaskInput.from_object({"action": "status",
-                                               "statement_id": sfn.JsonPath.string_at("$.load.statement_id")}),
-            result_selector={"status.$": "$.Payload.status"}, result_path="$.load_status")
+            comment="Poll the Data API statement (a serializable isolation conflict is submitted again, as a new "
+                    "statement); fails with LoadFailed when Redshift rejected it",
+            payload=sfn.TaskInput.from_object({
+                **load_context, "action": "status", "statement_id": sfn.JsonPath.string_at("$.load.statement_id"),
+                "attempt": sfn.JsonPath.number_at("$.load.attempt"), "rows": sfn.JsonPath.object_at("$.load.rows")}),
+            result_selector=load_selector, result_path="$.load")
         LAMBDA_RETRY.apply(load_status)
         record_success = self._ledger_task("RecordSuccess", "succeeded", "Record the load's seconds; the batch "
                                            "succeeded")
@@ -135,7 +140,7 @@ class Pipeline(Construct):
         succeeded = record_success.next(notify).next(sfn.Succeed(self, "Done"))
         polling = wait.next(load_status).next(
             sfn.Choice(self, "LoadFinished?").when(
-                sfn.Condition.string_equals("$.load_status.status", "FINISHED"), succeeded).otherwise(wait))
+                sfn.Condition.string_equals("$.load.status", "FINISHED"), succeeded).otherwise(wait))
         after_load = sfn.Choice(self, "LoadSubmitted?").when(
             sfn.Condition.string_equals("$.load.status", "SKIPPED"), succeeded).otherwise(polling)
         finished = sfn.Condition.string_equals("$.migration_status.status", "FINISHED")

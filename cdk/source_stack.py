@@ -21,6 +21,7 @@ from onboard_cdk.access import (
     secret_statement,
 )
 from onboard_cdk.alarms import SourceAlarms
+from onboard_cdk.buffer_flush import BufferFlush, pending_statement
 from onboard_cdk.execution_failures import record_unfinished_executions
 from onboard_cdk.functions import OnboardFunction
 from onboard_cdk.glue_resources import GlueResources
@@ -93,6 +94,14 @@ class SourceStack(Stack):
                                       retention_period=Duration.days(14))
         acknowledge(self.dead_letters.node.default_child, "SQS3",
                     "This queue is itself the dead-letter queue of the connector Lambda and its trigger.")
+        # stream and http_push: micro-batches wait in the run ledger; a flush ships them as one batch
+        self.flush = (BufferFlush(
+            self, "Buffer", prefix=prefix, source=source, buffer=manifest.connector["buffer"],
+            state_machine=self.pipeline.state_machine, ledger_name=platform.ledger.table_name,
+            ledger_arn=platform.ledger.table_arn, key=key, log_retention=platform.log_retention,
+            environment={"ONBOARD_LAKE": lake_env, **bucket_env}, staging_dir=staging_dir,
+            dead_letter_queue=self.dead_letters) if manifest.connector.get("buffer") else None)
+        flush_env = {"ONBOARD_FLUSH_FUNCTION": self.flush.function.function.function_name} if self.flush else {}
         self.connector = OnboardFunction(
             self, "Connector", function_name=function_name(prefix, source, "land"),
             handler=lambda_assets.CONNECTOR_HANDLER,
@@ -103,7 +112,7 @@ class SourceStack(Stack):
             timeout=Duration.seconds(manifest.connector["timeout_seconds"]), dead_letter_queue=self.dead_letters,
             environment={"ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn,
-                         "ONBOARD_LEDGER_TABLE": platform.ledger.table_name})
+                         "ONBOARD_LEDGER_TABLE": platform.ledger.table_name, **flush_env})
         connector_scopes = manifest.iam["connector"]
         policy = (ScopedPolicy(prefix, BUCKETS)
                   .objects(connector_scopes["read"], READ_ACTIONS)
@@ -112,6 +121,10 @@ class SourceStack(Stack):
             policy.objects(connector_scopes["delete"], ("s3:DeleteObject",))
         if manifest.connector["ledger"]:
             policy.add(ledger_statement(platform.ledger.table_arn, source))
+        if self.flush is not None:  # marks micro-batches pending; past the size, invokes the flush at once
+            policy.add(pending_statement(platform.ledger.table_arn, source, ("dynamodb:PutItem", "dynamodb:Query")))
+            policy.add(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
+                                           resources=[self.flush.function.function.function_arn]))
         (policy
          .add(secret_statement(manifest.secrets))
          .add(key_statement(key.key_arn))

@@ -344,11 +344,12 @@ def serve(project: Project, source: str, port: int, host: str, load: bool) -> No
         err.print(str(exc), style="red", markup=False)
         raise SystemExit(1) from None
     os.environ["ONBOARD_LAKE_ROOT"] = str(project.lake_dir)
+    os.environ["ONBOARD_LEDGER_PATH"] = str(project.ledger_path)  # accepted micro-batches wait there
 
-    def process(answer: dict) -> None:
-        summary = runner.process(resolved, folder, runner.accepted_batch(
-            resolved.name, {"statusCode": 202, "body": json.dumps(answer)}))
-        out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
+    def process(answer: dict) -> None:  # --load: flush after every accepted request
+        for batch in runner.flush(resolved.name):
+            summary = runner.process(resolved, folder, batch)
+            out.print(json.dumps(summary.to_json(), sort_keys=True), markup=False)
 
     path = resolved.definition.config.path  # type: ignore[attr-defined]
     server = push_server(generated_handler(folder), path, port, host, process if load else None)

@@ -21,6 +21,7 @@ from framework.project import Project
 from framework.render import drift, render_source
 from framework.render.evolution import LOCK_FILE, MIGRATIONS_DIR, EvolutionRefused, Previous
 from framework.runtime.batch import Batch
+from framework.runtime.buffer import PendingBuffer, flush
 from framework.runtime.errors import ConnectorError
 from framework.runtime.lake import manifest_key, quality_score, quarantine_prefix, summary_key
 from framework.runtime.ledger import RunLedger, RunRecord, SqliteRunLedger
@@ -185,8 +186,13 @@ class LocalRunner:
     def land(self, source: ResolvedSource, folder: Path, input_path: Path | None) -> tuple[list[Batch], list[dict]]:
         """Deliver the input as the source's trigger would, then run the generated connector handler.
 
-        Returns the landed batches and the objects skipped because the run ledger had seen them already."""
+        Returns the landed batches and the objects skipped because the run ledger had seen them already. A
+        buffered kind (stream, http_push) lands micro-batches that wait in the run ledger: as deployed, a flush
+        takes every pending one as one batch, when pending data passes `buffer.megabytes` and, at the end of
+        the input, as the schedule would."""
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
+        buffer = config.get("buffer")
+        flushed: list[Batch] = []
         with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
                           ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
                           ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
@@ -194,31 +200,27 @@ class LocalRunner:
                 handler = runpy.run_path(str(folder / "connector/handler.py"))["handler"]
                 # a stream replay delivers several event batches, every other trigger one event
                 events = delivered if isinstance(delivered, list) else [delivered]
-                results = [handler(event, None) for event in events]
+                results = []
+                for event in events:
+                    results.append(handler(event, None))
+                    if buffer and PendingBuffer(self.ledger, source.name).due(buffer["megabytes"]):
+                        flushed += self.flush(source.name)
         batches: list[Batch] = []
         skipped: list[dict] = []
         for result in results:
-            if "statusCode" in result:  # an HTTP answer (http_push): the accepted batch, or why it was refused
-                batches.append(self.accepted_batch(source.name, result))
+            if "statusCode" in result:  # an HTTP answer (http_push): accepted, or why it was refused
+                if result["statusCode"] != 202:
+                    raise RunError(f"the endpoint answered {result['statusCode']}: {result['body']}")
             else:
-                batches += [Batch.from_dict(b) for b in result["batches"]]
+                batches += [b for b in map(Batch.from_dict, result["batches"]) if b.status != "pending"]
                 skipped += result.get("skipped", [])
+        if buffer:
+            batches = flushed + self.flush(source.name)
         return batches, skipped
 
-    def accepted_batch(self, source: str, response: dict[str, Any]) -> Batch:
-        """The batch an http_push answer names (its one JSONL object in the raw zone)."""
-        from framework.runtime.batch import LandedObject
-
-        body = json.loads(response["body"])
-        if response["statusCode"] != 202:
-            raise RunError(f"the endpoint answered {response['statusCode']}: {json.dumps(body, sort_keys=True)}")
-        batch_id = body["batch_id"]
-        [key] = [k for k in self.storage.list("raw", f"{source}/") if k.endswith(f"/{batch_id}.jsonl")]
-        stamp = batch_id.split("-")[0]
-        ingest_time = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z"
-        return Batch(source, batch_id, ingest_time, [LandedObject("raw", key, self.storage.uri("raw", key),
-                                                                  "local request")])
-
+    def flush(self, source: str) -> list[Batch]:
+        """Every pending micro-batch of a buffered source as one batch (none when nothing waits)."""
+        return flush(self.ledger, source, start=lambda batch: None)  # the caller processes what it returns
 
     def process(self, source: ResolvedSource, folder: Path, batch: Batch, start_at: str = "transform",
                 seconds: dict[str, float] | None = None, reprocess_of: str | None = None) -> RunSummary:

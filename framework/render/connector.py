@@ -10,6 +10,8 @@ from framework.spec import ResolvedSource
 
 # Kinds whose connector checks each record against the columns before accepting it.
 VALIDATING_CONNECTORS = ("http_push",)
+# Kinds whose micro-batches wait in the run ledger and are loaded together (`buffer:`).
+BUFFERED_CONNECTORS = ("http_push", "stream")
 
 
 def connector_config(source: ResolvedSource) -> dict[str, Any]:
@@ -24,6 +26,8 @@ def connector_config(source: ResolvedSource) -> dict[str, Any]:
     }
     if source.kind == "rest_api":
         config.update(_rest_api_settings(d))
+    if source.kind in BUFFERED_CONNECTORS:
+        config["buffer"] = d.buffer.model_dump(mode="json")  # type: ignore[attr-defined]
     if source.kind in VALIDATING_CONNECTORS:
         config["columns"] = [{"name": c.name, "source": c.source, "type": c.type, "nullable": c.nullable,
                               "max_length": c.max_length, "precision": c.precision, "scale": c.scale}

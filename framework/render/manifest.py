@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.render.connector import connector_config, uses_ledger
+from framework.render.connector import BUFFERED_CONNECTORS, connector_config, uses_ledger
 from framework.render.glue_job import processed_prefix
 from framework.render.redshift import table_spec
 from framework.runtime.lake import lake_areas
@@ -67,7 +67,9 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
         "owner": d.owner,
         "tags": dict(sorted(d.tags.items())),
         "connector": {"handler": "connector/handler.py", "config": "connector/config.json", "trigger": trig,
-                      "ledger": uses_ledger(source), "timeout_seconds": CONNECTOR_TIMEOUT_SECONDS[source.kind]},
+                      "ledger": uses_ledger(source), "timeout_seconds": CONNECTOR_TIMEOUT_SECONDS[source.kind],
+                      **({"buffer": d.buffer.model_dump(mode="json")}  # type: ignore[attr-defined]
+                         if source.kind in BUFFERED_CONNECTORS else {})},
         "secrets": sorted(set(secret_names(connector_config(source)))),
         "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": GLUE_VERSION,
                  **d.glue.model_dump(mode="json"), **glue_python_modules(d.schema_.type)},

@@ -16,6 +16,11 @@ def new_batch_id(now: datetime, *identity: str) -> str:
     return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{digest}"
 
 
+def batch_time(batch_id: str) -> datetime:
+    """The landing time a batch id starts with (`20241116T100000Z-...` is 2024-11-16 10:00:00 UTC)."""
+    return datetime.strptime(batch_id.split("-")[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
 @dataclass
 class LandedObject:
     bucket: str

@@ -25,7 +25,7 @@ def make_handler(config_path: str | os.PathLike[str], **connector_args: Any) -> 
             if os.environ.get("ONBOARD_STATE_MACHINE_ARN"):
                 from framework.runtime.orchestration import start_pipeline
 
-                if batch.status == "landed":  # quarantined or duplicate input has no pipeline to run
+                if batch.status == "landed":  # quarantined, duplicate or pending input: no pipeline to run
                     start_pipeline(batch)
             # Only now does the source's state move past this batch: a failure before this point
             # leaves it where it was, so the next run fetches the batch again (at-least-once, no gaps).

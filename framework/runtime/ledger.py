@@ -11,6 +11,13 @@ machine keeps one item per batch. Deployed, the ledger is that DynamoDB table; l
   make an object (key + ETag) land only once, under the partition `<source>#objects` with the sort key
   `<bucket>/<key>#<etag>`, so listing a source's runs never meets them (`RunLedger`, `SqliteRunLedger`,
   `DynamoRunLedger`, `run_ledger_from_env`). Batch ids starting with `#` are not runs.
+  Pending micro-batches of the buffered kinds (stream, http_push) wait under the partition `<source>#pending`,
+  keyed by their batch id, until a flush claims them (`flush` = the flush batch's id, `flushed_at`) and, once
+  that batch's execution started, drops them (`put_pending`, `pending`, `claim_pending`, `drop_pending`).
+  A connector's claim says whether its batch was handed off (its execution started): `handed_off` is false
+  from the claim until the connector marks it after StartExecution, so a retry after a failure in between
+  lands the object again as the claiming batch and starts (or finds) that batch's execution. A claim written
+  without the flag (the state machine's own re-claim, or before it existed) counts as handed off.
 
 Standard library and boto3 only: this module ships inside the Lambda assets.
 """
@@ -153,11 +160,55 @@ def message_claim_origin(identity: str) -> str:
     return "message/" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class ObjectClaim:
+    batch_id: str  # the batch that claimed the object
+    handed_off: bool  # whether that batch reached its pipeline (the connector marks it after StartExecution)
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """A landed micro-batch waiting for its flush: `body` is `{"ingest_time", "objects", "rejected", "bytes"}`."""
+
+    batch_id: str
+    body: dict[str, Any]
+    flush: str | None = None  # the flush batch that claimed it
+    flushed_at: str | None = None  # when it was claimed (a claim left long behind was never handed off)
+
+
 class RunLedger:
     """The interface both stores implement."""
 
-    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
-        """Claim an object for a batch: None when this call claimed it, else the batch that already has it."""
+    def put_pending(self, source: str, batch_id: str, body: dict[str, Any]) -> None:
+        """Mark a landed micro-batch pending."""
+        raise NotImplementedError
+
+    def pending(self, source: str) -> list[PendingBatch]:
+        """Every pending micro-batch of the source (claimed by a flush or not), by batch id."""
+        raise NotImplementedError
+
+    def claim_pending(self, source: str, batch_id: str, flush: str, at: str) -> bool:
+        """Claim a pending micro-batch for the flush batch `flush`: False when another flush has it (or it is gone)."""
+        raise NotImplementedError
+
+    def drop_pending(self, source: str, batch_id: str, flush: str) -> None:
+        """Forget a micro-batch once the flush that claimed it was handed to its pipeline."""
+        raise NotImplementedError
+
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str,
+                     handed_off: bool = True) -> str | None:
+        """Claim an object for a batch: None when this call claimed it, else the batch that already has it.
+
+        A connector claims with `handed_off=False` and marks the claim (`mark_handed_off`) once its batch's
+        execution started."""
+        raise NotImplementedError
+
+    def object_claim(self, source: str, origin: str, etag: str | None) -> ObjectClaim | None:
+        """The object's claim, or None when it is not claimed."""
+        raise NotImplementedError
+
+    def mark_handed_off(self, source: str, origin: str, etag: str | None, batch_id: str) -> None:
+        """Record that `batch_id`, which claimed the object, was handed to its pipeline (if it still has it)."""
         raise NotImplementedError
 
     def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
@@ -180,23 +231,58 @@ class SqliteRunLedger(RunLedger):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        # one caller at a time, from any thread (`onboard serve` handles each request in its own thread)
+        self._connection = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         self._connection.executescript("""
             CREATE TABLE IF NOT EXISTS runs (source TEXT NOT NULL, batch_id TEXT NOT NULL, record TEXT NOT NULL,
                                              PRIMARY KEY (source, batch_id));
             CREATE TABLE IF NOT EXISTS object_claims (source TEXT NOT NULL, object TEXT NOT NULL,
                                                       batch_id TEXT NOT NULL, PRIMARY KEY (source, object));
         """)
+        self._connection.execute("CREATE TABLE IF NOT EXISTS pending (source TEXT NOT NULL, batch_id TEXT NOT NULL, "
+                                 "body TEXT NOT NULL, flush TEXT, flushed_at TEXT, PRIMARY KEY (source, batch_id))")
+        columns = [row[1] for row in self._connection.execute("PRAGMA table_info(object_claims)")]
+        if "handed_off" not in columns:  # a ledger from before the flag: its claims were handed off
+            self._connection.execute("ALTER TABLE object_claims ADD COLUMN handed_off INTEGER NOT NULL DEFAULT 1")
 
-    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str,
+                     handed_off: bool = True) -> str | None:
         key = object_claim_key(origin, etag)
         inserted = self._connection.execute(
-            "INSERT OR IGNORE INTO object_claims VALUES (?, ?, ?)", (source, key, batch_id)).rowcount
+            "INSERT OR IGNORE INTO object_claims (source, object, batch_id, handed_off) VALUES (?, ?, ?, ?)",
+            (source, key, batch_id, int(handed_off))).rowcount
         if inserted:
             return None
         row = self._connection.execute(
             "SELECT batch_id FROM object_claims WHERE source = ? AND object = ?", (source, key)).fetchone()
         return row[0]
+
+    def put_pending(self, source: str, batch_id: str, body: dict[str, Any]) -> None:
+        self._connection.execute("INSERT OR IGNORE INTO pending (source, batch_id, body) VALUES (?, ?, ?)",
+                                 (source, batch_id, json.dumps(body, sort_keys=True)))
+
+    def pending(self, source: str) -> list[PendingBatch]:
+        rows = self._connection.execute("SELECT batch_id, body, flush, flushed_at FROM pending WHERE source = ? "
+                                        "ORDER BY batch_id", (source,)).fetchall()
+        return [PendingBatch(r[0], json.loads(r[1]), r[2], r[3]) for r in rows]
+
+    def claim_pending(self, source: str, batch_id: str, flush: str, at: str) -> bool:
+        return bool(self._connection.execute(
+            "UPDATE pending SET flush = ?, flushed_at = ? WHERE source = ? AND batch_id = ? AND flush IS NULL",
+            (flush, at, source, batch_id)).rowcount)
+
+    def drop_pending(self, source: str, batch_id: str, flush: str) -> None:
+        self._connection.execute("DELETE FROM pending WHERE source = ? AND batch_id = ? AND flush = ?",
+                                 (source, batch_id, flush))
+
+    def object_claim(self, source: str, origin: str, etag: str | None) -> ObjectClaim | None:
+        row = self._connection.execute("SELECT batch_id, handed_off FROM object_claims WHERE source = ? AND "
+                                       "object = ?", (source, object_claim_key(origin, etag))).fetchone()
+        return ObjectClaim(row[0], bool(row[1])) if row else None
+
+    def mark_handed_off(self, source: str, origin: str, etag: str | None, batch_id: str) -> None:
+        self._connection.execute("UPDATE object_claims SET handed_off = 1 WHERE source = ? AND object = ? AND "
+                                 "batch_id = ?", (source, object_claim_key(origin, etag), batch_id))
 
     def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
         self._connection.execute("DELETE FROM object_claims WHERE source = ? AND object = ? AND batch_id = "
@@ -236,15 +322,71 @@ class DynamoRunLedger(RunLedger):
         self.table = table_name
         self.client = client
 
-    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str) -> str | None:
+    def claim_object(self, source: str, origin: str, etag: str | None, batch_id: str,
+                     handed_off: bool = True) -> str | None:
         key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        flag = {} if handed_off else {"handed_off": {"BOOL": False}}
         try:
-            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}},
+            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}, **flag},
                                  ConditionExpression="attribute_not_exists(batch_id)")
             return None
         except self.client.exceptions.ConditionalCheckFailedException:
             item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item", {})
             return item.get("claimed_by", {}).get("S", "?")
+
+    def put_pending(self, source: str, batch_id: str, body: dict[str, Any]) -> None:
+        self.client.put_item(TableName=self.table, Item={
+            "source": {"S": f"{source}#pending"}, "batch_id": {"S": batch_id},
+            "body": {"S": json.dumps(body, sort_keys=True)}})
+
+    def pending(self, source: str) -> list[PendingBatch]:
+        found, kwargs = [], {"TableName": self.table, "ConsistentRead": True, "KeyConditionExpression": "#s = :s",
+                             "ExpressionAttributeNames": {"#s": "source"},
+                             "ExpressionAttributeValues": {":s": {"S": f"{source}#pending"}}}
+        while True:
+            page = self.client.query(**kwargs)
+            found += [PendingBatch(i["batch_id"]["S"], json.loads(i["body"]["S"]), i.get("flush", {}).get("S"),
+                                   i.get("flushed_at", {}).get("S")) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_pending(self, source: str, batch_id: str, flush: str, at: str) -> bool:
+        key = {"source": {"S": f"{source}#pending"}, "batch_id": {"S": batch_id}}
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if not item or "flush" in item:
+            return False
+        try:  # a conditional PutItem (no UpdateItem in the grants): the same body, now claimed
+            self.client.put_item(TableName=self.table, Item={**item, "flush": {"S": flush}, "flushed_at": {"S": at}},
+                                 ConditionExpression="attribute_exists(batch_id) AND attribute_not_exists(flush)")
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def drop_pending(self, source: str, batch_id: str, flush: str) -> None:
+        try:
+            self.client.delete_item(TableName=self.table, Key={"source": {"S": f"{source}#pending"},
+                                                               "batch_id": {"S": batch_id}},
+                                    ConditionExpression="flush = :f", ExpressionAttributeValues={":f": {"S": flush}})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # gone already
+
+    def object_claim(self, source: str, origin: str, etag: str | None) -> ObjectClaim | None:
+        key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        return ObjectClaim(item.get("claimed_by", {}).get("S", "?"), item.get("handed_off", {}).get("BOOL", True))
+
+    def mark_handed_off(self, source: str, origin: str, etag: str | None, batch_id: str) -> None:
+        """A conditional PutItem (the connector's grant has no UpdateItem): the claim without the flag."""
+        key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
+        try:
+            self.client.put_item(TableName=self.table, Item={**key, "claimed_by": {"S": batch_id}},
+                                 ConditionExpression="claimed_by = :b",
+                                 ExpressionAttributeValues={":b": {"S": batch_id}})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # released meanwhile (its run failed), or another batch has it now
 
     def release_object(self, source: str, origin: str, etag: str | None, batch_id: str | None = None) -> None:
         key = {"source": {"S": f"{source}#objects"}, "batch_id": {"S": object_claim_key(origin, etag)}}
@@ -283,7 +425,7 @@ class DynamoRunLedger(RunLedger):
             while True:
                 page = self.client.scan(**kwargs)
                 items += [i for i in page["Items"]
-                          if not i["source"]["S"].endswith("#objects") and not i["batch_id"]["S"].startswith("#")]
+                          if "#" not in i["source"]["S"] and not i["batch_id"]["S"].startswith("#")]
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -25,9 +26,10 @@ class Storage(Protocol):
 
 def _free_temporary(path: str) -> str:
     """The name an object is written under before it is renamed to ``path``: its folder made, and no leftover
-    of an earlier attempt there (a leftover may be a link to another object: never write through it)."""
+    of an earlier attempt there (a leftover may be a link to another object: never write through it). The name is
+    the writer's own (process and thread), so concurrent writes of one key each replace it whole, as on S3."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".part"
+    tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.part"
     with contextlib.suppress(FileNotFoundError):
         os.remove(tmp)
     return tmp

@@ -8,6 +8,17 @@ transaction; `{"action": "status", "statement_id": ...}` reports how it is going
 when Redshift rejected it. A batch whose transform kept no rows is not loaded (COPY of an empty manifest
 fails in Redshift), as in local runs.
 
+Idempotency and retries:
+- Every submission's Data API `ClientToken` derives from the execution (its ARN, `"execution"` in the event)
+  and the statement's purpose (`load#<attempt>`), so a retried Lambda invocation of one execution submits the
+  load once, while a resumed execution (another ARN) submits it anew instead of getting the failed statement
+  back.
+- Two loads into one table at once can fail with Redshift's serializable isolation error (`ERROR:1023 DETAIL:
+  Serializable isolation violation`): the transaction was rolled back and Redshift's advice is to retry it.
+  `status` resubmits such a load (after a jittered backoff, at most `MAX_LOAD_ATTEMPTS` submissions in all) and
+  answers SUBMITTED with the new statement; the small synchronous statements (migration bookkeeping) retry
+  the same way.
+
 Environment: ONBOARD_SOURCE, ONBOARD_LAKE (see lake.lake_from_env), ONBOARD_COPY_ROLE_ARN (a role ARN or
 a chain), ONBOARD_REDSHIFT_DATABASE and either ONBOARD_REDSHIFT_WORKGROUP with ONBOARD_REDSHIFT_SECRET_ARN
 (Serverless: the loader user's secret, the Data API's SecretArn) or ONBOARD_REDSHIFT_CLUSTER with
@@ -18,9 +29,11 @@ load.sql, schema.lock.json and migrations/ (default: `redshift/` in the Lambda t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import random
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,6 +46,9 @@ from framework.runtime.migrations import locked_table, next_step, read_migration
 
 log = logging.getLogger(__name__)
 RUNNING = ("SUBMITTED", "PICKED", "STARTED")
+MAX_LOAD_ATTEMPTS = 4  # submissions of one load, the first included
+BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 20.0
+SERIALIZABLE_ISOLATION = "serializable isolation violation"
 
 
 class LoadFailed(RuntimeError):
@@ -41,6 +57,10 @@ class LoadFailed(RuntimeError):
 
 class MigrationFailed(RuntimeError):
     """A schema migration (or its bookkeeping) failed; the load does not run."""
+
+
+class SerializationConflict(MigrationFailed):
+    """A statement lost a serializable isolation conflict (Redshift error 1023) more often than it is retried."""
 
 
 def sql_dir(environ: Mapping[str, str]) -> Path:
@@ -70,15 +90,40 @@ def read_summary(summary_uri: str, s3: Any) -> dict[str, Any]:
     return json.loads(body)
 
 
-def start(event: Mapping[str, Any], environ: Mapping[str, str], data_api: Any, s3: Any) -> dict[str, Any]:
-    """Submit the batch's load; SKIPPED when the transform kept no rows."""
+def client_token(execution: str, purpose: str) -> str:
+    """The Data API idempotency token of one submission: the execution and the statement's purpose, hashed (at
+    most 64 characters)."""
+    return hashlib.sha256(f"{execution}\x1f{purpose}".encode()).hexdigest()
+
+
+def is_serialization_conflict(error: str | None) -> bool:
+    """Redshift's serializable isolation error (1023): a concurrent transaction won; retrying is the remedy."""
+    return SERIALIZABLE_ISOLATION in (error or "").lower()
+
+
+def backoff(attempt: int, draw: Callable[[], float] = random.random) -> float:
+    """Full jitter: a uniform wait up to 2 s, 4 s, 8 s ... (at most 20 s) before submission `attempt + 1`."""
+    return draw() * min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+
+def _execution(event: Mapping[str, Any]) -> str:
+    execution = event.get("execution")
+    if not execution:
+        raise ValueError("the load event names no execution (the state machine passes $$.Execution.Id)")
+    return str(execution)
+
+
+def start(event: Mapping[str, Any], environ: Mapping[str, str], data_api: Any, s3: Any,
+          attempt: int = 1) -> dict[str, Any]:
+    """Submit the batch's load (submission `attempt`); SKIPPED when the transform kept no rows."""
     source = environ["ONBOARD_SOURCE"]
+    execution = _execution(event)
     manifests_bucket, manifests_prefix = lake_from_env(environ)["manifests"]
     summary = read_summary(event["summary_uri"], s3)
     counts = {k: summary.get(k, 0) for k in ("rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate")}
     if summary.get("files", 0) == 0:
         log.info("batch %s of %s kept no rows: nothing to load", event["batch_id"], source)
-        return {"status": "SKIPPED", "statement_id": None, "rows": counts}
+        return {"status": "SKIPPED", "statement_id": None, "rows": counts, "attempt": attempt}
     folder = sql_dir(environ)
     statements, comments_left_out = load_batch(
         (folder / "ddl.sql").read_text(encoding="utf-8"), (folder / "load.sql").read_text(encoding="utf-8"),
@@ -88,23 +133,40 @@ def start(event: Mapping[str, Any], environ: Mapping[str, str], data_api: Any, s
         log.warning("%d COMMENT ON statement(s) do not fit in the load batch and were left out", comments_left_out)
     response = data_api.batch_execute_statement(
         Sqls=statements, StatementName=f"onboard-{source}-{event['batch_id']}"[:500],
-        ClientToken=event["batch_id"], **target(environ))
-    log.info("submitted the load of batch %s of %s as statement %s", event["batch_id"], source, response["Id"])
-    return {"status": "SUBMITTED", "statement_id": response["Id"], "rows": counts}
+        ClientToken=client_token(execution, f"load#{attempt}"), **target(environ))
+    log.info("submitted the load of batch %s of %s as statement %s (attempt %d)", event["batch_id"], source,
+             response["Id"], attempt)
+    return {"status": "SUBMITTED", "statement_id": response["Id"], "rows": counts, "attempt": attempt}
 
 
-def status(event: Mapping[str, Any], data_api: Any) -> dict[str, Any]:
+def status(event: Mapping[str, Any], data_api: Any, environ: Mapping[str, str] | None = None, s3: Any = None,
+           sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """FINISHED, or still running (SUBMITTED, PICKED, STARTED); LoadFailed when FAILED or ABORTED
-    (MigrationFailed for a migration step: ``"step": "migrate"``)."""
+    (MigrationFailed for a migration step: ``"step": "migrate"``).
+
+    A load (the event carries the load's `batch_id`, `manifest_uri`, `summary_uri`, `execution` and `attempt`)
+    that failed with the serializable isolation error is submitted again, up to `MAX_LOAD_ATTEMPTS` in all:
+    the answer is then SUBMITTED with the new statement's id and attempt."""
     described = data_api.describe_statement(Id=event["statement_id"])
     state = described["Status"]
+    error = described.get("Error") or "no error text"
     if state in ("FAILED", "ABORTED") and event.get("step") == "migrate":
-        raise MigrationFailed(f"migration statement {event['statement_id']} {state.lower()}: "
-                              f"{described.get('Error', 'no error text')}"[:1000])
+        raise MigrationFailed(f"migration statement {event['statement_id']} {state.lower()}: {error}"[:1000])
+    attempt = int(event.get("attempt") or 1)
+    if state == "FAILED" and is_serialization_conflict(error) and event.get("manifest_uri") \
+            and attempt < MAX_LOAD_ATTEMPTS and environ is not None:
+        wait = backoff(attempt)
+        log.warning("load statement %s of batch %s hit a serializable isolation conflict; submitting it again "
+                    "in %.1f s (attempt %d of %d)", event["statement_id"], event.get("batch_id"), wait,
+                    attempt + 1, MAX_LOAD_ATTEMPTS)
+        sleep(wait)
+        return {**start(event, environ, data_api, s3, attempt=attempt + 1),
+                **({"rows": event["rows"]} if "rows" in event else {})}
     if state in ("FAILED", "ABORTED"):
-        raise LoadFailed(f"load statement {event['statement_id']} {state.lower()}: "
-                         f"{described.get('Error', 'no error text')}"[:1000])
-    return {"status": state, "statement_id": event["statement_id"]}
+        tried = f" after {attempt} attempts" if attempt > 1 else ""
+        raise LoadFailed(f"load statement {event['statement_id']} {state.lower()}{tried}: {error}"[:1000])
+    return {"status": state, "statement_id": event["statement_id"], "attempt": attempt,
+            **({"rows": event["rows"]} if "rows" in event else {})}
 
 
 class DataApiExecutor:
@@ -114,12 +176,28 @@ class DataApiExecutor:
                  timeout_seconds: float = 60.0):
         self.data_api, self.where, self.sleep, self.timeout = data_api, where, sleep, timeout_seconds
 
+    def _run(self, submit: Callable[[], str]) -> str:
+        """Submit and wait; a serializable isolation conflict is submitted again (bounded, with backoff)."""
+        attempt = 1
+        while True:
+            try:
+                statement_id = submit()
+                self._wait(statement_id)
+                return statement_id
+            except SerializationConflict:
+                if attempt >= MAX_LOAD_ATTEMPTS:
+                    raise
+                self.sleep(backoff(attempt))
+                attempt += 1
+
     def _wait(self, statement_id: str) -> None:
         waited = 0.0
         while True:
             described = self.data_api.describe_statement(Id=statement_id)
             if described["Status"] == "FINISHED":
                 return
+            if described["Status"] == "FAILED" and is_serialization_conflict(described.get("Error")):
+                raise SerializationConflict(f"statement {statement_id} failed: {described.get('Error')}"[:1000])
             if described["Status"] in ("FAILED", "ABORTED"):
                 raise MigrationFailed(f"statement {statement_id} {described['Status'].lower()}: "
                                       f"{described.get('Error', 'no error text')}"[:1000])
@@ -129,8 +207,7 @@ class DataApiExecutor:
             waited += 0.5
 
     def query(self, sql: str) -> list[tuple]:
-        statement_id = self.data_api.execute_statement(Sql=sql, **self.where)["Id"]
-        self._wait(statement_id)
+        statement_id = self._run(lambda: self.data_api.execute_statement(Sql=sql, **self.where)["Id"])
         records = self.data_api.get_statement_result(Id=statement_id)["Records"]
         return [tuple(next(iter(field.values())) for field in record) for record in records]
 
@@ -146,10 +223,10 @@ class DataApiExecutor:
         return self.data_api.batch_execute_statement(Sqls=statements, **self.where)["Id"]
 
     def transaction(self, statements: list[str]) -> None:
-        self._wait(self.submit(statements))
+        self._run(lambda: self.submit(statements))
 
     def single(self, statement: str) -> None:
-        self._wait(self.submit([statement]))
+        self._run(lambda: self.submit([statement]))
 
 
 def migrate(event: Mapping[str, Any], environ: Mapping[str, str], data_api: Any,
@@ -188,5 +265,5 @@ def handler(event: dict[str, Any], context: Any = None, *, data_api: Any = None,
     if action == "start":
         return start(event, os.environ, data_api, s3)
     if action == "status":
-        return status(event, data_api)
+        return status(event, data_api, os.environ, s3)
     raise ValueError(f"unknown action {action!r}; valid: migrate, start, status")

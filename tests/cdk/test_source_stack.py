@@ -89,7 +89,7 @@ def assert_http_trigger(template: dict, source: str) -> None:
         assert plan["Throttle"] == {"BurstLimit": 200, "RateLimit": 100}
         assert len(cfn.resources(template, "AWS::ApiGateway::UsagePlanKey")) == 1
     permissions = [p for p in cfn.resources(template, "AWS::Lambda::Permission").values()
-                   if p["FunctionName"] == f"<{connector}.Arn>"]
+                   if p["FunctionName"] == f"<{connector}.Arn>"]  # the flush's schedule has its own
     assert {p["SourceArn"].rsplit("/POST/", 1)[1] for p in permissions} == {trigger["path"].lstrip("/")}
 
 
@@ -131,8 +131,9 @@ def test_every_kind_has_its_trigger_asserted(kind_stack):
 def test_lambdas_are_pinned_arm64_with_log_retention_and_encrypted_logs(kind_stack):
     _, source, template = kind_stack
     functions = cfn.resources(template, "AWS::Lambda::Function")
+    buffered = [f"onboard-{source}-ship"] if "buffer" in MANIFESTS[source]["connector"] else []
     assert sorted(f["FunctionName"] for f in functions.values()) == [
-        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs"]
+        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs", *buffered]
     assert {(f["Runtime"], tuple(f["Architectures"])) for f in functions.values()} == {("python3.13", ("arm64",))}
     assert not any("ReservedConcurrentExecutions" in f for f in functions.values())  # opt-in (deploy.yaml)
     for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():
@@ -249,14 +250,30 @@ def test_state_machine_runs_ingest_transform_crawl_migrate_load_notify_in_order(
     assert states["LoadSubmitted?"]["Choices"] == [
         {"Variable": "$.load.status", "StringEquals": "SKIPPED", "Next": "RecordSuccess"}]
     assert states["LoadFinished?"]["Choices"] == [
-        {"Variable": "$.load_status.status", "StringEquals": "FINISHED", "Next": "RecordSuccess"}]
+        {"Variable": "$.load.status", "StringEquals": "FINISHED", "Next": "RecordSuccess"}]
     assert [states["RecordSuccess"]["Next"], states["Notify"]["Next"]] == ["Notify", "Done"]
     assert states["Transform"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
     assert states["Transform"]["Parameters"] == {"JobName": f"<{next(iter(cfn.resources(template, 'AWS::Glue::Job')))}>",
                                                  "Arguments.$": "$.glue_arguments"}
     assert states["Load"]["Parameters"]["Payload"] == {"action": "start", "batch_id.$": "$.batch_id",
                                                        "manifest_uri.$": "$.manifest_uri",
-                                                       "summary_uri.$": "$.summary_uri"}
+                                                       "summary_uri.$": "$.summary_uri",
+                                                       "execution.$": "$$.Execution.Id"}
+
+
+def test_the_load_names_its_execution_and_its_status_poll_can_resubmit_it(kind_stack):
+    """The Data API token derives from the execution (a resumed one submits anew); a poll that resubmitted
+    after a serializable isolation conflict hands the new statement to the next poll (both write $.load)."""
+    _, _, template = kind_stack
+    states = cfn.state_machine_definition(template)["States"]
+    selector = {"status.$": "$.Payload.status", "statement_id.$": "$.Payload.statement_id",
+                "rows.$": "$.Payload.rows", "attempt.$": "$.Payload.attempt"}
+    assert states["LoadStatus"]["Parameters"]["Payload"] == {
+        "action": "status", "statement_id.$": "$.load.statement_id", "attempt.$": "$.load.attempt",
+        "rows.$": "$.load.rows", "batch_id.$": "$.batch_id", "manifest_uri.$": "$.manifest_uri",
+        "summary_uri.$": "$.summary_uri", "execution.$": "$$.Execution.Id"}
+    assert (states["Load"]["ResultSelector"], states["Load"]["ResultPath"]) == (selector, "$.load")
+    assert (states["LoadStatus"]["ResultSelector"], states["LoadStatus"]["ResultPath"]) == (selector, "$.load")
 
 
 def test_a_resumed_batch_skips_the_finished_transform(kind_stack):

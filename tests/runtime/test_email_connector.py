@@ -199,11 +199,14 @@ def deliver_concurrently(storage, ledgers, threads: int = 6) -> list:
 
 
 def assert_landed_once(storage, batches) -> None:
+    """One batch: a delivery that finds the message claimed by a batch not yet handed off (here: none is, no
+    handler runs) lands it again as that same batch, whose execution StartExecution then starts once (named by
+    the batch id); with the claim handed off it is a duplicate. Either way one set of raw objects."""
     landed = [b for b in batches if b.status == "landed"]
-    assert len(landed) == 1, [b.status for b in batches]
+    assert len({b.batch_id for b in landed}) == 1, [b.status for b in batches]
     assert sorted(b.reason for b in batches if b.status == "duplicate") == [
         f"message <20241115170211.4417@mail.acme-supplies.example> already landed as batch {landed[0].batch_id}"
-    ] * (len(batches) - 1)
+    ] * (len(batches) - len(landed))
     assert storage.list("raw", "supplier_invoices/ingest_date=") == [o.key for o in landed[0].objects]
 
 
@@ -227,7 +230,7 @@ def test_concurrent_deliveries_of_one_message_land_once_with_the_dynamodb_ledger
     [claim] = client.scan(TableName="runs")["Items"]
     assert claim == {"source": {"S": "supplier_invoices#objects"},
                      "batch_id": {"S": message_claim_origin("<20241115170211.4417@mail.acme-supplies.example>") + "#"},
-                     "claimed_by": {"S": landed.batch_id}}
+                     "claimed_by": {"S": landed.batch_id}, "handed_off": {"BOOL": False}}
     assert claim["batch_id"]["S"].startswith("message/") and len(claim["batch_id"]["S"]) == len("message/") + 64 + 1
 
 
@@ -248,3 +251,23 @@ def test_a_failed_landing_releases_the_claim_so_a_redelivery_lands(tmp_path):
         connector.handle(deliver(storage, "m1", SAMPLE))
     [batch] = connector.handle(deliver(storage, "m2", SAMPLE))
     assert batch.status == "landed" and len(batch.objects) == 2
+
+
+def test_a_message_whose_batch_was_never_handed_off_lands_again_as_that_batch(tmp_path):
+    """StartExecution failed after the message landed: the retried delivery lands it as the same batch (same
+    raw keys), so the execution started then is the one the first attempt meant; once handed off it is a duplicate."""
+    storage = LocalStorage(tmp_path / "lake")
+    runs = SqliteRunLedger(tmp_path / "ledger.sqlite")
+    [first] = EmailConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=runs).handle(
+        deliver(storage, "m1", SAMPLE))
+    later = datetime(2024, 11, 16, 10, 33, 0, tzinfo=UTC)  # Lambda's retry of the event, minutes later
+    retry = EmailConnector(CONFIG, storage=storage, clock=lambda: later, runs=runs)
+    [again] = retry.handle(deliver(storage, "m1", SAMPLE))
+    assert (again.status, again.batch_id, again.ingest_time) == ("landed", first.batch_id, first.ingest_time)
+    assert [o.key for o in again.objects] == [o.key for o in first.objects]
+    retry.commit(again)  # the handler's, once the execution started
+    [duplicate] = EmailConnector(CONFIG, storage=storage, clock=lambda: later, runs=runs).handle(
+        deliver(storage, "m1", SAMPLE))
+    assert (duplicate.status, duplicate.reason) == (
+        "duplicate", f"message <20241115170211.4417@mail.acme-supplies.example> already landed as batch "
+                     f"{first.batch_id}")

@@ -90,12 +90,29 @@ def test_the_same_event_delivered_twice_lands_once(ledger, tmp_path):
     event = s3_put_event("raw", "incoming/airports/today.csv", len(body), "e1")
     first = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger)
     [batch] = first.handle(event)
+    first.commit(batch)  # the handler's, once the batch's execution started
     again = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger)
     assert again.handle(event) == []
     assert again.skipped == [{"origin": "raw/incoming/airports/today.csv", "etag": "e1", "batch_id": batch.batch_id}]
     assert sorted(p.name for p in (tmp_path / "lake/raw/airports").rglob("*.csv")) == [f"{batch.batch_id}.csv"]
     changed = s3_put_event("raw", "incoming/airports/today.csv", len(body), "e2")
     assert len(S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger).handle(changed)) == 1
+
+
+def test_a_batch_not_handed_off_lands_again_as_itself_and_is_skipped_once_it_was(ledger, tmp_path):
+    storage = LocalStorage(tmp_path / "lake")
+    storage.put("raw", "incoming/airports/today.csv", b"iata\nLHR\n")
+    event = s3_put_event("raw", "incoming/airports/today.csv", 9, "e1")
+    [batch] = S3FileConnector(CONFIG, storage=storage, clock=lambda: NOW, runs=ledger).handle(event)
+    later = datetime(2024, 11, 17, 8, 0, 0, tzinfo=UTC)
+    retry = S3FileConnector(CONFIG, storage=storage, clock=lambda: later, runs=ledger)
+    [again] = retry.handle(event)
+    assert (again.batch_id, again.ingest_time, again.objects) == (batch.batch_id, batch.ingest_time, batch.objects)
+    claim = ledger.object_claim("airports", "raw/incoming/airports/today.csv", "e1")
+    assert (claim.batch_id, claim.handed_off) == (batch.batch_id, False)
+    retry.commit(again)
+    assert ledger.object_claim("airports", "raw/incoming/airports/today.csv", "e1").handed_off is True
+    assert S3FileConnector(CONFIG, storage=storage, clock=lambda: later, runs=ledger).handle(event) == []
 
 
 def test_a_landing_that_fails_releases_its_claim(ledger, tmp_path):

@@ -1,5 +1,6 @@
 """The stream connector: Kinesis and Kafka (MSK, self-managed) event batches land as one JSONL micro-batch;
-undecodable records are quarantined and named exactly in batchItemFailures, their neighbours land."""
+undecodable records are quarantined (and so not reported in batchItemFailures), their neighbours land; only
+a record that could not be handled at all is reported."""
 
 from __future__ import annotations
 
@@ -35,14 +36,14 @@ def storage(tmp_path):
     return LocalStorage(tmp_path)
 
 
-def test_kinesis_batch_lands_good_records_and_reports_bad_ones_exactly(storage):
+def test_kinesis_batch_lands_good_records_and_quarantines_bad_ones_without_reporting_them(storage):
     event = kinesis_event(PAYLOADS, "iot-sensor-readings")
     sequence = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
     [batch], response = handle(storage, event)
     assert (batch.rejected, batch.reason) == (3, "3 record(s) quarantined by the connector: malformed: invalid JSON "
                                                  "(Unterminated string starting at)")
-    assert response["batchItemFailures"] == [{"itemIdentifier": sequence[1]}, {"itemIdentifier": sequence[2]},
-                                             {"itemIdentifier": sequence[4]}]
+    # reported, Lambda would re-deliver the shard from sequence[1] on and land sensor-002 again
+    assert response["batchItemFailures"] == []
     landed = storage.get("raw", batch.objects[0].key).decode().splitlines()
     assert [json.loads(line)["device_id"] for line in landed] == ["sensor-001", "sensor-002"]
     quarantined = [json.loads(line) for line in
@@ -58,16 +59,46 @@ def test_kinesis_batch_lands_good_records_and_reports_bad_ones_exactly(storage):
 def test_kafka_event_shapes_name_records_by_topic_partition_and_offset(storage, self_managed):
     event = kafka_event(PAYLOADS[:3], "sensor-readings", partition=2, first_offset=40, self_managed=self_managed)
     [batch], response = handle(storage, event)
-    assert response["batchItemFailures"] == [{"itemIdentifier": "sensor-readings-2@41"},
-                                             {"itemIdentifier": "sensor-readings-2@42"}]
+    assert response["batchItemFailures"] == []
+    quarantined = storage.get("quarantine", f"sensor_readings_stream/{batch.batch_id}/records.jsonl").splitlines()
+    assert [json.loads(q)["itemIdentifier"] for q in quarantined] == ["sensor-readings-2@41", "sensor-readings-2@42"]
     assert storage.get("raw", batch.objects[0].key).count(b"\n") == 1
 
 
-def test_a_batch_of_only_bad_records_lands_nothing_and_fails_them_all(storage):
+def test_a_batch_of_only_bad_records_lands_nothing_and_quarantines_them_all(storage):
     [batch], response = handle(storage, kinesis_event([b"not json"], "s"))
     assert (batch.status, batch.objects, batch.rejected) == ("quarantined", [], 1)
-    assert response["batchItemFailures"] == [{"itemIdentifier": f"{1:056d}"}]
+    assert response["batchItemFailures"] == []
     assert storage.list("raw") == []
+    assert storage.list("quarantine") == [f"sensor_readings_stream/{batch.batch_id}/records.jsonl"]
+
+
+class QuarantineDown(LocalStorage):
+    """The quarantine zone refuses writes (a transient S3 failure): the raw zone works."""
+
+    def put(self, bucket, key, data):
+        if bucket == "quarantine":
+            raise OSError("quarantine write failed")
+        return super().put(bucket, key, data)
+
+
+def test_a_record_that_could_not_be_quarantined_is_reported_and_only_those_before_it_land(tmp_path):
+    storage = QuarantineDown(tmp_path)
+    event = kinesis_event(PAYLOADS, "iot-sensor-readings")
+    sequence = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    [batch], response = handle(storage, event)
+    # Lambda re-delivers from sequence[1]: sensor-002 (after it) lands then, not now, so it lands once
+    assert response["batchItemFailures"] == [{"itemIdentifier": sequence[1]}]
+    assert (batch.rejected, batch.reason) == (0, None)
+    landed = storage.get("raw", batch.objects[0].key).decode().splitlines()
+    assert [json.loads(line)["device_id"] for line in landed] == ["sensor-001"]
+    assert batch.objects[0].origin == f"{sequence[0]}..{sequence[0]}"
+
+
+def test_a_first_record_that_could_not_be_quarantined_lands_nothing_and_is_reported(tmp_path):
+    event = kinesis_event([b"not json", json.dumps(READING).encode()], "s")
+    batches, response = handle(QuarantineDown(tmp_path), event)
+    assert (batches, response["batchItemFailures"]) == ([], [{"itemIdentifier": f"{1:056d}"}])
 
 
 @mock_aws
@@ -87,7 +118,8 @@ def test_records_read_from_a_kinesis_stream_land_on_s3():
         s3.create_bucket(Bucket=bucket)
     connector = StreamConnector(CONFIG, storage=S3Storage(s3), clock=lambda: NOW)
     [batch] = connector.handle(event)
-    assert connector.respond([batch])["batchItemFailures"] == [{"itemIdentifier": records[1]["SequenceNumber"]}]
+    assert connector.respond([batch])["batchItemFailures"] == []
+    assert batch.rejected == 1
     body = s3.get_object(Bucket="raw", Key=batch.objects[0].key)["Body"].read()
     assert [json.loads(line) for line in body.splitlines()] == [READING]
 
@@ -106,7 +138,7 @@ def test_a_self_managed_kafka_event_as_lambda_delivers_it_lands_every_partition_
              "records": {"plant.readings.v1-0": [record(0, 15, json.dumps(READING).encode()), record(0, 16, None)],
                          "plant.readings.v1-1": [record(1, 7, json.dumps(second).encode())]}}
     [batch], response = handle(storage, event)
-    assert response["batchItemFailures"] == [{"itemIdentifier": "plant.readings.v1-0@16"}]
+    assert (response["batchItemFailures"], batch.rejected) == ([], 1)
     assert storage.get("raw", batch.objects[0].key).decode().splitlines() == [
         json.dumps(READING, separators=(",", ":")), json.dumps(second, separators=(",", ":"))]
     assert batch.objects[0].origin == "plant.readings.v1-0@15..plant.readings.v1-1@7"

@@ -117,3 +117,31 @@ def test_self_managed_kafka_with_auth_vpc_and_pollers_loads(project):
     config = source.definition.config
     assert (config.bootstrap_servers, config.auth.method, config.vpc.security_group_ids, config.pollers.maximum,
             config.max_retries) == (["broker-1.kafka.example.com:9096", "10.0.3.17:9096"], "mtls", ["sg-0a1b2c3d"], 4, 5)
+
+
+def test_buffer_defaults_to_five_minutes_and_64_megabytes_and_reaches_the_connector(project):
+    from framework.render.connector import connector_config
+    from framework.render.manifest import manifest
+
+    write_source(project, "a.yaml", BASE.format(kind="http_push", config="    path: /ingest/readings"))
+    write_source(project, "b.yaml", BASE.format(kind="stream", config="    kind: kinesis\n    stream_name: s")
+                 .replace("name: readings", "name: readings_stream").replace("table: readings", "table: r2")
+                 + "  buffer: {seconds: 600, megabytes: 16}\n")
+    sources = {s.name: s for s in load_project(project)}
+    assert connector_config(sources["readings"])["buffer"] == {"seconds": 300, "megabytes": 64}
+    assert connector_config(sources["readings_stream"])["buffer"] == {"seconds": 600, "megabytes": 16}
+    assert manifest(sources["readings_stream"])["connector"]["buffer"] == {"seconds": 600, "megabytes": 16}
+
+
+@pytest.mark.parametrize("buffer, message", [
+    ("{seconds: 90}", "sources/x.yaml:13:21: source.buffer.seconds: 90 is not a whole number of minutes "
+                      "(EventBridge schedules count minutes): use 60 or 120"),
+    ("{seconds: 30}", "sources/x.yaml:13:21: source.buffer.seconds: 30 is out of range; at least 60"),
+    ("{megabytes: 0}", "sources/x.yaml:13:23: source.buffer.megabytes: 0 is out of range; at least 1"),
+    ("{minutes: 5}", "sources/x.yaml:13:12: source.buffer.minutes: unknown key 'minutes' valid keys: seconds, megabytes"),
+])
+def test_buffer_errors_are_positioned(project, buffer, message):
+    write_source(project, "x.yaml", BASE.format(kind="http_push", config="    path: /in") + f"  buffer: {buffer}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_project(project)
+    assert [str(e) for e in caught.value.errors] == [message]

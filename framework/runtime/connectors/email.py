@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from framework.runtime import references
-from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, new_batch_id
-from framework.runtime.connectors.base import Connector
+from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, batch_time, new_batch_id
+from framework.runtime.connectors.base import Claimed, Connector
 from framework.runtime.events import objects_in_event
 from framework.runtime.lake import ZONE_BUCKETS, quarantine_prefix, raw_key
 from framework.runtime.ledger import message_claim_origin
@@ -82,30 +82,36 @@ class EmailConnector(Connector):
             return self.quarantine(batch, raw, f"no attachment matches {self.settings['attachment_pattern']!r} "
                                                f"(attachments: {names})")
         identity = message.message_id or hashlib.sha256(raw).hexdigest()
-        owner = self.claim(identity, batch.batch_id)
-        if owner is not None:
-            batch.status, batch.reason = "duplicate", f"message {message.message_id} already landed as batch {owner}"
+        owner = self.claim_message(identity, batch.batch_id)
+        if owner is not None and owner.land:  # landing again as the batch whose handoff failed
+            batch = Batch(self.source, owner.batch_id, batch_time(owner.batch_id).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            now = batch_time(owner.batch_id)
+        elif owner is not None:
+            batch.status = "duplicate"
+            batch.reason = f"message {message.message_id} already landed as batch {owner.batch_id}"
             log.info("%s: %s", delivery.key, batch.reason)
             return batch
         try:
             self.land(batch, delivery, selected, identity, now)
         except Exception:
             if self.runs is not None:  # let a redelivery land what this attempt could not
-                self.runs.release_object(self.source, message_claim_origin(identity), None)
+                self.release(message_claim_origin(identity), None, batch.batch_id)
             raise
         log.info("landed %d attachment(s) of %s as batch %s", len(selected), delivery.key, batch.batch_id)
         return batch
 
-    def claim(self, identity: str, batch_id: str) -> str | None:
-        """Claim the message for `batch_id`: None when this delivery may land it, else the batch that has it.
+    def claim_message(self, identity: str, batch_id: str) -> Claimed | None:
+        """Claim the message for `batch_id`: None when this delivery may land it as `batch_id`, else the batch
+        that has it (`land`: it never reached its pipeline, so this delivery lands it again as that batch).
 
         With a run ledger the claim is one conditional write, so concurrent deliveries of one message land
         it once. Without one (unit tests, ad-hoc use) the landed-message marker is read, which is not atomic."""
         if self.runs is not None:
-            return self.runs.claim_object(self.source, message_claim_origin(identity), None, batch_id)
+            claimed = self.claim(message_claim_origin(identity), None, batch_id)
+            return None if claimed.batch_id == batch_id else claimed
         marker = self._marker_key(identity)
         if self.storage.list(self.raw_bucket, marker) == [marker]:
-            return json.loads(self.storage.get(self.raw_bucket, marker))["batch_id"]
+            return Claimed(json.loads(self.storage.get(self.raw_bucket, marker))["batch_id"], False)
         return None
 
     def land(self, batch: Batch, delivery: Delivery, selected: list[Attachment], identity: str, now: datetime) -> None:

@@ -73,7 +73,7 @@ class HttpPushConnector(Connector):
             self.response = api_response(rejected.status, rejected.body)
             return []
         self.response = api_response(202, {"batch_id": batch.batch_id, "records": records})
-        return [batch]
+        return self.buffered(batch)
 
     def respond(self, batches: list[Batch]) -> dict[str, Any]:
         """The API Gateway proxy response of the request just handled."""

@@ -62,6 +62,7 @@ class RestApiConnector(Connector):
         return [batch] if batch is not None else []
 
     def commit(self, batch: Batch) -> None:
+        super().commit(batch)
         if batch.state is not None:
             put_state(self.ledger, self.source, batch.state)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from framework.runtime import references
-from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, new_batch_id
+from framework.runtime.batch import RAW_EXTENSIONS, Batch, LandedObject, batch_time, new_batch_id
 from framework.runtime.connectors.base import Connector
 from framework.runtime.events import ObjectRef, objects_in_event
 from framework.runtime.lake import raw_key
@@ -43,18 +43,20 @@ class S3FileConnector(Connector):
         now = self.clock()
         batch_id = new_batch_id(now, obj.bucket, obj.key, obj.etag or "")
         origin = f"{obj.bucket}/{obj.key}"
-        if self.runs is not None:
-            owner = self.runs.claim_object(self.source, origin, obj.etag, batch_id)
-            if owner is not None:
-                log.info("skipping s3://%s: already processed as batch %s", origin, owner)
-                self.skipped.append({"origin": origin, "etag": obj.etag or "", "batch_id": owner})
-                return None
-            try:
-                return self._copy_to_raw(obj, batch_id, now)
-            except Exception:
-                self.runs.release_object(self.source, origin, obj.etag)
-                raise
-        return self._copy_to_raw(obj, batch_id, now)
+        if self.runs is None:
+            return self._copy_to_raw(obj, batch_id, now)
+        claimed = self.claim(origin, obj.etag, batch_id)
+        if not claimed.land:
+            log.info("skipping s3://%s: already processed as batch %s", origin, claimed.batch_id)
+            self.skipped.append({"origin": origin, "etag": obj.etag or "", "batch_id": claimed.batch_id})
+            return None
+        if claimed.batch_id != batch_id:  # landing again as the batch whose handoff failed: its time and keys
+            batch_id, now = claimed.batch_id, batch_time(claimed.batch_id)
+        try:
+            return self._copy_to_raw(obj, batch_id, now)
+        except Exception:
+            self.release(origin, obj.etag, batch_id)
+            raise
 
     def _copy_to_raw(self, obj: ObjectRef, batch_id: str, now: datetime) -> Batch:
         extension = RAW_EXTENSIONS[self.format] + (".gz" if self._is_gzip(obj) else "")

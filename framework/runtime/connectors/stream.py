@@ -1,7 +1,10 @@
 """`stream`: a Kinesis or Kafka (MSK, self-managed) event batch lands as one JSONL micro-batch.
 
 Every record's data is base64: it must decode to a JSON object. A record that does not is quarantined with
-its reason and reported in `batchItemFailures` (the partial batch response), while the others land.
+its reason, while the others land. A quarantined record is handled: it is not reported in `batchItemFailures`
+(the partial batch response), since Lambda re-delivers a shard from the lowest reported record on, and every
+record after it would land again. Only a record that could not be handled at all is reported: when its
+quarantine write fails, the records before it land and Lambda re-delivers from it.
 """
 
 from __future__ import annotations
@@ -65,32 +68,45 @@ class StreamConnector(Connector):
         now = self.clock()
         batch = Batch(self.source, new_batch_id(now, self.source, records[0].identifier, records[-1].identifier),
                       now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        lines, rejected = [], []
-        for record in records:
+        lines: list[tuple[int, str]] = []
+        rejected: list[tuple[int, dict[str, Any]]] = []
+        for position, record in enumerate(records):
             try:
-                lines.append(json.dumps(decode(record), ensure_ascii=False, separators=(",", ":")) + "\n")
+                lines.append((position, json.dumps(decode(record), ensure_ascii=False, separators=(",", ":")) + "\n"))
             except ValueError as exc:
-                rejected.append({"itemIdentifier": record.identifier, "data": record.data, "_reason": str(exc),
-                                 "_batch_id": batch.batch_id})
+                rejected.append((position, {"itemIdentifier": record.identifier, "data": record.data,
+                                            "_reason": str(exc), "_batch_id": batch.batch_id}))
         if rejected:
             key = quarantine_prefix(self.source, batch.batch_id) + "records.jsonl"
-            self.storage.put(self.quarantine_bucket, key, "".join(json.dumps(r) + "\n" for r in rejected).encode())
-            self.failures = [r["itemIdentifier"] for r in rejected]
-            log.warning("quarantined %d of %d records as %s", len(rejected), len(records), key)
-            batch.rejected = len(rejected)
-            batch.reason = f"{len(rejected)} record(s) quarantined by the connector: {rejected[0]['_reason']}"
+            try:
+                self.storage.put(self.quarantine_bucket, key,
+                                 "".join(json.dumps(r) + "\n" for _, r in rejected).encode())
+            except Exception:  # nothing was handled from the first rejected record on: Lambda re-delivers it
+                first, unhandled = rejected[0]
+                log.exception("could not quarantine %d record(s); re-delivering from %s", len(rejected),
+                              unhandled["itemIdentifier"])
+                self.failures = [unhandled["itemIdentifier"]]
+                lines = [(p, line) for p, line in lines if p < first]
+                rejected, records = [], records[:first]
+            else:
+                log.warning("quarantined %d of %d records as %s", len(rejected), len(records), key)
+                batch.rejected = len(rejected)
+                batch.reason = f"{len(rejected)} record(s) quarantined by the connector: {rejected[0][1]['_reason']}"
         if not lines:
+            if not batch.rejected:  # nothing landed and nothing was quarantined: Lambda re-delivers them all
+                return []
             batch.status = "quarantined"
-            return [batch]
+            return self.buffered(batch)  # its rejected records count in the flush batch
         key = raw_key(self.source, batch.batch_id, now, "jsonl")
-        data = "".join(lines).encode()
+        data = "".join(line for _, line in lines).encode()
         self.storage.put(self.raw_bucket, key, data)
         batch.objects.append(LandedObject(self.raw_bucket, key, self.storage.uri(self.raw_bucket, key),
                                           f"{records[0].identifier}..{records[-1].identifier}", None, len(data)))
         log.info("landed %d records as %s", len(lines), key)
-        return [batch]
+        return self.buffered(batch)
 
     def respond(self, batches: list[Batch]) -> dict[str, Any]:
-        """The partial batch response: the records that could not be read (the rest landed)."""
+        """The partial batch response: the record Lambda must deliver again (none when every record was landed
+        or quarantined)."""
         return {"batchItemFailures": [{"itemIdentifier": i} for i in self.failures],
                 **super().respond(batches)}

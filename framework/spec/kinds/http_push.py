@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from framework.spec.kinds.buffer import Buffer
 from framework.spec.models import SourceBase, StrictModel, jsonl_by_default
 
 _PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
@@ -32,6 +33,8 @@ class HttpPushConfig(StrictModel):
 class HttpPushSource(SourceBase):
     type: Literal["http_push"]
     config: HttpPushConfig
+    buffer: Buffer = Field(default_factory=Buffer, description="Micro-batches are loaded together: every pending one "
+                           "at once, on this schedule or past this size.")
 
     @model_validator(mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from framework.spec.kinds.buffer import Buffer
 from framework.spec.models import SourceBase, StrictModel, jsonl_by_default
 
 _HOST_PORT = re.compile(r"^(?=.{1,253}:)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:([0-9]{1,5})$")
@@ -148,6 +149,8 @@ class StreamConfig(StrictModel):
 class StreamSource(SourceBase):
     type: Literal["stream"]
     config: StreamConfig
+    buffer: Buffer = Field(default_factory=Buffer, description="Micro-batches are loaded together: every pending one "
+                           "at once, on this schedule or past this size.")
 
     @model_validator(mode="before")
     @classmethod
