@@ -85,10 +85,6 @@ def test_fail_at_a_task_ends_failed_with_nothing_loaded_and_an_alert(repo_projec
     assert table_rows(repo_project, "sales.customers") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13 item 10, fixed on branch i13-runtime: the loader sends the batch id as the Data API ClientToken, so "
-    "the resumed load gets the failed statement back (the rehearsal's Data API honours ClientToken); remove this "
-    "marker when that fix is on main"))
 def test_a_failed_load_is_resumed_from_the_load_with_the_deployed_resume(repo_project, rehearsal_assembly):
     with Rehearsal(repo_project, Assembly(rehearsal_assembly), ["customers"]) as rehearsal:
         rehearsal.data_api.fail_when.append((lambda sqls: any(s.startswith("COPY") for s in sqls),

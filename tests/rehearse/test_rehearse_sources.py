@@ -97,3 +97,19 @@ def test_fail_at_names_a_task_of_the_state_machine(repo_project, rehearsal_assem
     assert ("--fail-at Done: not a task of customers's state machine; choose from: Ingest, Transform, "
             "RecordTransform, Migrate, MigrationStatus, RecordFailure, Load, Crawl, LoadStatus, RecordSuccess, "
             "Notify, Alert") in " ".join(result.output.split())
+
+
+def test_a_stream_replay_of_micro_batches_is_coalesced_into_one_glue_run(repo_project, rehearsal_assembly):
+    """Issue 13 item 8: the Kinesis batches (13 records in batches of 5) are landed and marked pending by the
+    connector; the flush Lambda, fired by its schedule, starts one execution: one Glue run loads them all."""
+    result = rehearse(repo_project, rehearsal_assembly, "sensor_readings_stream")
+    assert result.exit_code == 0, result.output
+    [summary] = summaries(result.output)
+    assert (summary["status"], summary["rows_loaded"]) == ("succeeded", 12)
+    assert summary["states"] == LOADED
+    assert [run["state"] for run in summary["glue_job_runs"]] == ["SUCCEEDED"]
+    with DuckDBWarehouse(repo_project.warehouse_path, read_only=True) as warehouse:
+        assert warehouse.query("SELECT location, COUNT(*), COUNT(DISTINCT device_id) FROM iot.sensor_readings_stream "
+                               "GROUP BY location ORDER BY location")[1] == [
+            ("cold-store-1", 3, 2), ("dock-2", 2, 1), ("roof-east", 2, 1), ("warehouse-a", 5, 2)]
+        assert warehouse.query("SELECT COUNT(DISTINCT _batch_id) FROM iot.sensor_readings_stream")[1] == [(1,)]
