@@ -29,6 +29,7 @@ from onboard_cdk.access import (
     ScopedPolicy,
     bucket_name,
     key_statement,
+    secret_statement,
     zone_of,
 )
 from onboard_cdk.lake_buckets import BUCKETS, GLUE_TEMP_PREFIX
@@ -91,6 +92,7 @@ class GlueResources(Construct):
          .add(iam.PolicyStatement(actions=["cloudwatch:PutMetricData"], resources=["*"],
                                   conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}}), ["*"])
          .add(key_statement(key_arn))
+         .add(secret_statement([settings["pii_secret"]] if settings.get("pii_secret") else []))  # pii: hash
          .attach(self.job_role, _WILDCARD_REASON))
 
         self.job = glue.CfnJob(

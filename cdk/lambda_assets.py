@@ -17,6 +17,7 @@ CONNECTOR_HANDLER = "connector.handler.handler"
 LOADER_HANDLER = "framework.runtime.warehouse_loader.handler"
 RUNS_HANDLER = "framework.runtime.pipeline_runs.handler"
 FLUSH_HANDLER = "framework.runtime.flush.handler"
+FRESHNESS_HANDLER = "framework.runtime.freshness.handler"
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 

@@ -26,11 +26,11 @@ def resource_name(prefix: str, source: str) -> str:
 
 
 def function_name(prefix: str, source: str, role: str) -> str:
-    """`<prefix>-<source>-land` (the connector), `-load` (the loader), `-runs` (the run ledger task) or `-ship`
-    (a buffered source's flush: ships its pending micro-batches to the pipeline): at most 10 + 1 + 48 + 5 = 64,
-    Lambda's limit."""
-    if role not in ("land", "load", "runs", "ship"):
-        raise ValueError(f"unknown function role {role!r}; valid: land, load, runs, ship")
+    """`<prefix>-<source>-land` (the connector), `-load` (the loader), `-runs` (the run ledger task), `-ship`
+    (a buffered source's flush: ships its pending micro-batches to the pipeline) or `-late` (its freshness check):
+    at most 10 + 1 + 48 + 5 = 64, Lambda's limit."""
+    if role not in ("land", "load", "runs", "ship", "late"):
+        raise ValueError(f"unknown function role {role!r}; valid: land, load, runs, ship, late")
     return f"{prefix}-{source}-{role}"
 
 

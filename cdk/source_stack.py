@@ -23,6 +23,7 @@ from onboard_cdk.access import (
 from onboard_cdk.alarms import SourceAlarms
 from onboard_cdk.buffer_flush import BufferFlush, pending_statement
 from onboard_cdk.execution_failures import record_unfinished_executions
+from onboard_cdk.freshness import FreshnessCheck
 from onboard_cdk.functions import OnboardFunction
 from onboard_cdk.glue_resources import GlueResources
 from onboard_cdk.lake_buckets import BUCKETS, ZONES
@@ -142,6 +143,11 @@ class SourceStack(Stack):
             self, "Alarms", source=source, connector=self.connector.function, loader=self.loader.function,
             dead_letter_queue=self.dead_letters, job=self.glue.job, state_machine=self.pipeline.state_machine,
             alerts=platform.alerts)
+        self.freshness = (FreshnessCheck(
+            self, "Freshness", prefix=prefix, source=source, freshness=manifest.data["freshness"],
+            ledger_name=platform.ledger.table_name, ledger_arn=platform.ledger.table_arn, key=key,
+            log_retention=platform.log_retention, alerts=platform.alerts, staging_dir=staging_dir,
+            dead_letter_queue=self.dead_letters) if manifest.data.get("freshness") else None)
 
 
     def _run_ledger_task(self, manifest: SourceManifest, platform: PlatformStack) -> OnboardFunction:

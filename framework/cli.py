@@ -367,11 +367,15 @@ def serve(project: Project, source: str, port: int, host: str, load: bool) -> No
 @click.option("--limit", default=20, show_default=True, help="How many runs to list.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 @click.option("--deployed", is_flag=True, help="Read the deployed run ledger (DynamoDB table <prefix>-runs).")
+@click.option("--freshness", is_flag=True, help="Per source: last successful load, its age, ok|warn|error|never; "
+              "exit 1 when a source is late past error_after.")
 @click.pass_obj
-def status(project: Project, source: str | None, limit: int, as_json: bool, deployed: bool) -> None:
+def status(project: Project, source: str | None, limit: int, as_json: bool, deployed: bool, freshness: bool) -> None:
     """Recent runs from the local (or deployed) run ledger, newest first: status, stage, rows, error."""
     from framework.runtime.ledger import SqliteRunLedger
 
+    if freshness:
+        return _freshness(project, source, as_json, deployed)
     if deployed:
         from framework.deployed import AWS_ERRORS, deployed_ledger
 
@@ -400,6 +404,52 @@ def status(project: Project, source: str | None, limit: int, as_json: bool, depl
             out.print(f"    {record.error}", style="red", markup=False)
     if not records and not as_json:
         out.print("no runs recorded" + (f" for {source}" if source else ""))
+
+
+def _freshness(project: Project, source: str | None, as_json: bool, deployed: bool) -> None:
+    from framework.deployed import AWS_ERRORS
+    from framework.freshness_status import freshness_line, project_freshness
+
+    sources = [s for s in _sources(project) if source is None or s.name == source]
+    if source is not None and not sources:
+        err.print(f"unknown source {source}", style="red", markup=False)
+        raise SystemExit(2)
+    try:
+        reports = project_freshness(project, sources, deployed)
+    except AWS_ERRORS as exc:
+        err.print(f"deployed run ledger: {exc}", style="red", markup=False)
+        raise SystemExit(1) from None
+    for r in reports:
+        line = json.dumps(r.to_json(), sort_keys=True) if as_json else freshness_line(r)
+        out.print(line, markup=False, style=None if as_json else {"ok": "green", "warn": "yellow"}.get(
+            r.state, "red" if r.failing else None))
+    if any(r.failing for r in reports):
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--rows-per-day", type=click.IntRange(min=0), required=True, help="Rows the source lands a day.")
+@click.option("--bytes-per-row", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Average input bytes of one row.")
+@click.option("--batches-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Default: from the trigger (a schedule's rate, a buffer's interval, else one).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@click.pass_obj
+def cost(project: Project, source: str | None, rows_per_day: int, bytes_per_row: int,
+         batches_per_day: float | None, as_json: bool) -> None:
+    """Estimated monthly AWS cost of each source (or one) at a volume, and the platform's idle cost."""
+    from framework.cost.model import Assumptions
+    from framework.cost.report import CostError, cost_report
+
+    try:
+        report = cost_report(project, source, rows_per_day, bytes_per_row,
+                             Assumptions(batches_per_day=batches_per_day))
+    except CostError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise SystemExit(1) from None
+    for line in report.json_lines() if as_json else report.text():
+        out.print(line, markup=False)
 
 
 @main.command()
@@ -647,6 +697,9 @@ def deploy(project: Project, sources: tuple[str, ...], outdir: str, require_appr
 
 
 import framework.cli_changes  # noqa: E402,F401  (registers migrate and reset on main)
+import framework.cli_docs  # noqa: E402,F401  (registers docs on main)
+import framework.cli_new  # noqa: E402,F401  (registers new on main)
+import framework.cli_teardown  # noqa: E402,F401  (registers destroy and clean on main)
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 REQUIRED = ("batch_id", "input", "output", "quarantine", "manifest", "summary")
-OPTIONAL = ("JOB_NAME", "ingest_time")
+OPTIONAL = ("JOB_NAME", "ingest_time", "slices")
 BATCH_ID_MAX_BYTES = 64  # _batch_id is VARCHAR(64) in the warehouse
 
 
@@ -22,6 +22,7 @@ class JobArgs:
     summary: str
     ingest_time: datetime  # timezone-aware, UTC
     raw: dict[str, str]  # every resolved argument, as Glue's Job.init expects
+    slices: int | None = None  # the warehouse's slice count (output files are a multiple of it); None: the config's
 
 
 def parse_argv(argv: Sequence[str]) -> dict[str, str]:
@@ -70,7 +71,17 @@ def resolve_args(argv: Sequence[str], default_job_name: str) -> JobArgs:
         summary=values["summary"],
         ingest_time=parse_ingest_time(values.get("ingest_time") or None),
         raw=values,
+        slices=parse_slices(values.get("slices") or None),
     )
+
+
+def parse_slices(text: str | None) -> int | None:
+    """``--slices``: a positive whole number (1..1024, as in the source config), or None when absent."""
+    if text is None:
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= 1024:
+        raise ValueError(f"--slices {text!r} must be a whole number from 1 to 1024")
+    return int(text)
 
 
 def parse_ingest_time(text: str | None) -> datetime:

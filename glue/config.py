@@ -49,6 +49,7 @@ class ColumnSpec:
     scale: int | None = None
     format: str | None = None  # date/timestamp/timestamptz: a Spark datetime pattern, epoch_seconds or epoch_millis
     path: Path = ()  # JSON and Parquet: where the value is; csv and xlsx match `source` to the header
+    pii: str | None = None  # hash | mask | drop (glue/pii.py): how the value leaves the job
 
     @property
     def readings(self) -> Path:
@@ -100,6 +101,7 @@ class FilesSpec:
     rows_per_file: int = 1_000_000
 
 
+PII_POLICIES = (None, "hash", "mask", "drop")
 EPOCH_FORMATS = frozenset({"epoch_seconds", "epoch_millis"})
 QUALITY_RULES = frozenset({"not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression"})
 
@@ -135,6 +137,7 @@ class JobConfig:
     files: FilesSpec = FilesSpec()
     quality: QualitySpec | None = None
     output_columns: tuple[str, ...] = ()  # the table's physical order when a migration changed it
+    pii_secret: str | None = None  # the secret whose value keys the `pii: hash` columns (its name, never the value)
 
     @property
     def partition_folders(self) -> tuple[str, ...]:
@@ -175,6 +178,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
             scale=c.get("scale"),
             path=as_path(c.get("path"), f"columns.{c['name']}.path", parse_problems),
             format=c.get("format") or None,
+            pii=c.get("pii") or None,
         )
         for c in raw.get("columns") or ()
     )
@@ -204,6 +208,7 @@ def load_config(raw: dict[str, Any]) -> JobConfig:
         ),
         quality=quality,
         output_columns=tuple(raw.get("output_columns") or ()),
+        pii_secret=raw.get("pii_secret") or None,
     )
     problems = parse_problems + _problems(config)
     if problems:
@@ -219,7 +224,7 @@ def _problems(config: JobConfig) -> list[str]:
         problems.append(f"format.type: {config.format.type!r} is not one of {sorted(FORMAT_TYPES)}")
     if not config.columns:
         problems.append("columns: at least one column is needed")
-    expected = sorted([c.name for c in config.columns] + ["_batch_id", "_ingested_at"])
+    expected = sorted([c.name for c in config.columns if c.pii != "drop"] + ["_batch_id", "_ingested_at"])
     if config.output_columns and sorted(config.output_columns) != expected:
         problems.append("output_columns: must name every column and _batch_id, _ingested_at exactly once")
     names = [c.name for c in config.columns]
@@ -245,6 +250,12 @@ def _problems(config: JobConfig) -> list[str]:
             problems.append(f"{where}: max_length must be positive")
         if column.format is not None and column.type not in TEMPORAL_TYPES:
             problems.append(f"{where}: format applies to date, timestamp and timestamptz columns")
+        if column.pii not in PII_POLICIES:
+            problems.append(f"{where}: pii {column.pii!r} is not one of hash, mask, drop")
+        elif column.pii in ("hash", "mask") and column.type != "string":
+            problems.append(f"{where}: pii {column.pii} applies to string columns")
+        if column.pii == "hash" and not config.pii_secret:
+            problems.append(f"{where}: pii hash needs pii_secret (the secret's name)")
     for part in config.partition_by:
         if part not in PARTITION_PARTS:
             problems.append(f"partition_by: {part!r} is not one of {list(PARTITION_PARTS)}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -30,6 +32,7 @@ class InputFile:
 class StoredFile:
     relative_path: str  # below the listed root, "/"-separated
     length: int
+    modified: float = 0.0  # seconds since the epoch
 
 
 def local_path(uri: str) -> str | None:
@@ -93,6 +96,10 @@ class LakeFS:
                 files.append((found.getPath(), int(found.getLen())))
         return sorted(files, key=lambda item: item[0].toString())
 
+    def is_local(self, uri: str) -> bool:
+        """Whether ``uri`` is served by Python's own file calls (a local path), not through Hadoop (S3)."""
+        return self._local(uri) is not None
+
     def count_local_lines(self, files: list[InputFile] | tuple[InputFile, ...]) -> int | None:
         """Lines in ``files`` counted as Spark's text source splits them, when all are local and
         uncompressed (a few times faster than a Spark job over the same bytes); else None."""
@@ -101,25 +108,50 @@ class LakeFS:
             return None
         return sum(count_lines(p) for p in paths if p is not None)
 
-    def sample_local_lines(
+    def sample_input_lines(
         self, files: list[InputFile] | tuple[InputFile, ...], max_bytes: int, windows: int
-    ) -> list[bytes] | None:
-        """Whole lines of ``files`` read directly when all are local and uncompressed (else None): every
-        line when they hold at most ``max_bytes``, else the lines inside ``windows`` evenly spaced ranges of
-        ``max_bytes`` in all, shared by the files in proportion to their size."""
-        paths = [self._local(f.read_path) for f in files]
-        if any(p is None for p in paths) or any(f.compressed for f in files):
-            return None
+    ) -> list[bytes]:
+        """Whole lines of ``files``, at most about ``max_bytes`` of them: every line when the files hold at most
+        ``max_bytes``, else the lines inside ``windows`` evenly spaced ranges of ``max_bytes`` in all, shared by the
+        files in proportion to their size. Local files are read with Python's calls, others (S3) with ranged
+        reads through Hadoop; a compressed file cannot be read at an offset, so its share is its first bytes
+        (decompressed)."""
         total = sum(f.size for f in files)
         lines: list[bytes] = []
-        for file, path in zip(files, paths, strict=True):
-            if total <= max_bytes:
-                with open(str(path), "rb") as data:
-                    lines += data.read().splitlines()
-            elif file.size:
-                lines += sample_lines(str(path), file.size, max(1, round(windows * file.size / total)),
-                                      max(1, max_bytes // windows))
+        for file in files:
+            if not file.size:
+                continue
+            share = max(1, round(windows * file.size / total)) if total > max_bytes else 1
+            window_bytes = max(1, max_bytes // windows) if total > max_bytes else file.size
+            if file.compressed:
+                head = self.head(file.read_path, share * window_bytes)
+                cut = len(head) if len(head) < share * window_bytes else _after_last_break(head)
+                lines += head[:cut].splitlines()
+                continue
+            with self._reader(file.read_path) as read_at:
+                lines += sample_lines(read_at, file.size, share, window_bytes)
         return lines
+
+    @contextmanager
+    def _reader(self, uri: str) -> Iterator[Callable[[int, int], bytes]]:
+        """``read_at(offset, length)`` over one file: Python's file, or a Hadoop stream (a ranged GET on S3)."""
+        local = self._local(uri)
+        if local is not None:
+            with open(local, "rb") as data:
+                def read_local(offset: int, length: int) -> bytes:
+                    data.seek(offset)
+                    return data.read(length)
+                yield read_local
+            return
+        fs, path = self._resolve(uri)
+        stream = fs.open(path)
+        try:
+            def read_remote(offset: int, length: int) -> bytes:
+                stream.seek(offset)
+                return bytes(stream.readNBytes(length))
+            yield read_remote
+        finally:
+            stream.close()
 
     def head(self, uri: str, max_bytes: int) -> bytes:
         """Up to ``max_bytes`` from the start of a file, decompressed when its suffix names a codec."""
@@ -133,11 +165,11 @@ class LakeFS:
         finally:
             stream.close()
 
-    def list_files(self, root: str) -> list[StoredFile]:
-        """Data files below ``root`` (names starting with ``_`` or ``.`` are skipped), sorted."""
+    def list_files(self, root: str, hidden: bool = False) -> list[StoredFile]:
+        """Data files below ``root``, sorted; names starting with ``_`` or ``.`` are skipped unless ``hidden``."""
         local = self._local(root)
         if local is not None:
-            return _list_local(local)
+            return _list_local(local, hidden)
         fs, path = self._resolve(root)
         if not fs.exists(path):
             return []
@@ -147,9 +179,20 @@ class LakeFS:
         while iterator.hasNext():
             status = iterator.next()
             relative = status.getPath().toString()[len(prefix) :]
-            if not any(part.startswith(("_", ".")) for part in relative.split("/")):
-                files.append(StoredFile(relative_path=relative, length=int(status.getLen())))
+            if hidden or not any(part.startswith(("_", ".")) for part in relative.split("/")):
+                files.append(StoredFile(relative_path=relative, length=int(status.getLen()),
+                                        modified=int(status.getModificationTime()) / 1000))
         return sorted(files, key=lambda f: f.relative_path)
+
+    def file_names(self, folder: str) -> list[str]:
+        """Names of the files directly inside ``folder`` (one listing request on S3), sorted; none when absent."""
+        local = self._local(folder)
+        if local is not None:
+            return sorted(e.name for e in os.scandir(local) if e.is_file()) if os.path.isdir(local) else []
+        fs, path = self._resolve(folder)
+        if not fs.exists(path):
+            return []
+        return sorted(str(s.getPath().getName()) for s in fs.listStatus(path) if s.isFile())
 
     def move(self, source: str, target: str) -> None:
         """Rename ``source`` to ``target``, replacing a file already there (a re-run of the batch)."""
@@ -205,15 +248,16 @@ class LakeFS:
             pass
 
 
-def _list_local(root: str) -> list[StoredFile]:
+def _list_local(root: str, hidden: bool = False) -> list[StoredFile]:
     files = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        dirs[:] = [d for d in dirs if hidden or not d.startswith(("_", "."))]
         for name in names:
-            if not name.startswith(("_", ".")):
+            if hidden or not name.startswith(("_", ".")):
                 path = os.path.join(folder, name)
                 relative = os.path.relpath(path, root).replace(os.sep, "/")
-                files.append(StoredFile(relative_path=relative, length=os.path.getsize(path)))
+                stat = os.stat(path)
+                files.append(StoredFile(relative_path=relative, length=stat.st_size, modified=stat.st_mtime))
     return sorted(files, key=lambda f: f.relative_path)
 
 
@@ -231,20 +275,18 @@ def count_lines(path: str, chunk_bytes: int = 1 << 24) -> int:
     return lines + (last not in (b"", b"\n", b"\r"))  # a last line without its line break
 
 
-def sample_lines(path: str, size: int, windows: int, window_bytes: int) -> list[bytes]:
+def sample_lines(read_at: Callable[[int, int], bytes], size: int, windows: int, window_bytes: int) -> list[bytes]:
     """The lines lying whole inside ``windows`` ranges of ``window_bytes`` spread evenly over a file of
-    ``size`` bytes: a line counts when it starts at its range's start or after a line break inside it,
-    and ends with a line break inside it or with the file."""
+    ``size`` bytes (read with ``read_at(offset, length)``): a line counts when it starts at its range's start
+    or after a line break inside it, and ends with a line break inside it or with the file."""
     lines: list[bytes] = []
-    with open(path, "rb") as data:
-        for index in range(windows):
-            start = index * size // windows
-            begin = max(start - 1, 0)  # the byte before the range: a line break there starts a line
-            data.seek(begin)
-            chunk = data.read(window_bytes + start - begin)
-            first = 0 if start == 0 else _after_first_break(chunk)
-            last = len(chunk) if begin + len(chunk) >= size else _after_last_break(chunk)
-            lines += chunk[first:last].splitlines()
+    for index in range(windows):
+        start = index * size // windows
+        begin = max(start - 1, 0)  # the byte before the range: a line break there starts a line
+        chunk = read_at(begin, window_bytes + start - begin)
+        first = 0 if start == 0 else _after_first_break(chunk)
+        last = len(chunk) if begin + len(chunk) >= size else _after_last_break(chunk)
+        lines += chunk[first:last].splitlines()
     return lines
 
 

@@ -32,6 +32,11 @@ MALFORMED_COL = "__malformed"
 HEADER_PROBE_BYTES = 1 << 20
 INFER_SAMPLE_BYTES = 2 << 20  # JSONL: how much of the input (in records, sampled uniformly) shows its fields
 SAMPLE_WINDOWS = 64  # JSONL read directly: the sample is this many evenly spaced ranges of the input
+# A CSV line read by line that holds an open quote: its record had a quoted line break the head did not show.
+# Internal: the job reads the CSV again whole (multiLine) when any record gets it, so it never reaches a summary.
+CSV_SPLIT_REASON = "malformed: CSV record cut at a quoted line break"
+# Encodings Spark's CSV line reader decodes line by line as multiLine does (ASCII-compatible, one byte per LF).
+LINE_MODE_ENCODINGS = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252", "iso8859-15"})
 
 
 def value_col(index: int) -> str:
@@ -44,13 +49,15 @@ def quoted(name: str) -> Column:
 
 
 def read_records(
-    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile],
+    csv_by_line: bool = True,
 ) -> DataFrame:
-    """The raw record frame (see module doc) of ``files`` read as ``fmt``."""
+    """The raw record frame (see module doc) of ``files`` read as ``fmt``. ``csv_by_line``: a CSV file whose
+    head holds no quoted line break is read line by line (splittable); False reads every CSV file whole."""
     if not files:
         return _empty(spark, columns)
     if fmt.type == "csv":
-        return _read_csv(spark, lake, fmt, columns, files)
+        return _read_csv(spark, lake, fmt, columns, files, csv_by_line)
     if fmt.type == "jsonl":
         return _read_json_lines(spark, fmt, columns, files)
     if fmt.type == "json":
@@ -70,9 +77,10 @@ def unmapped_fields(
     """Top-level fields of the input that no column maps (ignored by the job; reported in its summary).
 
     CSV: header names (free: the headers are read anyway). Parquet: the footers' schema. JSON: the keys
-    Spark's schema inference finds. JSONL: the same over a uniform sample of about ``INFER_SAMPLE_BYTES``
-    of records (inferring over every line would cost a third of the job); local, uncompressed UTF-8 files
-    are sampled directly (`_sampled_json_keys`). xlsx and header-less CSV: none."""
+    Spark's schema inference finds; over ``INFER_SAMPLE_BYTES``, the records of top-level arrays in the first
+    bytes of the documents (`_sampled_document_keys`). JSONL: the same over a uniform sample of about
+    ``INFER_SAMPLE_BYTES`` of records (inferring over every line would cost a third of the job), read directly,
+    local or on S3 (`_sampled_json_keys`). xlsx and header-less CSV: none."""
     if not files or fmt.type == "xlsx" or (fmt.type == "csv" and not fmt.header):
         return []
     paths = [f.read_path for f in files]
@@ -82,6 +90,8 @@ def unmapped_fields(
         return sorted(name for name in seen - wanted if name)
     wanted = {segments[0] for c in columns for segments in c.readings}
     sampled = _sampled_json_keys(lake, fmt, files) if fmt.type == "jsonl" else None
+    if fmt.type == "json":
+        sampled = _sampled_document_keys(lake, fmt, files)
     if fmt.type == "parquet":
         names = spark.read.parquet(*paths).schema.fieldNames()
     elif sampled is not None:
@@ -109,16 +119,53 @@ def _records_type(schema: T.DataType, segments: tuple[str, ...]) -> T.DataType |
     return schema
 
 
-def _sampled_json_keys(lake: LakeFS, fmt: FormatSpec, files: Sequence[InputFile]) -> set[str] | None:
-    """Top-level keys of the JSON records in a sample of lines read directly (`LakeFS.sample_local_lines`):
-    on 240 MB of JSONL 0.03 s, where a Spark job that splits every line to sample some took 0.3 s.
+def _sampled_document_keys(lake: LakeFS, fmt: FormatSpec, files: Sequence[InputFile]) -> set[str] | None:
+    """Top-level keys of the records at the start of JSON documents that are arrays of records, read directly:
+    about ``INFER_SAMPLE_BYTES`` in all, the first bytes of each document (of evenly chosen ones when there are
+    many), parsed element by element until the cut. Spark's inference instead reads every document whole: for a
+    large batch that was a full extra read of the input.
 
-    None, for Spark's sampling to decide, when the files are not local, uncompressed UTF-8 or no sampled
-    line was a record. A line Python's json does not read is left out of the sample (Spark's reader also
+    None, for Spark to infer, when the input is small, not UTF-8, has a ``records_path`` (the records sit inside
+    an object) or no sampled document starts an array of records."""
+    total = sum(f.size for f in files)
+    if total <= INFER_SAMPLE_BYTES or fmt.records_path or codecs.lookup(fmt.encoding).name != "utf-8":
+        return None
+    share = max(INFER_SAMPLE_BYTES // len(files), 64 << 10)
+    count = max(1, min(len(files), INFER_SAMPLE_BYTES // share))
+    chosen = [files[i * len(files) // count] for i in range(count)]
+    keys: set[str] = set()
+    records = 0
+    decoder = json.JSONDecoder()
+    for file in chosen:
+        text = lake.head(file.read_path, share).decode("utf-8", errors="ignore").lstrip("\ufeff")
+        position = len(text) - len(text.lstrip())
+        if not text.startswith("[", position):
+            continue
+        position += 1
+        while True:
+            while position < len(text) and text[position] in " \t\r\n,":
+                position += 1
+            try:
+                value, position = decoder.raw_decode(text, position)
+            except ValueError:  # the cut, the closing bracket, or text Spark would call malformed
+                break
+            if isinstance(value, dict):
+                keys.update(value)
+                records += 1
+    return keys if records else None
+
+
+def _sampled_json_keys(lake: LakeFS, fmt: FormatSpec, files: Sequence[InputFile]) -> set[str] | None:
+    """Top-level keys of the JSON records in a sample of lines read directly (`LakeFS.sample_input_lines`):
+    on 240 MB of JSONL 0.03 s, where a Spark job that splits every line to sample some took 0.3 s (and on S3
+    reads every byte of the input to keep 2 MB of it; the direct sample makes about 64 ranged reads).
+
+    None, for Spark's sampling to decide, when the files are not UTF-8 or no sampled line was a record.
+    A line Python's json does not read is left out of the sample (Spark's reader also
     takes single-quoted strings; the job itself reads every line with Spark)."""
     if codecs.lookup(fmt.encoding).name != "utf-8":
         return None
-    lines = lake.sample_local_lines(list(files), INFER_SAMPLE_BYTES, SAMPLE_WINDOWS)
+    lines = lake.sample_input_lines(list(files), INFER_SAMPLE_BYTES, SAMPLE_WINDOWS)
     keys: set[str] = set()
     records = 0
     for line in lines or []:
@@ -174,23 +221,26 @@ def _standard(
 
 
 def _read_csv(
-    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile]
+    spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Sequence[ColumnSpec], files: Sequence[InputFile],
+    by_line: bool = True,
 ) -> DataFrame:
     # Files are grouped by header so each group is one scan whose schema is as wide as its header:
     # Spark flags a record as corrupt when its field count differs from the schema's width.
-    groups: dict[tuple[str, ...], list[InputFile]] = {}
+    groups: dict[tuple[tuple[str, ...], bool], list[InputFile]] = {}
     for file in files:
-        header = _csv_header(lake, file, fmt) if fmt.header else tuple(c.name for c in columns)
+        head = _csv_head_text(lake, file, fmt)
+        header = _header_of(head, fmt) if fmt.header else tuple(c.name for c in columns)
         if header:  # an empty file has no header and no records
-            groups.setdefault(header, []).append(file)
+            line_mode = by_line and _splittable(head, fmt, len(header))
+            groups.setdefault((header, line_mode), []).append(file)
     frames = []
-    for header, group in groups.items():
+    for (header, line_mode), group in groups.items():
         if fmt.header:
             positions = [header_position(header, column.source) for column in columns]
             check_header(group[0].read_path.rsplit("/", 1)[-1], header, columns, positions, fmt.allow_missing_columns)
         else:
             positions = list(range(len(columns)))
-        frames.append(_read_csv_group(spark, fmt, files, group, len(header), positions))
+        frames.append(_read_csv_group(spark, fmt, files, group, len(header), positions, line_mode))
     if not frames:
         return _empty(spark, columns)
     return reduce(DataFrame.unionByName, frames)
@@ -203,10 +253,13 @@ def _read_csv_group(
     group: Sequence[InputFile],
     width: int,
     positions: Sequence[int | None],
+    line_mode: bool = False,
 ) -> DataFrame:
-    # Measured on Spark 3.5: in line mode with CSV column pruning on (the default), PERMISSIVE reading
-    # takes records with too few or too many fields as good ones. multiLine here, and pruning turned
-    # off for the run (session.RUN_CONF), keep the field-count check; tests/glue pin both directions.
+    # Measured on Spark 3.5: with CSV column pruning on (the default), PERMISSIVE reading takes records with
+    # too few or too many fields as good ones; pruning is turned off for the run (session.RUN_CONF), which
+    # keeps the field-count check in both modes; tests/glue pin both directions.
+    # multiLine reads a file as one task (Spark cannot split it); line mode splits a large file over every core
+    # but would cut a quoted line break: see `_splittable` and `CSV_SPLIT_REASON`.
     schema = T.StructType(
         [T.StructField(f"c{i}", T.StringType()) for i in range(width)] + [T.StructField(RECORD_COL, T.StringType())]
     )
@@ -219,7 +272,7 @@ def _read_csv_group(
         .option("escape", fmt.escape)
         .option("encoding", fmt.encoding)
         # multiLine: quoted newlines stay inside their field; it also honours any encoding.
-        .option("multiLine", True)
+        .option("multiLine", not line_mode)
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", RECORD_COL)
         .csv([f.read_path for f in group])
@@ -241,6 +294,9 @@ def _read_csv_group(
             F.lit(f" fields, expected {width}"),
         ),
     )
+    if line_mode:  # a line with an open quote is part of a record cut at a quoted line break
+        malformed = F.when(record.isNotNull() & (_csv_quote_count(record, fmt) % 2 == 1),
+                           F.lit(CSV_SPLIT_REASON)).otherwise(malformed)
     return _standard(df, _file_index(all_files, group), values, record, malformed)
 
 
@@ -254,6 +310,35 @@ def _csv_field_count(record: Column, fmt: FormatSpec) -> Column:
     return F.size(F.split(text, _java_literal(fmt.delimiter), -1))
 
 
+def _csv_quote_count(record: Column, fmt: FormatSpec) -> Column:
+    """Quote characters of a raw CSV line that are not escaped (a doubled quote counts two: even)."""
+    text = record
+    if fmt.escape != fmt.quote:
+        text = F.regexp_replace(text, "(?s)" + _java_literal(fmt.escape) + ".", "")
+    return F.length(text) - F.length(F.regexp_replace(text, _java_literal(fmt.quote), ""))
+
+
+def _splittable(head: str, fmt: FormatSpec, width: int) -> bool:
+    """Whether a CSV file may be read line by line, judged from its head: no quoted line break there, an
+    encoding Spark's line reader decodes per line, a one-character delimiter, and more than one column.
+
+    The head cannot show a quoted line break further down. Read by line, such a record becomes lines of which at
+    least one is malformed (its field count is wrong, as a record of more than one column cut in two always gives)
+    with an odd number of quotes: such lines get `CSV_SPLIT_REASON`, and the job then reads the CSV again whole
+    (`run_job`). A one-column file could be cut into lines that both look whole, so it is always read whole."""
+    if width < 2 or len(fmt.delimiter) != 1 or codecs.lookup(fmt.encoding).name not in LINE_MODE_ENCODINGS:
+        return False
+    if fmt.quote not in head:
+        return True
+    escape = None if fmt.escape == fmt.quote else fmt.escape
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=fmt.delimiter, quotechar=fmt.quote,
+                        escapechar=escape, doublequote=escape is None)
+    try:
+        return not any("\n" in field or "\r" in field for row in reader for field in row)
+    except csv.Error:
+        return False
+
+
 def _java_literal(text: str) -> str:
     """Escape ``text`` for a Java regex (a backslash before a non-alphanumeric is always literal)."""
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
@@ -261,12 +346,20 @@ def _java_literal(text: str) -> str:
 
 def _csv_header(lake: LakeFS, file: InputFile, fmt: FormatSpec) -> tuple[str, ...]:
     """The file's header names, normalised (BOM stripped, trimmed, case-folded)."""
+    return _header_of(_csv_head_text(lake, file, fmt), fmt)
+
+
+def _csv_head_text(lake: LakeFS, file: InputFile, fmt: FormatSpec) -> str:
+    """The first ``HEADER_PROBE_BYTES`` of a CSV file, decoded, without a BOM."""
     try:
         codec = codecs.lookup(fmt.encoding).name
     except LookupError as exc:
         raise ValueError(f"format.encoding {fmt.encoding!r} is not a known encoding") from exc
     text = lake.head(file.read_path, HEADER_PROBE_BYTES).decode(codec, errors="replace")
-    text = text.lstrip("\ufeff")
+    return text.lstrip("\ufeff")
+
+
+def _header_of(text: str, fmt: FormatSpec) -> tuple[str, ...]:
     if len(fmt.delimiter) == 1:
         escape = None if fmt.escape == fmt.quote else fmt.escape
         reader = csv.reader(

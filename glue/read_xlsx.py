@@ -32,6 +32,14 @@ def cell_text(value: Any) -> str | None:
     return str(value)
 
 
+def check_workbook_size(file: InputFile) -> None:
+    """Refuse a workbook the driver would have to cut: a truncated zip only fails later, as a bad zip."""
+    if file.size > MAX_WORKBOOK_BYTES:
+        raise ValueError(
+            f"xlsx: {file.read_path} is {file.size} bytes ({file.size / (1 << 20):.1f} MB); workbooks are read "
+            f"whole on the driver, up to {MAX_WORKBOOK_BYTES} bytes (64 MB): split the workbook or send it as CSV")
+
+
 def workbook_rows(data: bytes, sheet: str | None) -> list[tuple[Any, ...]]:
     from openpyxl import load_workbook  # a declared dependency; imported only where XLSX is read
 
@@ -49,6 +57,7 @@ def read_xlsx(spark: SparkSession, lake: LakeFS, fmt: FormatSpec, columns: Seque
               files: Sequence[InputFile], empty: DataFrame) -> DataFrame:
     records = []
     for index, file in enumerate(files):
+        check_workbook_size(file)
         rows = workbook_rows(lake.head(file.read_path, MAX_WORKBOOK_BYTES), fmt.sheet)
         if not rows:
             continue

@@ -10,12 +10,14 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from onboard_glue.config import ColumnSpec, FormatSpec, JobConfig, QualityRuleSpec, QualitySpec
+from onboard_glue.pii import Protection
 from onboard_glue.read import FILE_COL, MALFORMED_COL, RECORD_COL, ROW_COL, quoted, value_col
 
 REASON_COL = "__reason"
 REASON_KINDS = ("malformed", "encoding", "not_null", "cast", "max_length", "quality")  # "<kind>: <detail>"
 REPLACEMENT_CHAR = "\ufffd"
 RULES_COL = "__rules"  # ids of the quality rules a row broke (with a quality block only)
+NO_PROTECTION = Protection()
 SHOWN_VALUE_CHARS = 100  # a cast reason quotes at most this much of the offending value
 
 # try_cast is strict for integers and decimals; doubles and dates need a look first, since Spark
@@ -123,12 +125,11 @@ def column_reason(column: ColumnSpec, raw: Column, typed: Column) -> Column:
         checks.append(F.when(empty, F.lit(f"not_null: {column.name}")))
     if column.type not in _TEXT_TYPES:
         expected = f"' does not match format '{column.format}'" if column.format else f"' is not {column.type_label}"
-        checks.append(
-            F.when(
-                typed.isNull() & ~empty,  # typed first: most values cast, and then the text is not trimmed
-                F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(expected)),
-            )
-        )
+        reason = F.concat(F.lit(f"cast: {column.name} value '"), _shown(raw), F.lit(expected))
+        if column.pii:  # never quoted: the reason reaches the quarantine, the summary and the logs
+            reason = F.lit(f"cast: {column.name} value (PII, not shown) {expected.removeprefix(chr(39) + ' ')}")
+        # typed first: most values cast, and then the text is not trimmed
+        checks.append(F.when(typed.isNull() & ~empty, reason))
     limit = column.byte_limit
     if limit is not None:
         checks.append(F.when(F.octet_length(raw) > limit, F.lit(f"max_length: {column.name} exceeds {limit} bytes")))
@@ -248,26 +249,32 @@ def reason_kind(reason: Column) -> Column:
     return F.substring_index(reason, ":", 1)
 
 
-def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id: str) -> DataFrame:
+def quarantine_rows(checked: DataFrame, columns: Sequence[ColumnSpec], batch_id: str,
+                    protection: Protection = NO_PROTECTION) -> DataFrame:
     """Rejected rows as the quarantine keeps them: original text values, the record, reason, batch
     (and the input order, ``__file``/``__row``, which the writer sorts by and drops); with quality rules,
-    ``_rules``."""
+    ``_rules``. PII columns are protected as in the table (a dropped one is left out), and with any PII
+    column ``_record`` is null: the whole record would carry the original values."""
     rules = [F.col(RULES_COL).alias("_rules")] if RULES_COL in checked.columns else []
+    values = [(protection.protected(c.pii, F.col(value_col(i))), c.name) for i, c in enumerate(columns)]
+    record = F.lit(None).cast("string") if any(c.pii for c in columns) else F.col(RECORD_COL)
     return checked.where(F.col(REASON_COL).isNotNull()).select(
         FILE_COL,
         ROW_COL,
-        *[F.col(value_col(i)).alias(c.name) for i, c in enumerate(columns)],
-        F.col(RECORD_COL).alias("_record"),
+        *[value.alias(name) for value, name in values if value is not None],
+        record.alias("_record"),
         F.col(REASON_COL).alias("_reason"),
         *rules,
         F.lit(batch_id).alias("_batch_id"),
     )
 
 
-def table_rows(checked: DataFrame, config: JobConfig) -> DataFrame:
+def table_rows(checked: DataFrame, config: JobConfig, protection: Protection = NO_PROTECTION) -> DataFrame:
     """Accepted rows with typed columns in DDL order and the input order (``__file``, ``__row``) that
-    deduplication needs; ``with_lineage`` adds the rest after it (so the dedupe shuffle carries less)."""
-    typed = [F.col(typed_col(i)).alias(c.name) for i, c in enumerate(config.columns)]
+    deduplication needs; ``with_lineage`` adds the rest after it (so the dedupe shuffle carries less).
+    PII columns leave hashed or masked; dropped ones are left out."""
+    values = [(protection.protected(c.pii, F.col(typed_col(i))), c.name) for i, c in enumerate(config.columns)]
+    typed = [value.alias(name) for value, name in values if value is not None]
     return checked.where(F.col(REASON_COL).isNull()).select(*typed, FILE_COL, ROW_COL)
 
 
@@ -304,4 +311,4 @@ def output_columns(config: JobConfig) -> list[str]:
     then ``_batch_id``, ``_ingested_at``. Partition columns are directories, not columns."""
     if config.output_columns:
         return list(config.output_columns)
-    return [c.name for c in config.columns] + ["_batch_id", "_ingested_at"]
+    return [c.name for c in config.columns if c.pii != "drop"] + ["_batch_id", "_ingested_at"]

@@ -305,7 +305,7 @@ class LocalRunner:
         quarantine = self.project.lake_dir / "quarantine" / quarantine_prefix(source.name, batch.batch_id)
         prefix = source.definition.destination.prefix or f"{source.name}/"
         summary.unlink(missing_ok=True)  # a stale summary of an earlier attempt must not count as this one's
-        run_glue_script(folder / "glue/job.py", {
+        arguments = {
             "JOB_NAME": f"onboard-{source.name}",
             "batch_id": batch.batch_id,
             "input": ",".join(batch.input_uris()),
@@ -314,7 +314,10 @@ class LocalRunner:
             "manifest": str(manifest),
             "summary": str(summary),
             "ingest_time": batch.ingest_time,
-        })
+        }
+        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),  # the job reads a PII secret locally
+                          ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
+            run_glue_script(folder / "glue/job.py", arguments)
 
     def _locate_quarantine(self, result: RunSummary, source: ResolvedSource, batch: Batch) -> None:
         """Name the folder of the batch's quarantined rows in the summary, when the job quarantined any."""

@@ -11,6 +11,7 @@ from framework.runtime.lake import manifest_prefix
 from framework.runtime.paths import readings
 from framework.spec import ResolvedSource
 from framework.spec.identifiers import partition_folder
+from framework.spec.references import secret_names
 
 FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
 PATH_FORMATS = ("json", "jsonl", "parquet")  # where a column's source is a path (csv, xlsx: a header name)
@@ -47,7 +48,7 @@ def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> 
             {"name": c.name, "source": c.source,
              **({"path": parsed_path(c.source)} if schema["type"] in PATH_FORMATS and _nested(c.source) else {}),
              "type": c.type, "nullable": c.nullable, "max_length": c.max_length, "precision": c.precision,
-             "scale": c.scale, **({"format": c.format} if c.format else {})}
+             "scale": c.scale, **({"format": c.format} if c.format else {}), **({"pii": c.pii} if c.pii else {})}
             for c in source.columns
         ],
         "partition_by": list(d.destination.partition_by),
@@ -64,10 +65,19 @@ def job_config(source: ResolvedSource, table_order: list[str] | None = None) -> 
             "rules": [{k: v for k, v in rule.model_dump(mode="json").items() if v is not None}
                       | ({"column": rule.column.lower()} if rule.column else {}) for rule in d.quality.rules],
         }
-    default_order = [c["name"] for c in config["columns"]] + ["_batch_id", "_ingested_at"]
+    if secret := pii_secret_name(source):
+        config["pii_secret"] = secret
+    default_order = [c["name"] for c in config["columns"] if c.get("pii") != "drop"] + ["_batch_id", "_ingested_at"]
     if table_order and table_order != default_order:
         config["output_columns"] = list(table_order)
     return config
+
+
+def pii_secret_name(source: ResolvedSource) -> str | None:
+    """The secret keying the source's `pii: hash` columns (its name: the job reads the value at run time)."""
+    if not any(c.pii == "hash" for c in source.columns):
+        return None
+    return secret_names(source.definition.schema_.pii_secret)[0]
 
 
 def job_py(source: ResolvedSource, table_order: list[str] | None = None) -> str:

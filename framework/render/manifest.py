@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from framework.render.connector import BUFFERED_CONNECTORS, connector_config, uses_ledger
-from framework.render.glue_job import processed_prefix
+from framework.render.glue_job import pii_secret_name, processed_prefix
 from framework.render.redshift import table_spec
 from framework.runtime.lake import lake_areas
 from framework.spec import ResolvedSource
@@ -72,10 +72,13 @@ def manifest(source: ResolvedSource) -> dict[str, Any]:
                          if source.kind in BUFFERED_CONNECTORS else {})},
         "secrets": sorted(set(secret_names(connector_config(source)))),
         "glue": {"script": "glue/job.py", "crawler": "glue/crawler.json", "glue_version": GLUE_VERSION,
-                 **d.glue.model_dump(mode="json"), **glue_python_modules(d.schema_.type)},
+                 **d.glue.model_dump(mode="json"), **glue_python_modules(d.schema_.type),
+                 **({"pii_secret": pii_secret_name(source)} if pii_secret_name(source) else {})},
         "redshift": {"schema": spec.schema, "table": spec.table, "ddl": "redshift/ddl.sql",
                      "load": "redshift/load.sql", "mode": spec.load_mode},
         "lake": lake,
+        **({"freshness": {"warn_after_seconds": d.freshness.warn_seconds,
+                          "error_after_seconds": d.freshness.error_seconds}} if d.freshness else {}),
         "iam": {
             # A REST fetch that fails part-way deletes the pages it had landed; email quarantines messages.
             "connector": {"read": reads, "write": [lake["raw"]] + (

@@ -6,6 +6,18 @@ from framework.render.templates import render
 from framework.spec import ResolvedSource
 from framework.warehouse import ColumnSpec, TableSpec, ddl_statements, load_statements
 
+HASH_HEX_CHARS = 64  # an HMAC-SHA-256 in hex
+PII_NOTES = {"hash": "PII: HMAC-SHA-256 (hex) of the value keyed with schema.pii_secret",
+             "mask": "PII: masked, all but the last 4 characters replaced by *",
+             "drop": "PII: dropped, kept only in the raw zone"}
+
+
+def column_comment(description: str | None, pii: str | None) -> str | None:
+    """A column's COMMENT ON text: its description, then how it is protected when it is PII."""
+    if pii is None:
+        return description
+    return f"{description.rstrip()} ({PII_NOTES[pii]})" if description else PII_NOTES[pii]
+
 
 def table_spec(source: ResolvedSource) -> TableSpec:
     d = source.definition
@@ -14,9 +26,10 @@ def table_spec(source: ResolvedSource) -> TableSpec:
         schema=rs.schema_.lower(),
         table=rs.table.lower(),
         columns=tuple(
-            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable, max_length=c.max_length,
-                       precision=c.precision, scale=c.scale, description=c.description)
-            for c in source.columns
+            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable,
+                       max_length=HASH_HEX_CHARS if c.pii == "hash" else c.max_length,
+                       precision=c.precision, scale=c.scale, description=column_comment(c.description, c.pii))
+            for c in source.columns if c.pii != "drop"
         ),
         diststyle=rs.diststyle,
         distkey=rs.distkey.lower() if rs.distkey else None,

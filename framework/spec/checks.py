@@ -41,6 +41,7 @@ def problems(definition: SourceBase, body: dict[str, Any], columns: list[Resolve
         found += _columns(definition, body, columns)
         found += _table_keys(definition, columns)
         found += _partitions(definition, columns)
+        found += _dropped_pii(definition, columns)
         found += _quality(definition, columns)
         found += _column_paths(definition, body, columns)
     found += _api_paths(definition)
@@ -233,6 +234,22 @@ def _partitions(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Proble
                                                 f"column; {hint}", False
         elif not dest.partition_by:
             yield base + ("partition_column",), "partition_column needs partitionBy (e.g. [year, month])", False
+
+
+def _dropped_pii(d: SourceBase, columns: list[ResolvedColumn]) -> Iterator[Problem]:
+    """A `pii: drop` column is not in the table, so no table key or partition may name it."""
+    dropped = {c.name for c in columns if c.pii == "drop"}
+    if not dropped:
+        return
+    rs, dest = d.redshift, d.destination
+    named = [(("source", "redshift", "distkey"), rs.distkey),
+             *[(("source", "redshift", "sortkey"), key) for key in rs.sortkeys],
+             *[(("source", "redshift", "load", "keys", i), key) for i, key in enumerate(rs.load.keys)],
+             (("source", "redshift", "load", "order_by"), rs.load.order_by),
+             (("source", "destination", "partition_column"), dest.partition_column)]
+    for path, name in named:
+        if name is not None and name.lower() in dropped:
+            yield path, f"'{name}' is pii: drop, so it is not in the table; choose another column", False
 
 
 NUMERIC_TYPES = ("integer", "bigint", "double", "decimal")

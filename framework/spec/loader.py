@@ -32,6 +32,7 @@ class ResolvedColumn:
     scale: int | None = None
     description: str | None = None
     format: str | None = None  # date/timestamp: a datetime pattern, epoch_seconds or epoch_millis
+    pii: str | None = None  # hash | mask | drop: protected by the Glue job (a dropped column is not in the table)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _resolve_columns(definition: SourceBase, body: dict[str, Any], project: Proj
         ResolvedColumn(
             name=c.name.lower(), spec_name=c.name, source=sources.get(c.name.lower(), c.source or c.name),
             type=c.type, nullable=c.nullable and c.name.lower() not in keys, max_length=c.max_length,
-            precision=c.precision, scale=c.scale, description=c.description, format=c.format)
+            precision=c.precision, scale=c.scale, description=c.description, format=c.format, pii=c.pii)
         for c in declared
     ]
     return resolved, errors

@@ -51,6 +51,10 @@ class Column(StrictModel):
         None, description="date, timestamp, timestamptz: how the text is written, as a Spark datetime pattern "
         "(e.g. 'MMM d yyyy', 'dd/MM/yyyy HH:mm'), or epoch_seconds / epoch_millis. Default: ISO 8601.",
         examples=["dd/MM/yyyy", "epoch_millis"])
+    pii: Literal["hash", "mask", "drop"] | None = Field(
+        None, description="Personal data, protected by the Glue job before processed, quarantine and the table: "
+        "hash (HMAC-SHA-256 hex with schema.pii_secret; string columns), mask (all but the last 4 characters "
+        "become *; string columns) or drop (never leaves the raw zone).")
 
     @field_validator("format")
     @classmethod
@@ -99,6 +103,8 @@ class Column(StrictModel):
             raise ValueError("max_length applies only to type string")
         if self.format is not None and self.type not in ("date", "timestamp", "timestamptz"):
             raise ValueError("format applies only to types date, timestamp and timestamptz")
+        if self.pii in ("hash", "mask") and self.type != "string":
+            raise ValueError(f"pii: {self.pii} applies only to type string (pii: drop fits any type)")
         if self.type == "decimal":
             self.precision = self.precision or 18
             self.scale = self.scale if self.scale is not None else 0
@@ -121,6 +127,10 @@ class _SchemaBase(StrictModel):
         "Give false_values too.", examples=[["J", "ja"]])
     false_values: list[str] | None = Field(
         None, description="boolean columns: the texts read as false (any case).", examples=[["N", "nein"]])
+    pii_secret: str = Field(
+        "${SECRET:pii_salt}", pattern=r"^\$\{SECRET:[A-Za-z0-9/_+=.@-]{1,512}\}$",
+        description="The key of `pii: hash` columns, as a ${SECRET:name} reference (read by the Glue job at run "
+        "time); sources sharing it give equal hashes for equal values.")
 
 
 class CsvSchema(_SchemaBase):
@@ -251,6 +261,51 @@ class Glue(StrictModel):
                         "partitions appear in the Glue catalog.")
 
 
+_DURATION = re.compile(r"^([1-9][0-9]*)([mhd])$")
+_DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    """`30m`, `26h`, `2d` as seconds; ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a duration; write a whole number followed by m, h or d, e.g. 26h")
+    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+
+
+class Freshness(StrictModel):
+    """How late a source may be: the time since its last successful load that makes it `warn` or `error`
+    (`onboard status --freshness`; deployed, the MinutesSinceLastLoad alarms)."""
+
+    warn_after: str | None = Field(None, description="Age of the last successful load that warns (m, h or d).",
+                                   examples=["26h"])
+    error_after: str | None = Field(None, description="Age of the last successful load that is an error "
+                                    "(m, h or d); a source never loaded is an error too.", examples=["50h"])
+
+    @field_validator("warn_after", "error_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if value is not None:
+            duration_seconds(str(value))
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Freshness:
+        if self.warn_after is None and self.error_after is None:
+            raise ValueError("set warn_after, error_after or both")
+        if self.warn_seconds is not None and self.error_seconds is not None and self.warn_seconds >= self.error_seconds:
+            raise ValueError(f"warn_after ({self.warn_after}) must be shorter than error_after ({self.error_after})")
+        return self
+
+    @property
+    def warn_seconds(self) -> int | None:
+        return None if self.warn_after is None else duration_seconds(self.warn_after)
+
+    @property
+    def error_seconds(self) -> int | None:
+        return None if self.error_after is None else duration_seconds(self.error_after)
+
+
 QUALITY_RULES = ("not_null", "unique", "accepted_values", "range", "regex", "max_length", "expression")
 _RULE_OPTIONS = {"accepted_values": ("values",), "range": ("min", "max"), "regex": ("pattern",),
                  "max_length": ("length",), "expression": ("expression",), "not_null": (), "unique": ()}
@@ -335,6 +390,7 @@ class SourceBase(StrictModel):
     redshift: Redshift
     glue: Glue = Field(default_factory=Glue, description="Deployed Glue job settings.")
     quality: Quality | None = Field(None, description="Data quality rules, quarantine and threshold.")
+    freshness: Freshness | None = Field(None, description="How late the source may be before it warns or errs.")
     tags: dict[str, str] = Field(default_factory=dict)
     example_input: str | None = Field(
         None, description="A sample input file (relative to the project) that `onboard run --all` lands.")

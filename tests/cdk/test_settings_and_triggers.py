@@ -58,7 +58,7 @@ def test_the_longest_allowed_prefix_and_source_name_fit_aws_name_limits():
 
     prefix, source = "p" * 10, "s" * 48  # deploy.yaml and source-name maxima
     assert len(copy_role_name(prefix, source)) == 64  # IAM role names: 64
-    assert max(len(function_name(prefix, source, role)) for role in ("land", "load")) == 64  # Lambda: 64
+    assert max(len(function_name(prefix, source, role)) for role in ("land", "load", "late")) == 64  # Lambda: 64
     assert len(resource_name(prefix, source)) <= 80  # state machines: 80; Glue jobs and crawlers: 255
     assert len(source_stack_name(prefix, source)) <= 128  # CloudFormation stacks: 128
     with pytest.raises(ValueError, match="unknown function role 'connector'; valid: land, load"):

@@ -132,8 +132,9 @@ def test_lambdas_are_pinned_arm64_with_log_retention_and_encrypted_logs(kind_sta
     _, source, template = kind_stack
     functions = cfn.resources(template, "AWS::Lambda::Function")
     buffered = [f"onboard-{source}-ship"] if "buffer" in MANIFESTS[source]["connector"] else []
-    assert sorted(f["FunctionName"] for f in functions.values()) == [
-        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs", *buffered]
+    checked = [f"onboard-{source}-late"] if "freshness" in MANIFESTS[source] else []
+    assert sorted(f["FunctionName"] for f in functions.values()) == sorted([
+        f"onboard-{source}-land", f"onboard-{source}-load", f"onboard-{source}-runs", *buffered, *checked])
     assert {(f["Runtime"], tuple(f["Architectures"])) for f in functions.values()} == {("python3.13", ("arm64",))}
     assert not any("ReservedConcurrentExecutions" in f for f in functions.values())  # opt-in (deploy.yaml)
     for log_group in cfn.resources(template, "AWS::Logs::LogGroup").values():

@@ -28,3 +28,11 @@ def spark() -> Iterator[object]:
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
+
+
+@pytest.fixture
+def s3_bucket(spark, tmp_path):
+    """A bucket ``s3://<name>/`` served by Hadoop itself, for the library's S3 routes (see tests/glue/fake_s3.py)."""
+    from tests.glue.fake_s3 import FakeBucket
+
+    return FakeBucket.mount(spark, tmp_path / "bucket")

@@ -63,26 +63,29 @@ def test_local_line_counts_match_sparks_text_source(spark, tmp_path, text):
     assert LakeFS(spark, native_local=False).count_local_lines([file]) is None  # not local: Spark counts
 
 
-def test_sampled_lines_are_the_whole_lines_inside_each_window(tmp_path):
+def test_sampled_lines_are_the_whole_lines_inside_each_window():
     text = b"aaaa\nbb\ncccccc\r\ndd\neeee\nf"
-    path = tmp_path / "in.jsonl"
-    path.write_bytes(text)
+
+    def windows(count: int, size: int) -> list[bytes]:
+        return sample_lines(lambda offset, length: text[offset : offset + length], len(text), count, size)
+
     # 25 bytes; 3 windows of 8 at 0, 8, 16: "aaaa\nbb" | "cccccc\r\n" | "dd\neeee\n", all whole lines.
-    assert sample_lines(str(path), len(text), 3, 8) == [b"aaaa", b"bb", b"cccccc", b"dd", b"eeee"]
+    assert windows(3, 8) == [b"aaaa", b"bb", b"cccccc", b"dd", b"eeee"]
     # Of 6 bytes: "aaaa\nb" | "cccccc" | "dd\neee": lines cut by a window's end (or with no break in it) are left out.
-    assert sample_lines(str(path), len(text), 3, 6) == [b"aaaa", b"dd"]
+    assert windows(3, 6) == [b"aaaa", b"dd"]
     # 5 windows of 4 at 0, 5, 10, 15, 20: "aaaa" (its break is outside) | "bb\nc" | "cccc" | "\ndd\n" (after the
     # CR of a split CRLF: an empty line) | "eee\n" (cut by its start).
-    assert sample_lines(str(path), len(text), 5, 4) == [b"bb", b"", b"dd"]
-    assert sample_lines(str(path), len(text), 1, 100) == [b"aaaa", b"bb", b"cccccc", b"dd", b"eeee", b"f"]
+    assert windows(5, 4) == [b"bb", b"", b"dd"]
+    assert windows(1, 100) == [b"aaaa", b"bb", b"cccccc", b"dd", b"eeee", b"f"]
 
 
-def test_small_local_inputs_are_sampled_whole_and_remote_ones_left_to_spark(spark, tmp_path):
+def test_small_inputs_are_sampled_whole_and_large_ones_in_windows_on_both_routes(spark, tmp_path):
     (tmp_path / "a.jsonl").write_bytes(b'{"id": 1}\n{"id": 2}\n')
     (tmp_path / "b.jsonl").write_bytes(b'{"id": 3}\r\n')
     lake = LakeFS(spark)
     files = lake.expand_inputs([str(tmp_path)])
-    assert lake.sample_local_lines(files, 1000, 4) == [b'{"id": 1}', b'{"id": 2}', b'{"id": 3}']
-    # Over 20 bytes: one window of 10 bytes a file, which holds the first line of each.
-    assert lake.sample_local_lines(files, 20, 2) == [b'{"id": 1}', b'{"id": 3}']
-    assert LakeFS(spark, native_local=False).sample_local_lines(files, 1000, 4) is None
+    hadoop = LakeFS(spark, native_local=False)  # S3's route: ranged reads through Hadoop
+    for route in (lake, hadoop):
+        assert route.sample_input_lines(files, 1000, 4) == [b'{"id": 1}', b'{"id": 2}', b'{"id": 3}']
+        # Over 20 bytes: one window of 10 bytes a file, which holds the first line of each.
+        assert route.sample_input_lines(files, 20, 2) == [b'{"id": 1}', b'{"id": 3}']

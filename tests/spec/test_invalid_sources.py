@@ -50,7 +50,7 @@ CASES = [
      ["sources/x.yaml:7:11: source.schema.type: 'xml' is not valid; choose from: csv, json, jsonl, parquet, xlsx"]),
     ("csv option on json", variant("    type: csv", "    type: json\n    delimiter: ';'"),
      ["sources/x.yaml:8:5: source.schema.delimiter: unknown key 'delimiter' valid keys: mapping, columns, "
-      "columns_from, null_values, true_values, false_values, type, records_path"]),
+      "columns_from, null_values, true_values, false_values, pii_secret, type, records_path"]),
     ("unknown column type", variant("{name: latitude, type: double}", "{name: latitude, type: float}"),
      ["sources/x.yaml:11:32: source.schema.columns[2].type: unknown column type 'float'; did you mean 'double'? "
       "choose from: string, integer, bigint, double, decimal, boolean, date, timestamp, timestamptz, json"]),
@@ -65,7 +65,7 @@ CASES = [
      ["sources/x.yaml:11:32: source.schema.columns[2].type: type 'decimal(9' was cut at a comma: inside { } "
       "quote it, e.g. type: 'decimal(10,2)'",
       "sources/x.yaml:11:42: source.schema.columns[2].6): unknown key '6)' valid keys: name, type, nullable, "
-      "max_length, precision, scale, description, source, format"]),
+      "max_length, precision, scale, description, source, format, pii"]),
     ("precision too large", variant("{name: latitude, type: double}", "{name: latitude, type: 'decimal(40,6)'}"),
      ["sources/x.yaml:11:9: source.schema.columns[2].precision: 40 is out of range; at most 38"]),
     ("scale above precision", variant("{name: latitude, type: double}", "{name: latitude, type: 'decimal(4,6)'}"),
@@ -150,7 +150,7 @@ CASES = [
     ("columns missing", variant("    columns:\n", "    other:\n"),
      ["sources/x.yaml:7:5: source.schema: give the table's columns: `columns`, `columns_from` or `mapping`",
       "sources/x.yaml:8:5: source.schema.other: unknown key 'other'; did you mean 'quote'? valid keys: mapping, "
-      "columns, columns_from, null_values, true_values, false_values, type, delimiter, quote, escape, header, "
+      "columns, columns_from, null_values, true_values, false_values, pii_secret, type, delimiter, quote, escape, header, "
       "encoding, decimal_separator, allow_missing_columns"]),
     ("mapping target not a column", variant("    columns:\n", "    mapping: {code: iata_code}\n    columns:\n"),
      ["sources/x.yaml:8:15: source.schema.mapping.code: mapping target 'code' is not a declared column; "
