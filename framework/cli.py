@@ -1,4 +1,5 @@
-"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, doctor, deploy.
+"""The `onboard` command line: validate, generate, run, serve, query, export-schema, synth, rehearse, doctor,
+deploy.
 
 Exit codes: 0 success, 1 the work failed (invalid sources, drift, a failed run or query), 2 usage errors.
 """
@@ -593,6 +594,60 @@ def synth(project: Project, outdir: str) -> None:
               f"cfn-lint {seconds['lint']:.1f} s)", markup=False)
     for construct_id, stack_name in sorted(result.stacks.items()):
         out.print(f"  {construct_id}  ({stack_name})", markup=False)
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
+              help="Deliver this file through the source's deployed trigger.")
+@click.option("--all", "run_all", is_flag=True, help="Rehearse every source with its example_input.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary per execution.")
+@click.option("--fail-at", "fail_at", metavar="STATE", help="Make this task of the state machine fail.")
+@click.option("--out", "outdir", default="cdk.out", show_default=True, help="Cloud assembly folder (reused "
+              "when current).")
+@click.pass_obj
+def rehearse(project: Project, source: str | None, input_path: str | None, run_all: bool, as_json: bool,
+             fail_at: str | None, outdir: str) -> None:
+    """Execute the deployed pipeline offline: the synthesized state machine on moto's Step Functions
+    interpreter, the Lambdas from their assets, the Glue job on local Spark, the Data API on DuckDB.
+
+    Proves the payloads, ledger records, retries and catches of the deployed path; not IAM, networking,
+    or real Glue and Redshift. Exit 1 when an execution fails.
+    """
+    try:
+        from framework.rehearse.command import as_json as json_line
+        from framework.rehearse.command import assembly_for, summary_line
+        from framework.rehearse.command import rehearse as rehearse_plan
+        from framework.rehearse.execution import AssemblyError, RehearsalError
+    except ImportError as exc:
+        err.print(f"rehearse needs: pip install 'onboard[cdk,rehearse]' ({exc.name} is missing)", style="red")
+        raise SystemExit(1) from None
+    if run_all == bool(source):
+        raise click.UsageError("give a SOURCE (with --input) or --all")
+    sources = {s.name: s for s in _sources(project)}
+    if run_all:
+        plan = [(s.name, project.root / s.definition.example_input) for s in sources.values()
+                if s.definition.example_input]
+    else:
+        if source not in sources:
+            raise click.UsageError(f"unknown source '{source}'; choose from: {', '.join(sorted(sources))}")
+        example = sources[source].definition.example_input
+        if input_path is None and example is None and sources[source].kind != "rest_api":
+            raise click.UsageError(f"source '{source}' has no example_input; give --input PATH")
+        chosen = Path(input_path) if input_path else (project.root / example if example else None)
+        plan = [(source, chosen)]
+    target = Path(outdir) if Path(outdir).is_absolute() else project.root / outdir
+    try:
+        assembly, _ = assembly_for(project, target, lambda: _synthesize(project, outdir))
+        with err.status("rehearsing"):
+            summaries = rehearse_plan(project, assembly, plan, fail_at)
+    except (AssemblyError, RehearsalError) as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise SystemExit(1) from None
+    for summary in summaries:
+        out.print(json_line(summary) if as_json else summary_line(summary), markup=False)
+    if any(s.status != "succeeded" for s in summaries):
+        raise SystemExit(1)
 
 
 @main.command()
