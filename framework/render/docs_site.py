@@ -9,20 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from framework.render.manifest import trigger
 from framework.render.redshift import PII_NOTES, table_spec
+from framework.render.templates import ENVIRONMENT
 from framework.spec import ResolvedSource
 
-_HTML = jinja2.Environment(
-    loader=jinja2.PackageLoader("framework.render", "templates/docs"),
-    undefined=jinja2.StrictUndefined,
-    autoescape=True,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 PII_SHORT = {"hash": "hashed (HMAC-SHA-256)", "mask": "masked (last 4 kept)", "drop": "dropped"}
 
 
@@ -84,9 +75,10 @@ def _rule_detail(rule: Any) -> str:
 def render_site(sources: list[ResolvedSource]) -> dict[str, str]:
     """Relative path -> HTML: `index.html` and `sources/<name>.html`."""
     pages = [source_page(s) for s in sorted(sources, key=lambda s: s.name)]
-    site = {"index.html": _HTML.get_template("index.html.j2").render(pages=pages, pii=PII_SHORT)}
+    site = {"index.html": ENVIRONMENT.get_template("docs/index.html.j2").render(pages=pages, pii=PII_SHORT)}
     for page in pages:
-        site[f"sources/{page['name']}.html"] = _HTML.get_template("source.html.j2").render(page=page, pii=PII_SHORT)
+        site[f"sources/{page['name']}.html"] = ENVIRONMENT.get_template("docs/source.html.j2").render(
+            page=page, pii=PII_SHORT)
     return site
 
 

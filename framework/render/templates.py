@@ -10,7 +10,7 @@ ENVIRONMENT = jinja2.Environment(
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,
-    autoescape=False,
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),  # docs/ pages
 )
 
 
