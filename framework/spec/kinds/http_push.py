@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from framework.spec.kinds.buffer import Buffer
-from framework.spec.models import SourceBase, StrictModel, jsonl_by_default
+from framework.spec.kinds.buffer import MicroBatchSource
+from framework.spec.models import StrictModel
 
 _PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
 
@@ -30,19 +30,7 @@ class HttpPushConfig(StrictModel):
         return value
 
 
-class HttpPushSource(SourceBase):
+class HttpPushSource(MicroBatchSource):
+    LANDS_JSONL = "an http_push source lands the records it accepts as JSON lines: set schema.type: jsonl"
     type: Literal["http_push"]
     config: HttpPushConfig
-    buffer: Buffer = Field(default_factory=Buffer, description="Micro-batches are loaded together: every pending one "
-                           "at once, on this schedule or past this size.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _jsonl_by_default(cls, data: object) -> object:
-        return jsonl_by_default(data)
-
-    @model_validator(mode="after")
-    def _lands_jsonl(self) -> HttpPushSource:
-        if self.schema_.type != "jsonl":
-            raise ValueError("an http_push source lands the records it accepts as JSON lines: set schema.type: jsonl")
-        return self

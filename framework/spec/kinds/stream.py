@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from framework.spec.kinds.buffer import Buffer
-from framework.spec.models import SourceBase, StrictModel, jsonl_by_default
+from framework.spec.kinds.buffer import MicroBatchSource
+from framework.spec.models import StrictModel
 
 _HOST_PORT = re.compile(r"^(?=.{1,253}:)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:([0-9]{1,5})$")
 _MSK_CLUSTER_ARN = re.compile(r"^arn:aws(-[a-z]+)*:kafka:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9-]+/[A-Za-z0-9-]+$")
@@ -146,19 +146,7 @@ class StreamConfig(StrictModel):
         return self
 
 
-class StreamSource(SourceBase):
+class StreamSource(MicroBatchSource):
+    LANDS_JSONL = "a stream source lands its records as JSON lines: set schema.type: jsonl"
     type: Literal["stream"]
     config: StreamConfig
-    buffer: Buffer = Field(default_factory=Buffer, description="Micro-batches are loaded together: every pending one "
-                           "at once, on this schedule or past this size.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _jsonl_by_default(cls, data: object) -> object:
-        return jsonl_by_default(data)
-
-    @model_validator(mode="after")
-    def _lands_jsonl(self) -> StreamSource:
-        if self.schema_.type != "jsonl":
-            raise ValueError("a stream source lands its records as JSON lines: set schema.type: jsonl")
-        return self
