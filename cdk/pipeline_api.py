@@ -28,7 +28,7 @@ from onboard_cdk.functions import OnboardFunction
 from onboard_cdk.lake_buckets import ZONES
 from onboard_cdk.manifests import SourceManifest
 from onboard_cdk.nag import acknowledge
-from onboard_cdk.naming import resource_name
+from onboard_cdk.naming import function_name, resource_name
 
 API_HANDLER = "framework.runtime.pipeline_api.handler"
 THROTTLE_RATE, THROTTLE_BURST = 10, 20  # an operator's API: a few calls a second is plenty
@@ -68,6 +68,12 @@ class PipelineApi(Construct):
                                                  resource_name=f"{resource_name(prefix, m.name)}:*",
                                                  arn_format=ArnFormat.COLON_RESOURCE_NAME) for m in manifests)
             role.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=executions))
+        connectors = sorted(stack.format_arn(service="lambda", resource="function",
+                                             resource_name=function_name(prefix, m.name, "land"),
+                                             arn_format=ArnFormat.COLON_RESOURCE_NAME)
+                            for m in manifests if m.kind == "rest_api")
+        if connectors:  # POST /pipelines makes a REST source fetch now
+            role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=connectors))
         role.add_to_policy(iam.PolicyStatement(actions=list(LEDGER_READ_ACTIONS),
                                                resources=[platform.ledger.table_arn]))
         role.add_to_policy(key_statement(platform.key.key_arn, ("kms:Decrypt",)))
@@ -121,5 +127,7 @@ class PipelineApi(Construct):
 def catalog_json(prefix: str, manifests: list[SourceManifest]) -> str:
     """The sources file the function reads (`framework.runtime.pipeline_api.load_catalog`)."""
     return json.dumps({m.name: {"kind": m.kind, "load_mode": m.data["redshift"].get("mode", "append"),
-                                "state_machine": resource_name(prefix, m.name), "lake": m.lake}
+                                "state_machine": resource_name(prefix, m.name), "lake": m.lake,
+                                **({"connector": function_name(prefix, m.name, "land")} if m.kind == "rest_api"
+                                   else {})}
                        for m in manifests}, sort_keys=True, indent=1)

@@ -5,7 +5,8 @@ Routes (the OpenAPI document `openapi_document()` describes them; `onboard gener
 
 - `POST /pipelines` `{"source": NAME, "input": URI?, "since": DATE?}`: start the source now; `202
   {"pipeline_id", "source", "status": "running"}`. `input` names the object a file source processes (a local
-  path locally, `s3://...` deployed); `since` reprocesses the source's batches ingested on or after that date.
+  path locally, `s3://...` deployed); a REST source without `input` fetches now; `since` reprocesses the
+  source's batches ingested on or after that date.
 - `GET /pipelines/{pipeline_id}`: the run ledger's record of that run.
 - `GET /pipelines?status=&source=&limit=&next=`: runs, newest first; `next` continues a listing.
 - `GET /openapi.json`: the document.
@@ -229,9 +230,11 @@ class DeployedBackend:
     (an append source is refused: its rows would be loaded twice)."""
 
     def __init__(self, ledger: RunLedger, stepfunctions: Any, catalog: Mapping[str, Mapping[str, str]],
-                 environ: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 environ: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 lambda_client: Any = None):
         self.ledger, self.stepfunctions, self.catalog, self.environ, self.clock = \
             ledger, stepfunctions, catalog, environ, clock
+        self.lambda_client = lambda_client
 
     def lake(self, source: str) -> dict[str, tuple[str, str]]:
         from framework.runtime.lake import lake_from_env
@@ -251,9 +254,11 @@ class DeployedBackend:
         machine = self.catalog[request.source]["state_machine"]
         if request.since is not None:
             return self._reprocess(request, machine)
+        if kind == "rest_api" and not request.input:
+            return self._fetch_now(request.source)
         if kind != "s3_file":
             raise ApiError(422, f"{request.source} is a {kind} source: deployed, it runs on its own trigger; the "
-                                "API starts file sources (input) and reprocesses (since)")
+                                "API starts file and REST sources and reprocesses (since)")
         if not request.input:
             raise ApiError(422, f"{request.source} is a file source: give input (s3://bucket/key)")
         from framework.runtime.batch import Batch, LandedObject, new_batch_id
@@ -269,6 +274,25 @@ class DeployedBackend:
         obj = LandedObject(bucket, key, f"s3://{bucket}/{key}", f"{bucket}/{key}")
         batch = Batch(request.source, batch_id, now.strftime("%Y-%m-%dT%H:%M:%SZ"), [obj])
         self._execute(machine, batch_id, pipeline_input(batch, lake))
+        return batch_id
+
+    def _fetch_now(self, source: str) -> str:
+        """A REST source fetches now: its connector is invoked (asynchronously, as its schedule would) with the
+        batch id the answer names, so the pipeline id is known before the fetch lands anything."""
+        from uuid import uuid4
+
+        from framework.runtime.batch import new_batch_id
+
+        now = self.clock()
+        batch_id = new_batch_id(now, "api", source, uuid4().hex)
+        event = {"source": "onboard.pipeline-api", "detail-type": "Pipeline API request", "id": batch_id,
+                 "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "batch_id": batch_id}
+        if self.lambda_client is None:
+            import boto3
+
+            self.lambda_client = boto3.client("lambda")
+        self.lambda_client.invoke(FunctionName=self.catalog[source]["connector"], InvocationType="Event",
+                                  Payload=json.dumps(event).encode())
         return batch_id
 
     def _reprocess(self, request: StartRequest, machine: str) -> str:

@@ -13,7 +13,7 @@ from moto import mock_aws
 from framework.runtime.batch import Batch, LandedObject, new_batch_id
 from framework.runtime.ledger import DynamoRunLedger, RunRecord
 from framework.runtime.orchestration import pipeline_input
-from framework.runtime.pipeline_api import handler, reprocess_input
+from framework.runtime.pipeline_api import DeployedBackend, handler, load_catalog, reprocess_input, route
 from framework.runtime.pipeline_runs import PipelineRuns
 from tests.api.openapi_check import check
 from tests.conftest import REPO
@@ -49,7 +49,8 @@ def aws(monkeypatch, tmp_path):
                 definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))["stateMachineArn"]
         catalog = {"customers": {"kind": "s3_file", "load_mode": "merge"},
                    "sales_transactions": {"kind": "s3_file", "load_mode": "append"},
-                   "product_reviews": {"kind": "rest_api", "load_mode": "merge"}}
+                   "product_reviews": {"kind": "rest_api", "load_mode": "merge",
+                                       "connector": "acme-product_reviews-land"}}
         catalog = {name: {**entry, "state_machine": f"acme-{name}", "lake": lake(name)}
                    for name, entry in catalog.items()}
         (tmp_path / "api_sources.json").write_text(json.dumps(catalog))
@@ -105,8 +106,6 @@ def test_a_file_source_starts_its_state_machine_on_the_named_raw_object(aws):
     ({"source": "customers", "input": "/tmp/x.json"}, 422,
      "input must be an S3 object URI (s3://bucket/key), not '/tmp/x.json'"),
     ({"source": "customers"}, 422, "customers is a file source: give input (s3://bucket/key)"),
-    ({"source": "product_reviews"}, 422, "product_reviews is a rest_api source: deployed, it runs on its own "
-                                         "trigger; the API starts file sources (input) and reprocesses (since)"),
     ({"source": "products", "input": "s3://acme-raw/products/x.json"}, 404,
      "unknown source 'products'; known: customers, product_reviews, sales_transactions"),
     ({"source": "customers", "input": "s3://acme-raw/customers/x", "since": "2024-11-01"}, 422,
@@ -192,3 +191,33 @@ def test_the_lambda_serves_the_document(aws):
     from tests.api.openapi_check import document
 
     assert call("GET", "/openapi.json") == (200, document())
+
+
+class Invocations:
+    """A Lambda client that records the asynchronous invocations it is asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def invoke(self, **request):
+        self.calls.append(request)
+        return {"StatusCode": 202}
+
+
+def test_a_rest_source_fetches_now_through_its_connector_under_the_pipeline_id_answered(aws):
+    import os
+
+    ledger, stepfunctions, machines = aws
+    invocations = Invocations()
+    backend = DeployedBackend(ledger, stepfunctions, load_catalog(os.environ), os.environ, clock=lambda: NOW,
+                              lambda_client=invocations)
+    status, started = route("POST", "/pipelines", {}, json.dumps({"source": "product_reviews"}), backend)
+    assert status == 202
+    check("/pipelines", "POST", 202, started)
+    batch_id = started["pipeline_id"].removeprefix("product_reviews.")
+    assert batch_id.startswith("20241201T090000Z-")
+    event = {"source": "onboard.pipeline-api", "detail-type": "Pipeline API request", "id": batch_id,
+             "time": "2024-12-01T09:00:00Z", "batch_id": batch_id}
+    assert invocations.calls == [{"FunctionName": "acme-product_reviews-land", "InvocationType": "Event",
+                                  "Payload": json.dumps(event).encode()}]
+    assert stepfunctions.list_executions(stateMachineArn=machines["product_reviews"])["executions"] == []

@@ -74,6 +74,9 @@ def test_the_function_may_only_start_and_describe_this_projects_pipelines_and_re
     for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
         assert not access.allows(role, action, ledger)
     assert not access.allows(role, "s3:GetObject", "arn:aws:s3:::onboard-raw-x/customers/a.json")
+    functions = STATES.replace(":states:", ":lambda:")
+    assert access.allows(role, "lambda:InvokeFunction", f"{functions}:function:onboard-product_reviews-land")
+    assert not access.allows(role, "lambda:InvokeFunction", f"{functions}:function:onboard-customers-land")
 
 
 def test_the_sources_file_ships_in_the_functions_asset(assembly, platform):
@@ -85,4 +88,5 @@ def test_the_sources_file_ships_in_the_functions_asset(assembly, platform):
     assert sorted(catalog) == EXAMPLE_SOURCES
     assert catalog["customers"] == {"kind": "s3_file", "load_mode": "merge", "state_machine": "onboard-customers",
                                     "lake": json.loads((REPO / "generated/customers/manifest.json").read_text())["lake"]}
+    assert catalog["product_reviews"]["connector"] == "onboard-product_reviews-land"
     assert (folder / "framework/runtime/pipeline_api.py").is_file()

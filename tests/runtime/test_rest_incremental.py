@@ -189,3 +189,17 @@ def test_dynamodb_ledger_round_trips_state():
         item = client.get_item(TableName="onboard-ledger", Key={"source": {"S": "orders"}, "batch_id": {"S": "#state"}})
         assert get_state(ledger, "orders") == {"cursor": 17, "batch_id": "b2"}
         assert json.loads(item["Item"]["body"]["S"]) == {"cursor": 17, "batch_id": "b2"}
+
+
+@pytest.mark.parametrize(("requested", "named"), [
+    ("20241201T090000Z-0a1b2c3d", True),  # the pipeline API's POST /pipelines names the batch it answered with
+    ("20241201T090000Z-0A1B2C3D", False),  # not a batch id this API makes: the usual derived one
+    ("../../etc", False),
+    (17, False),
+])
+def test_a_fetch_the_pipeline_api_asked_for_lands_under_the_batch_id_it_named(api, connector, requested, named):
+    api.responder = lambda r: Reply(body={"data": [{"id": "o1"}]})
+    event = {"id": "evt-9", "time": "2024-12-01T09:00:00Z", "batch_id": requested}
+    [batch] = connector(rest_config(api.url("/orders"))).handle(event)
+    assert (batch.batch_id == requested) is named
+    assert batch.batch_id.startswith("20241201T090000Z-")

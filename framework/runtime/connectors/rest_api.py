@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime
@@ -91,7 +92,8 @@ class RestApiConnector(Connector):
             request = request.with_param(incremental["param"], start)
 
         logical = _event_time(event) or now
-        batch_id = new_batch_id(logical, self.source, str(event.get("id") or ""), param_text(start))
+        batch_id = requested_batch_id(event) or new_batch_id(logical, self.source, str(event.get("id") or ""),
+                                                             param_text(start))
         writer = BatchWriter(self.storage, self.raw_bucket, self.source, batch_id, logical)
         records, cursor, count = 0, start, 0
         method = settings.get("method") or "GET"
@@ -215,6 +217,15 @@ def _greatest(current: Any, records: list[Any], field: str) -> Any:
 def _later(a: Any, b: Any) -> bool:
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
     return a > b if numbers else str(a) > str(b)
+
+
+_BATCH_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
+
+
+def requested_batch_id(event: dict[str, Any]) -> str | None:
+    """The batch id the pipeline API named when it asked for this fetch (`POST /pipelines`), if well formed."""
+    value = event.get("batch_id")
+    return value if isinstance(value, str) and _BATCH_ID.match(value) else None
 
 
 def _event_time(event: dict[str, Any]) -> datetime | None:
