@@ -1,4 +1,5 @@
-"""`onboard docs`: a static data dictionary, one HTML page per source and an index with a search filter.
+"""`onboard docs`: a static data dictionary, one HTML page per source and per curated dataset, and an index with
+a search filter.
 
 Pages open from the file system (no server, no network: inline CSS, a few lines of inline JS for the filter) and
 are deterministic: the same definitions give the same bytes (no timestamps, sorted sources).
@@ -13,6 +14,7 @@ from framework.render.manifest import trigger
 from framework.render.redshift import PII_NOTES, table_spec
 from framework.render.templates import ENVIRONMENT
 from framework.spec import ResolvedSource
+from framework.spec.datasets import Dataset
 
 PII_SHORT = {"hash": "hashed (HMAC-SHA-256)", "mask": "masked (last 4 kept)", "drop": "dropped"}
 
@@ -55,7 +57,16 @@ def source_page(source: ResolvedSource) -> dict[str, Any]:
         "lineage": [("source", f"{source.kind} ({when_text(source)})"), ("raw", f"raw/{source.name}/"),
                     ("processed", f"processed/{d.destination.prefix or source.name + '/'}"),
                     ("table", spec.qualified_name)],
+        "datasets": [],  # (name, link) of the datasets reading the table: filled in by render_site
     }
+
+
+def dataset_page(dataset: Dataset, pages_by_table: dict[str, str]) -> dict[str, Any]:
+    """What one dataset's page shows; `pages_by_table` links what it reads (`schema.table` -> page path)."""
+    return {"name": dataset.name, "description": dataset.description, "file": dataset.file,
+            "table": dataset.table, "materialized": dataset.materialized, "export": dataset.export or "",
+            "columns": list(dataset.columns), "sql": dataset.sql.strip(),
+            "reads": [(table, pages_by_table.get(table, "")) for table in dataset.reads]}
 
 
 def _type_label(column: Any) -> str:
@@ -72,20 +83,31 @@ def _rule_detail(rule: Any) -> str:
     return "; ".join(f"{k} {v}" for k, v in parts.items() if v not in (None, [], ()))
 
 
-def render_site(sources: list[ResolvedSource]) -> dict[str, str]:
-    """Relative path -> HTML: `index.html` and `sources/<name>.html`."""
+def render_site(sources: list[ResolvedSource], datasets: list[Dataset] = ()) -> dict[str, str]:
+    """Relative path -> HTML: `index.html`, `sources/<name>.html` and `datasets/<name>.html`."""
     pages = [source_page(s) for s in sorted(sources, key=lambda s: s.name)]
-    site = {"index.html": ENVIRONMENT.get_template("docs/index.html.j2").render(pages=pages, pii=PII_SHORT)}
+    links = {page["table"]: f"../sources/{page['name']}.html" for page in pages}
+    links |= {d.table: f"../datasets/{d.name}.html" for d in datasets}
+    dataset_pages = [dataset_page(d, links) for d in sorted(datasets, key=lambda d: d.name)]
+    for page in pages:
+        page["datasets"] = [(d["table"], f"../datasets/{d['name']}.html") for d in dataset_pages
+                            if page["table"] in dict(d["reads"])]
+        if page["datasets"]:
+            page["lineage"].append(("datasets", ", ".join(name for name, _ in page["datasets"])))
+    site = {"index.html": ENVIRONMENT.get_template("docs/index.html.j2").render(
+        pages=pages, datasets=dataset_pages, pii=PII_SHORT)}
     for page in pages:
         site[f"sources/{page['name']}.html"] = ENVIRONMENT.get_template("docs/source.html.j2").render(
             page=page, pii=PII_SHORT)
+    for page in dataset_pages:
+        site[f"datasets/{page['name']}.html"] = ENVIRONMENT.get_template("docs/dataset.html.j2").render(page=page)
     return site
 
 
-def write_site(sources: list[ResolvedSource], out: Path) -> list[Path]:
+def write_site(sources: list[ResolvedSource], out: Path, datasets: list[Dataset] = ()) -> list[Path]:
     """Write the site under `out` (its pages only; other files there are left alone)."""
     written = []
-    for rel, text in render_site(sources).items():
+    for rel, text in render_site(sources, datasets).items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

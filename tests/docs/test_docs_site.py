@@ -86,3 +86,30 @@ def test_docs_writes_the_same_bytes_every_time(project):
     cli.invoke(main, ["--project", str(project.root), "docs", "--out", "two"])
     for rel in ("index.html", "sources/people.html"):
         assert (project.root / "one" / rel).read_bytes() == (project.root / "two" / rel).read_bytes()
+
+
+def test_the_examples_datasets_get_pages_linked_both_ways_from_their_sources(tmp_path):
+    import shutil
+
+    from framework.project import Project
+    from framework.spec.datasets import load_datasets
+    from tests.conftest import REPO
+
+    for folder in ("sources", "schemas", "datasets"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    project = Project(tmp_path)
+    sources = load_project(project)
+    site = render_site(sources, load_datasets(project, sources))
+    assert sorted(path for path in site if path.startswith("datasets/")) == ["datasets/revenue_by_tier.html"]
+    page = site["datasets/revenue_by_tier.html"]
+    assert "<dt>View</dt><dd>curated.revenue_by_tier</dd>" in page
+    assert "<dt>Kind</dt><dd>curated dataset (materialized view)</dd>" in page
+    for table, source in (("sales.customers", "customers"), ("sales.products", "products"),
+                          ("sales.transactions", "sales_transactions")):
+        assert f'<b>reads</b><a href="../sources/{source}.html">{table}</a>' in page
+        assert ('<p>Read by: <a href="../datasets/revenue_by_tier.html">curated.revenue_by_tier</a></p>'
+                in site[f"sources/{source}.html"])
+    assert "Read by:" not in site["sources/product_reviews.html"]
+    assert "SUM(t.total_amount) AS revenue" in page.split("<pre>")[1].split("</pre>")[0]
+    assert '<a href="datasets/revenue_by_tier.html">revenue_by_tier</a>' in site["index.html"]
+    assert "7 source(s), 1 dataset(s)." in site["index.html"]
