@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -64,12 +65,10 @@ def idle_seconds() -> float:
 def code_version() -> str:
     """A fingerprint of the code an engine has imported: every Python file of framework/ and the job library
     (path, size, modification time), the interpreter and the settings Spark was started with."""
-    import framework
-    import onboard_glue
-
     digest = hashlib.sha256(sys.executable.encode())
-    for package in (framework, onboard_glue):
-        root = Path(package.__file__).parent
+    for package in ("framework", "onboard_glue"):  # found, not imported: the job library imports pyspark
+        spec = importlib.util.find_spec(package)
+        root = Path(spec.origin).parent if spec and spec.origin else Path(package)
         for path in sorted(root.rglob("*.py")):
             stat = path.stat()
             digest.update(f"{path.relative_to(root.parent)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
@@ -117,8 +116,9 @@ class Engine:
 
     # ---- jobs
     def run(self, script: Path, args: dict[str, str], stdout: TextIO | None = None,
-            stderr: TextIO | None = None) -> float:
-        """Run a Glue script in the engine (started when none runs); the seconds spent starting one.
+            stderr: TextIO | None = None) -> dict[str, float]:
+        """Run a Glue script in the engine (started when none runs); the seconds spent starting one
+        (`engine_start`, when it did) and running the job in the engine (`job`).
 
         Raises the job's own exception class when it is one of the job library's, JobFailed for any other
         exception of the job, and EngineError when the engine could not start or died during the job."""
@@ -137,7 +137,7 @@ class Engine:
                 error = answer.get("error")
                 if error:
                     raise _rebuild(error)
-                return started
+                return {"engine_start": started, "job": float(answer.get("seconds", 0.0))}
         raise EngineError("the local engine kept asking to be restarted")
 
     def _stream(self, conn: socket.socket, request: dict, stdout: TextIO, stderr: TextIO) -> dict:
@@ -358,8 +358,11 @@ class _Server:
         self.spark.range(1).count()  # warm the JVM's planner and code generation once
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.paths.socket.unlink(missing_ok=True)
-        listener.bind(str(self.paths.socket))
-        os.chmod(self.paths.socket, 0o600)
+        umask = os.umask(0o077)  # the socket is the user's own from the start
+        try:
+            listener.bind(str(self.paths.socket))
+        finally:
+            os.umask(umask)
         listener.listen(8)
         listener.settimeout(self.idle)
         self.paths.pid.write_text(json.dumps({"pid": os.getpid(), "version": self.version}), encoding="utf-8")
@@ -371,7 +374,11 @@ class _Server:
                     return  # idle for too long
                 with conn:
                     conn.settimeout(None)
-                    if not self.handle(conn):
+                    try:
+                        keep = self.handle(conn)
+                    except OSError:  # the client went away before the answer
+                        keep = self.spark._sc._jsc is not None
+                    if not keep:
                         return
         finally:
             listener.close()
@@ -401,10 +408,13 @@ class _Server:
         if request.get("version") != self.version:
             _send(conn, {"restart": True})
             return False
+        started = time.perf_counter()
         error = self.run_job(conn, Path(request["script"]), request["args"], request["cwd"])
+        seconds = round(time.perf_counter() - started, 3)
         self.jobs += 1
         alive = self.spark._sc._jsc is not None  # a job that stopped the SparkContext ends the engine
-        _send(conn, {"done": True, "error": error})
+        with contextlib.suppress(OSError):  # a client that went away (Ctrl-C) does not end the engine
+            _send(conn, {"done": True, "error": error, "seconds": seconds})
         return alive
 
     def run_job(self, conn: socket.socket, script: Path, args: dict[str, str], cwd: str) -> dict | None:

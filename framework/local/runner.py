@@ -253,16 +253,20 @@ class LocalRunner:
         if start_at == "transform":
             started = time.perf_counter()
             try:
-                engine_start = self._transform(source, folder, batch, manifest, summary_path)
+                timing = self._transform(source, folder, batch, manifest, summary_path)
             except Exception as exc:  # the Spark job failed (or the quality threshold): nothing was loaded
                 if summary_path.is_file():  # the job counted the rows before it stopped
                     _count(result, record, json.loads(summary_path.read_text(encoding="utf-8")), batch.rejected)
                     self._locate_quarantine(result, source, batch)
                 return self._failed(record, result, "transform", f"transform failed: {_short(exc)}"
                                     + _after_refused_batch(exc, source, batch.batch_id))
-            if engine_start:
-                result.seconds["engine_start"] = engine_start
-            result.seconds["transform"] = round(time.perf_counter() - started - engine_start, 3)
+            result.seconds["transform"] = round(time.perf_counter() - started, 3)
+            if timing:  # in the engine: starting it (when this run did), and the hand-off around the job
+                if timing["engine_start"]:
+                    result.seconds["engine_start"] = timing["engine_start"]
+                result.seconds["transform"] = timing["job"]
+                result.seconds["handoff"] = round(time.perf_counter() - started - timing["engine_start"]
+                                                  - timing["job"], 3)
         try:
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -312,8 +316,9 @@ class LocalRunner:
         if problem is not None:
             raise RunError(problem.removeprefix(f"{source.name}: "))
 
-    def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path, summary: Path) -> float:
-        """Run the batch's Glue job (in the warm engine, or in this process); the seconds spent starting an engine."""
+    def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path,
+                   summary: Path) -> dict[str, float] | None:
+        """Run the batch's Glue job (in the warm engine, or in this process); the engine's timings, if used."""
         processed = self.project.lake_dir / "processed"
         quarantine = self.project.lake_dir / "quarantine" / quarantine_prefix(source.name, batch.batch_id)
         prefix = source.definition.destination.prefix or f"{source.name}/"
@@ -331,7 +336,7 @@ class LocalRunner:
         if self.engine is not None:
             return self.engine.run(folder / "glue/job.py", args)
         run_glue_script(folder / "glue/job.py", args)
-        return 0.0
+        return None
 
     def _locate_quarantine(self, result: RunSummary, source: ResolvedSource, batch: Batch) -> None:
         """Name the folder of the batch's quarantined rows in the summary, when the job quarantined any."""

@@ -98,7 +98,7 @@ def test_the_first_run_starts_the_engine_the_next_reuses_it_and_both_match_an_in
     assert engine_pid(engine_project) == pid
     assert Engine(engine_project.state_dir).status()["jobs"] == 2
     assert "engine_start" not in summary(second.output)["seconds"]
-    assert {"check", "land", "transform", "load"} <= set(summary(second.output)["seconds"])
+    assert {"startup", "check", "land", "handoff", "transform", "load"} == set(summary(second.output)["seconds"])
 
     # --no-engine: the same tables and the same summaries, the job run in this process
     plain = customers_example(tmp_path_factory.mktemp("plain"))
@@ -226,7 +226,7 @@ def test_a_stale_pid_or_socket_is_replaced_and_a_foreign_pid_is_left_alone(engin
     while is_engine_process(killed):
         time.sleep(0.05)
     assert engine.paths.socket.exists() and engine.paths.pid.exists()  # left behind by the killed engine
-    assert engine.run(job, {}) > 0  # a new engine was started
+    assert engine.run(job, {})["engine_start"] > 0  # a new engine was started
     replacement = engine_pid(engine.paths.state_dir)
     assert replacement not in (None, killed)
 
@@ -266,7 +266,7 @@ def test_the_engine_restarts_when_its_code_or_start_settings_change(engine, tmp_
     try:
         os.utime(library_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
         assert code_version() != version
-        assert engine.run(job, {}) > 0  # restarted
+        assert engine.run(job, {})["engine_start"] > 0  # restarted
     finally:
         os.utime(library_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert engine_pid(engine.paths.state_dir) != pid
