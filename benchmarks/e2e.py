@@ -144,7 +144,7 @@ def one_cold_run(side: str, path: Path) -> None:
         if side == "hand":
             hand_written(spark, path, root / "hand_written")
         else:
-            [summary] = LocalRunner(project).run(source, path)
+            [summary] = LocalRunner(project, engine=False).run(source, path)
             if summary.status != "succeeded":
                 raise SystemExit(f"pipeline failed: {summary.error}")
         print(json.dumps({"seconds": time.perf_counter() - started}))
@@ -188,7 +188,7 @@ def main() -> None:
         project, source = bench_project(root)
         spark = local_spark()
         spark.range(1000).count()  # JVM start-up, outside both measurements
-        runner = LocalRunner(project)
+        runner = LocalRunner(project, engine=False)  # the same process and session as the hand-written job
         # Each side runs RUNS times, alternating, and its best run counts: the early runs of either pay
         # the JVM's warm-up (JIT and codegen) for its own plan; every figure is printed.
         hand_runs, drop_runs, runs = [], [], []

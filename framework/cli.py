@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from framework.cli_engine import engine, process_seconds
 from framework.project import Project
 from framework.spec import SpecErrors, load_project
 
@@ -43,6 +44,9 @@ def _sources(project: Project, paths: tuple[str, ...] = ()):
 def main(ctx: click.Context, project_dir: str | None) -> None:
     """Onboard: one YAML file per data source becomes everything needed to land it in Redshift."""
     ctx.obj = Project.at(project_dir)
+
+
+main.add_command(engine)
 
 
 @main.command()
@@ -223,10 +227,11 @@ def plan(project: Project, source: str | None) -> None:
               help="With --reprocess: only batches ingested on or after this date (YYYY-MM-DD).")
 @click.option("--batch", "batch_id", default=None, help="With --reprocess: only this batch.")
 @click.option("--yes", is_flag=True, help="With --reprocess: go ahead although an append source duplicates rows.")
+@click.option("--no-engine", is_flag=True, help="Run the Glue job in this process, not in the warm local engine.")
 @click.pass_obj
 def run(project: Project, source: str | None, input_path: str | None, run_all: bool, live: bool,
         as_json: bool, resume_batch: str | None, deployed: bool, reprocess: bool, since: Any, batch_id: str | None,
-        yes: bool) -> None:
+        yes: bool, no_engine: bool) -> None:
     """Run sources end to end locally: connector, Glue job on Spark, Redshift SQL on DuckDB.
 
     For a rest_api source the input is a recorded API fixture served on 127.0.0.1; with --live (or when the
@@ -258,8 +263,8 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
             _resume_deployed(project, source, None if resume_batch == "latest" else resume_batch, as_json)
             return
         try:
-            summaries = [LocalRunner(project).resume(sources[source], None if resume_batch == "latest"
-                                                     else resume_batch)]
+            runner = LocalRunner(project, engine=False if no_engine else None)
+            summaries = [runner.resume(sources[source], None if resume_batch == "latest" else resume_batch)]
         except RunError as exc:
             err.print(f"{source}: {exc}", style="red", markup=False)
             raise SystemExit(1) from None
@@ -287,7 +292,9 @@ def run(project: Project, source: str | None, input_path: str | None, run_all: b
             plan = [(chosen, None)]
         else:
             plan = [(chosen, project.root / example)]
-    runner = LocalRunner(project)
+    startup = process_seconds()
+    runner = LocalRunner(project, engine=False if no_engine else None,
+                         seconds={"startup": startup} if startup is not None else None)
     summaries = []
     with err.status("") as status:
         for resolved, path in plan:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import textwrap
 from pathlib import Path
 
@@ -12,6 +14,26 @@ from framework.project import Project
 from framework.spec import SpecErrors, load_project
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Tests run the Glue job in-process (each test independent of a warm engine); engine tests turn it on.
+os.environ["ONBOARD_ENGINE"] = "off"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_engine_outlives_the_tests(tmp_path_factory):
+    """Kill any local engine a test started (in the session's temp folders) that is still running at the end."""
+    yield
+    base = str(tmp_path_factory.getbasetemp()).encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"framework.local.engine" in cmdline and base in cmdline:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ import json
 import os
 import runpy
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.local.engine import Engine, engine_enabled
 from framework.local.fixture_api import FixtureError
 from framework.local.spark import run_glue_script
 from framework.local.triggers import INPUT_OPTIONAL, TRIGGERS
@@ -87,12 +89,18 @@ def _environment(**values: str) -> Iterator[None]:
 class LocalRunner:
     """Runs sources of one project against its local lake and warehouse."""
 
-    def __init__(self, project: Project, warehouse: DuckDBWarehouse | None = None):
+    def __init__(self, project: Project, warehouse: DuckDBWarehouse | None = None, engine: bool | None = None,
+                 seconds: dict[str, float] | None = None):
+        """`engine`: hand the Glue job to the project's warm engine (default: unless ONBOARD_ENGINE=off);
+        `seconds`: stages timed before the runner (the command's start-up), added to every summary."""
         self.project = project
         self.storage = LocalStorage(project.lake_dir)
         self._warehouse = warehouse
         self._ledger: SqliteRunLedger | None = None
         self._datasets: list | None = None
+        use_engine = engine_enabled() if engine is None else engine
+        self.engine = Engine(project.state_dir, on_wait=_tell) if use_engine else None
+        self.before = dict(seconds or {})
 
     @property
     def ledger(self) -> RunLedger:
@@ -158,9 +166,11 @@ class LocalRunner:
 
     def run(self, source: ResolvedSource, input_path: Path | None) -> list[RunSummary]:
         """Land the input (None: a rest_api source fetches from its real endpoint), then process each batch."""
+        started = time.perf_counter()
         folder = self.generated(source)
         self.check_schema_versions(source, folder)
         _ = self.datasets  # a dataset the sources no longer satisfy stops the run before anything lands
+        before = {**self.before, "check": round(time.perf_counter() - started, 3)}
         if input_path is None and source.kind not in INPUT_OPTIONAL:
             raise RunError(f"a {source.kind} source needs an input file")
         if input_path is not None and not input_path.is_file():
@@ -170,12 +180,12 @@ class LocalRunner:
             batches, skipped = self.land(source, folder, input_path)
         except (ConnectorError, ReferenceError_, FixtureError) as exc:
             return [RunSummary(source.name, None, "failed", error=f"landing failed: {exc}")]
-        landed = round(time.perf_counter() - started, 3)
+        landed = {**before, "land": round(time.perf_counter() - started, 3)}
         if not batches and not skipped:
-            return [RunSummary(source.name, None, "no_data", seconds={"land": landed})]
+            return [RunSummary(source.name, None, "no_data", seconds=landed)]
         summaries = [self._already_seen(source.name, s["batch_id"]) for s in skipped]
         for batch in batches:
-            summaries.append(self.process(source, folder, batch, seconds={"land": landed}))
+            summaries.append(self.process(source, folder, batch, seconds=dict(landed)))
         self.expose_quarantine(source.name)
         return summaries
 
@@ -283,7 +293,7 @@ class LocalRunner:
         if start_at == "transform":
             started = time.perf_counter()
             try:
-                self._transform(source, folder, batch, manifest, summary_path)
+                timing = self._transform(source, folder, batch, manifest, summary_path)
             except Exception as exc:  # the Spark job failed (or the quality threshold): nothing was loaded
                 if summary_path.is_file():  # the job counted the rows before it stopped
                     _count(result, record, json.loads(summary_path.read_text(encoding="utf-8")), batch.rejected)
@@ -291,6 +301,12 @@ class LocalRunner:
                 return self._failed(record, result, "transform", f"transform failed: {_short(exc)}"
                                     + _after_refused_batch(exc, source, batch.batch_id))
             result.seconds["transform"] = round(time.perf_counter() - started, 3)
+            if timing:  # in the engine: starting it (when this run did), and the hand-off around the job
+                if timing["engine_start"]:
+                    result.seconds["engine_start"] = timing["engine_start"]
+                result.seconds["transform"] = timing["job"]
+                result.seconds["handoff"] = round(time.perf_counter() - started - timing["engine_start"]
+                                                  - timing["job"], 3)
         try:
             counts = json.loads(summary_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -342,7 +358,9 @@ class LocalRunner:
         if problem is not None:
             raise RunError(problem.removeprefix(f"{source.name}: "))
 
-    def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path, summary: Path) -> None:
+    def _transform(self, source: ResolvedSource, folder: Path, batch: Batch, manifest: Path,
+                   summary: Path) -> dict[str, float] | None:
+        """Run the batch's Glue job (in the warm engine, or in this process); the engine's timings, if used."""
         processed = self.project.lake_dir / "processed"
         quarantine = self.project.lake_dir / "quarantine" / quarantine_prefix(source.name, batch.batch_id)
         prefix = source.definition.destination.prefix or f"{source.name}/"
@@ -359,7 +377,10 @@ class LocalRunner:
         }
         with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),  # the job reads a PII secret locally
                           ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
+            if self.engine is not None:
+                return self.engine.run(folder / "glue/job.py", arguments)
             run_glue_script(folder / "glue/job.py", arguments)
+        return None
 
     def _locate_quarantine(self, result: RunSummary, source: ResolvedSource, batch: Batch) -> None:
         """Name the folder of the batch's quarantined rows in the summary, when the job quarantined any."""
@@ -429,6 +450,10 @@ def _after_refused_batch(exc: BaseException, source: ResolvedSource, batch_id: s
         return ""
     return (f" ({source.file}); run `onboard generate`, then `onboard run {source.name} --resume {batch_id}` "
             "runs the regenerated job on this batch")
+
+
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _rows(summary: RunSummary) -> dict[str, int]:
