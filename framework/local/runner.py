@@ -73,7 +73,8 @@ class RunSummary:
 
 
 @contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
+def environment(**values: str) -> Iterator[None]:
+    """`os.environ` with `values` set, as it was afterwards."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
@@ -243,7 +244,7 @@ class LocalRunner:
         config = json.loads((folder / "connector/config.json").read_text(encoding="utf-8"))
         buffer = config.get("buffer")
         flushed: list[Batch] = []
-        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
+        with environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),
                           ONBOARD_LEDGER_PATH=str(self.project.ledger_path),
                           ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
             with TRIGGERS[source.kind](self.storage, config, input_path) as delivered:
@@ -375,7 +376,7 @@ class LocalRunner:
             "summary": str(summary),
             "ingest_time": batch.ingest_time,
         }
-        with _environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),  # the job reads a PII secret locally
+        with environment(ONBOARD_LAKE_ROOT=str(self.project.lake_dir),  # the job reads a PII secret locally
                           ONBOARD_SECRETS_FILE=str(self.project.secrets_file)):
             if self.engine is not None:
                 return self.engine.run(folder / "glue/job.py", arguments)

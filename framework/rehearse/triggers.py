@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from framework.local.runner import environment
 from framework.local.triggers import TRIGGERS
 from framework.runtime.storage import S3Storage
 
@@ -90,20 +89,9 @@ def publish_event(pipeline: SourcePipeline, event: dict[str, Any]) -> list[tuple
     return answers
 
 
-@contextlib.contextmanager
-def _buckets(pipeline: SourcePipeline) -> Iterator[None]:
+def _buckets(pipeline: SourcePipeline) -> contextlib.AbstractContextManager[None]:
     """`${BUCKET:zone}` resolves to the deployed bucket names while the trigger stores the input."""
-    names = {k: v for k, v in pipeline.connector.environment.items() if k.startswith("ONBOARD_BUCKET_")}
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update(names)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return environment(**{k: v for k, v in pipeline.connector.environment.items() if k.startswith("ONBOARD_BUCKET_")})
 
 
 def fire_schedules(pipeline: SourcePipeline) -> list[Any]:
