@@ -73,18 +73,23 @@ class RunSummary:
 
 
 @contextlib.contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """`os.environ` with `values` set, as it was afterwards."""
+def environment(**values: str | None) -> Iterator[None]:
+    """`os.environ` with `values` set (None: unset) and afterwards those names as they were; other names are
+    left alone, so a thread that changed them meanwhile keeps its change."""
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    _apply(values)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _apply(saved)
+
+
+def _apply(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 class LocalRunner:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.local.runner import environment
 from framework.project import Project
 from framework.rehearse import faults, moto_fixes
 from framework.rehearse.assembly import ACCOUNT, REGION, Assembly, AssemblyError, Stack
@@ -102,9 +101,9 @@ class Rehearsal:
         import boto3
         from moto import mock_aws
 
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-            self._stack.enter_context(_env(name, "testing" if name.endswith("_ID") or "SECRET" in name else None))
-        self._stack.enter_context(_env("AWS_DEFAULT_REGION", REGION))
+        self._stack.enter_context(environment(  # moto's fake credentials, never the caller's
+            AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN=None, AWS_PROFILE=None,
+            AWS_DEFAULT_REGION=REGION))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                                    "core": {"reset_boto3_session": True}}))
         self._stack.enter_context(moto_fixes.glue_sync_endpoint())
@@ -311,22 +310,6 @@ def _local_secret(project: Project, name: str) -> str | None:
         return LocalSecrets(project.secrets_file)(name)
     except SecretUnavailable:
         return None
-
-
-@contextlib.contextmanager
-def _env(name: str, value: str | None) -> Iterator[None]:
-    saved = os.environ.get(name)
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
 
 
 __all__ = ["ACCOUNT", "AssemblyError", "ExecutionSummary", "Rehearsal", "RehearsalError", "ServiceError"]

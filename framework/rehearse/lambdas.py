@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 import sys
 import threading
 import traceback
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.local.runner import environment
 from framework.rehearse.assembly import REGION, Stack
 from framework.rehearse.endpoints import Endpoints, ServiceError, json_payload, streaming
 
@@ -83,18 +83,12 @@ class Function:
                 del sys.modules[name]
             sys.modules.update(saved)
 
-    @contextlib.contextmanager
-    def _environment(self) -> Iterator[None]:
-        saved = dict(os.environ)
-        for name in _LOCAL_ONLY:
-            os.environ.pop(name, None)
-        os.environ.update({"LAMBDA_TASK_ROOT": str(self.code), "AWS_LAMBDA_FUNCTION_NAME": self.name,
-                           "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, **self.environment})
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    def _environment(self) -> contextlib.AbstractContextManager[None]:
+        """The template's environment plus what the Lambda runtime sets, without the local-only names; only
+        those names are restored afterwards (the interpreter runs executions on threads of its own)."""
+        return environment(**dict.fromkeys(_LOCAL_ONLY), LAMBDA_TASK_ROOT=str(self.code),
+                           AWS_LAMBDA_FUNCTION_NAME=self.name, AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION,
+                           **self.environment)
 
     def invoke(self, event: Any) -> Any:
         """The handler's answer to `event` (exceptions propagate)."""

@@ -86,7 +86,7 @@ def test_the_demo_review_api_runs_offline_then_finds_nothing_new(tmp_path, state
     assert first.exit_code == 0, first.output
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     batch_id = summary.pop("batch_id")
-    assert set(summary.pop("seconds")) == {"land", "transform", "load"}
+    assert set(summary.pop("seconds")) == {"startup", "check", "land", "transform", "load"}
     assert summary.pop("quarantine_path").endswith(f"/quarantine/product_reviews/{batch_id}/")
     assert summary == {"files_landed": 3, "quarantine_reasons": {"cast": 1}, "rows_duplicate": 0, "rows_in": 7,
                        "rows_loaded": 6, "rows_quarantined": 1, "source": "product_reviews", "status": "succeeded",
@@ -95,7 +95,7 @@ def test_the_demo_review_api_runs_offline_then_finds_nothing_new(tmp_path, state
     second = cli.invoke(main, ["--project", str(project), "run", "product_reviews", "--json"])
     assert second.exit_code == 0, second.output
     again = json.loads(second.stdout.strip().splitlines()[-1])
-    assert set(again.pop("seconds")) == {"land"}
+    assert set(again.pop("seconds")) == {"startup", "check", "land"}
     assert again == {
         "files_landed": 0, "quarantine_reasons": {}, "rows_duplicate": 0, "rows_in": 0, "rows_loaded": 0,
         "rows_quarantined": 0, "source": "product_reviews", "status": "no_data"}
