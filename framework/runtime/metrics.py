@@ -54,6 +54,9 @@ QUALITY_SCORE = "QualityScore"
 GLUE_RUN_SECONDS = "GlueRunSeconds"
 MINUTES_SINCE_LAST_LOAD = "MinutesSinceLastLoad"
 
+# Published once per batch (a datum each, when known), in this order.
+BATCH_METRICS = (BATCHES_SUCCEEDED, BATCHES_FAILED, ROWS_IN, ROWS_LOADED, ROWS_QUARANTINED, DUPLICATES_DROPPED,
+                 QUALITY_SCORE, GLUE_RUN_SECONDS)
 UNITS = {BATCHES_SUCCEEDED: "Count", BATCHES_FAILED: "Count", ROWS_IN: "Count", ROWS_LOADED: "Count",
          ROWS_QUARANTINED: "Count", DUPLICATES_DROPPED: "Count", QUALITY_SCORE: "Percent",
          GLUE_RUN_SECONDS: "Seconds", MINUTES_SINCE_LAST_LOAD: "None"}
