@@ -7,6 +7,8 @@ framework.runtime.metrics) beside the state machine's own (AWS/States). A source
 - rows per batch (in, loaded, quarantined, duplicates dropped) and the quality score (%);
 - minutes since the last successful load, with the freshness thresholds as lines, and the Glue run time;
 - batches succeeded / failed (the ledger's outcome) and the state machine's executions failed / timed out;
+- Glue's own job metrics (namespace `Glue`, JobRunId `ALL`, the job has `--enable-metrics`): the driver's elapsed
+  time and failed Spark tasks (Glue reports them only for runs of 30 s or more);
 - the status of every alarm of the source (SourceAlarms and the freshness alarms).
 
 The overview has one line per source: rows loaded, rows quarantined, minutes since the last load, batches failed
@@ -67,6 +69,12 @@ def state_machine_metric(state_machine_arn: str, name: str, period: Duration = P
                              dimensions_map={"StateMachineArn": state_machine_arn}, label=label or name)
 
 
+def glue_job_metric(job_name: str, name: str, statistic: str, label: str) -> cloudwatch.Metric:
+    """A Glue job metric aggregated over the job's runs (`Type` count: a run's total so far)."""
+    return cloudwatch.Metric(namespace="Glue", metric_name=name, statistic=statistic, period=PERIOD, label=label,
+                             dimensions_map={"JobName": job_name, "JobRunId": "ALL", "Type": "count"})
+
+
 def _graph(title: str, left: Sequence[cloudwatch.IMetric], **options: Any) -> cloudwatch.GraphWidget:
     return cloudwatch.GraphWidget(title=title, left=list(left), width=WIDTH, height=HEIGHT, **options)
 
@@ -74,7 +82,7 @@ def _graph(title: str, left: Sequence[cloudwatch.IMetric], **options: Any) -> cl
 class SourceDashboard(Construct):
     """The dashboard of one source."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, prefix: str, source: str,
+    def __init__(self, scope: Construct, construct_id: str, *, prefix: str, source: str, job_name: str,
                  state_machine: sfn.IStateMachine, alarms: Sequence[cloudwatch.IAlarm],
                  freshness: Mapping[str, Any] | None) -> None:
         super().__init__(scope, construct_id)
@@ -101,8 +109,12 @@ class SourceDashboard(Construct):
                  _graph("State machine executions", [state_machine_metric(arn, "ExecutionsFailed"),
                                                      state_machine_metric(arn, "ExecutionsTimedOut"),
                                                      state_machine_metric(arn, "ExecutionsSucceeded")])],
-                [cloudwatch.AlarmStatusWidget(title="Alarms (freshness, errors, dead letters, failures)",
-                                              alarms=list(alarms), width=24, height=4)],
+                [_graph("Glue job (Glue's metrics)", [
+                    glue_job_metric(job_name, "glue.driver.aggregate.elapsedTime", "Maximum", "elapsed (ms)")],
+                        right=[glue_job_metric(job_name, "glue.driver.aggregate.numFailedTasks", "Sum",
+                                               "failed tasks")]),
+                 cloudwatch.AlarmStatusWidget(title="Alarms (freshness, errors, dead letters, failures)",
+                                              alarms=list(alarms), width=WIDTH, height=HEIGHT)],
             ])
 
 

@@ -161,7 +161,7 @@ class SourceStack(Stack):
             log_retention=platform.log_retention, alerts=platform.alerts, staging_dir=staging_dir,
             dead_letter_queue=self.dead_letters) if manifest.data.get("freshness") else None)
         self.dashboard = SourceDashboard(
-            self, "Dashboard", prefix=prefix, source=source, state_machine=self.pipeline.state_machine,
+            self, "Dashboard", prefix=prefix, source=source, job_name=name, state_machine=self.pipeline.state_machine,
             alarms=[*self.alarms.alarms.values(), *(self.freshness.alarms.values() if self.freshness else ())],
             freshness=manifest.data.get("freshness"))
 

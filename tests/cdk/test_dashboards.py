@@ -43,7 +43,11 @@ def test_each_source_has_its_dashboard_of_its_own_metrics_and_state_machine(asse
     found = graphs(body)
     assert list(found) == ["Rows per batch", "Quality score (% of rows not quarantined)",
                            "Minutes since the last successful load", "Glue run time (seconds)", "Batches",
-                           "State machine executions"]
+                           "State machine executions", "Glue job (Glue's metrics)"]
+    assert [row[:8] for row in found["Glue job (Glue's metrics)"]] == [
+        ["Glue", name, "JobName", f"onboard-{source}", "JobRunId", "ALL", "Type", "count"]
+        for name in ("glue.driver.aggregate.elapsedTime", "glue.driver.aggregate.numFailedTasks")]
+    assert cfn.one(template, "AWS::Glue::Job")["Name"] == f"onboard-{source}"
     onboard = [row for rows in found.values() for row in rows if row[0] == "Onboard"]
     assert [row[1] for row in onboard] == PER_BATCH
     assert all(row[2:4] == ["Source", source] for row in onboard)
