@@ -27,7 +27,7 @@ from framework.runtime.metrics import DIMENSION, NAMESPACE
 from framework.runtime.metrics import MINUTES_SINCE_LAST_LOAD as METRIC
 from onboard_cdk import lambda_assets
 from onboard_cdk.access import default_policy, key_statement
-from onboard_cdk.dashboards import put_metrics_statement
+from onboard_cdk.dashboards import METRICS_REASON, put_metrics_statement
 from onboard_cdk.functions import OnboardFunction
 from onboard_cdk.nag import acknowledge
 from onboard_cdk.naming import function_name
@@ -53,8 +53,7 @@ class FreshnessCheck(Construct):
             conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [source]}}))
         self.function.role.add_to_principal_policy(put_metrics_statement())
         self.function.role.add_to_principal_policy(key_statement(key.key_arn, ("kms:Decrypt",)))
-        acknowledge(default_policy(self.function.role), "IAM5", "cloudwatch:PutMetricData has no resource-level "
-                    f"permission; the condition limits it to the {NAMESPACE} namespace.", "Resource::*")
+        acknowledge(default_policy(self.function.role), "IAM5", METRICS_REASON, "Resource::*")
         self.rule = events.Rule(self, "Schedule", description=f"Checks the freshness of {source} every 5 minutes",
                                 schedule=events.Schedule.expression(SCHEDULE))
         self.rule.add_target(targets.LambdaFunction(self.function.function, dead_letter_queue=dead_letter_queue,
