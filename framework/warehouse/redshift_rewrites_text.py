@@ -150,14 +150,136 @@ def _utf8(value: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="ENCODE", expressions=[_text(value)])
 
 
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    """A DuckDB function by name (rendered as written)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _case(condition: exp.Expression, then: exp.Expression, default: exp.Expression) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=condition, true=then)], default=default)
+
+
+# DuckDB's JSON reader also takes trailing commas ([1,]) and NaN/Infinity, which are not JSON and which Redshift
+# refuses: outside strings, valid JSON has no letters but those of true/false/null and exponents, and no comma
+# before a closing bracket.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_NOT_STRICT_JSON = r"[A-DF-Za-df-z]|,\s*[\]}]"
+
+
+def _strict_json_valid(value: exp.Expression) -> exp.Expression:
+    """TRUE when ``value`` is JSON as Redshift reads it (RFC 8259), FALSE for other text, NULL for NULL."""
+    stripped = _call("REGEXP_REPLACE", _call("REGEXP_REPLACE", value.copy(), exp.Literal.string(_JSON_STRING),
+                                             exp.Literal.string("0"), exp.Literal.string("g")),
+                     exp.Literal.string("true|false|null"), exp.Literal.string("0"), exp.Literal.string("g"))
+    lenient = _call("REGEXP_MATCHES", stripped, exp.Literal.string(_NOT_STRICT_JSON))
+    return exp.and_(_call("JSON_VALID", value.copy()), exp.Not(this=exp.paren(lenient, copy=False)))
+
+
+def _strict_json(value: exp.Expression) -> exp.Expression:
+    """JSON_PARSE: the JSON value, or an error for text that is not JSON (as Redshift raises)."""
+    message = exp.Literal.string("invalid JSON: not parsable by JSON_PARSE")
+    return _case(_strict_json_valid(value), _call("JSON", value.copy()), _call("ERROR", message))
+
+
+def _json_kind(value: exp.Expression, kind: str) -> exp.Expression:
+    """TRUE when ``value`` is valid JSON of DuckDB's ``kind`` (OBJECT, ARRAY), FALSE for other text, NULL for NULL;
+    json_type runs only on valid JSON (it raises on other text)."""
+    of_kind = exp.EQ(this=_call("JSON_TYPE", value.copy()), expression=exp.Literal.string(kind))
+    return _case(_strict_json_valid(value), of_kind,
+                 _case(exp.Is(this=value.copy(), expression=exp.Null()), exp.Null(), exp.false()))
+
+
+def _null_if_invalid(document: exp.Expression, flag: exp.Expression | None, result: exp.Expression) -> exp.Expression:
+    """The null_if_invalid argument of Redshift's JSON functions: NULL for invalid JSON instead of an error."""
+    if flag is None or (isinstance(flag, exp.Boolean) and not flag.this):
+        return result
+    if not isinstance(flag, exp.Boolean):
+        raise NotSupportedLocally("JSON function with a non-literal null_if_invalid")
+    return _case(_strict_json_valid(document), result, exp.Null())
+
+
+def _array_element_text(args: list[exp.Expression]) -> exp.Expression:
+    """JSON_EXTRACT_ARRAY_ELEMENT_TEXT(json, pos [, null_if_invalid]): zero-based; NULL when pos is negative or
+    beyond the array (DuckDB's '$[-1]' would count from the end)."""
+    document, position = args[0], args[1]
+    value = _int_literal(position)
+    if value is not None:
+        element = exp.Null() if value < 0 else _call("JSON_EXTRACT_STRING", document.copy(),
+                                                     exp.Literal.string(f"$[{value}]"))
+    else:
+        path = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("$["), expression=_text(position.copy()), safe=True),
+                         expression=exp.Literal.string("]"), safe=True)
+        element = _case(exp.LT(this=position.copy(), expression=exp.Literal.number(0)), exp.Null(),
+                        _call("JSON_EXTRACT_STRING", document.copy(), path))
+    return _null_if_invalid(document, args[2] if len(args) > 2 else None, element)
+
+
+_JSON_TYPE_NAMES = {"OBJECT": "object", "ARRAY": "array", "VARCHAR": "string", "BOOLEAN": "boolean", "NULL": "null",
+                    "BIGINT": "number", "UBIGINT": "number", "DOUBLE": "number"}
+
+
+def _json_typeof(value: exp.Expression) -> exp.Expression:
+    kind = _call("JSON_TYPE", value)
+    return exp.Case(this=kind, ifs=[exp.If(this=exp.Literal.string(duck), true=exp.Literal.string(name))
+                                    for duck, name in _JSON_TYPE_NAMES.items()])
+
+
+def json_extract_path_with_flag(expression: exp.Expression) -> None:
+    """sqlglot reads JSON_EXTRACT_PATH_TEXT(json, 'a', 'b', true) as ``json ->> 'a'``, dropping every path element
+    after the first when null_if_invalid is given; rebuild the whole path."""
+    for node in list(expression.find_all(exp.JSONExtractScalar)):
+        rest = node.args.get("expressions")
+        if not rest:
+            continue
+        elements = [node.expression, *rest]
+        flag = elements.pop() if isinstance(elements[-1], exp.Boolean) else None
+        keys = [_string_literal(element) for element in elements]
+        if any(key is None for key in keys):
+            raise NotSupportedLocally("JSON_EXTRACT_PATH_TEXT with a non-literal path element")
+        path = "$" + "".join('."' + key.replace('"', '\\"') + '"' for key in keys if key is not None)
+        extracted = exp.JSONExtractScalar(this=node.this.copy(), expression=exp.Literal.string(path))
+        node.replace(_null_if_invalid(node.this, flag, extracted))
+
+
+def json_parse_strictly(expression: exp.Expression) -> None:
+    """JSON_PARSE of text that is not JSON (a trailing comma, NaN) fails, as in Redshift."""
+    for node in list(expression.find_all(exp.ParseJSON)):
+        node.replace(_strict_json(node.this))
+
+
+def super_subscripts_from_zero(expression: exp.Expression) -> None:
+    """A Redshift subscript ``s.items[0]`` navigates a SUPER (JSON locally), whose arrays count from 0 in DuckDB
+    too; sqlglot would add 1 as for a DuckDB LIST (every Redshift array is a SUPER)."""
+    for node in expression.find_all(exp.Bracket):
+        node.set("offset", 1)
+
+
 # Functions sqlglot does not know, rewritten into DuckDB SQL of the same result: name -> builder of the arguments.
 _FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     "REPLICATE": lambda args: exp.Repeat(this=args[0], times=args[1]),
     "OCTET_LENGTH": lambda args: exp.Anonymous(this="OCTET_LENGTH", expressions=[_utf8(args[0])]),
     "QUOTE_IDENT": lambda args: _quoted(_text(args[0]), '"'),
     "QUOTE_LITERAL": lambda args: _quoted(_text(args[0]), "'"),
+    "DEXP": lambda args: exp.Exp(this=args[0]),
+    "DLOG1": lambda args: exp.Ln(this=args[0]),
+    "DLOG10": lambda args: exp.Anonymous(this="LOG10", expressions=args),
+    "JSON_EXTRACT_ARRAY_ELEMENT_TEXT": _array_element_text,
+    "JSON_ARRAY_LENGTH": lambda args: _null_if_invalid(args[0], args[1] if len(args) > 1 else None,
+                                                       _call("JSON_ARRAY_LENGTH", args[0].copy())),
+    "GET_ARRAY_LENGTH": lambda args: _call("JSON_ARRAY_LENGTH", args[0]),
+    "IS_VALID_JSON": lambda args: _json_kind(args[0], "OBJECT"),
+    "IS_VALID_JSON_ARRAY": lambda args: _json_kind(args[0], "ARRAY"),
+    "CAN_JSON_PARSE": lambda args: _strict_json_valid(args[0]),
+    "JSON_SERIALIZE": lambda args: _text(args[0]),
+    "IS_OBJECT": lambda args: exp.EQ(this=_call("JSON_TYPE", args[0]), expression=exp.Literal.string("OBJECT")),
+    "IS_SCALAR": lambda args: exp.Not(this=exp.In(this=_call("JSON_TYPE", args[0]),
+                                                  expressions=[exp.Literal.string(k) for k in ("OBJECT", "ARRAY")])),
+    "JSON_TYPEOF": lambda args: _json_typeof(args[0]),
 }
-_ARITY = {"REPLICATE": 2, "OCTET_LENGTH": 1, "QUOTE_IDENT": 1, "QUOTE_LITERAL": 1}
+_ARITY = {"REPLICATE": (2,), "OCTET_LENGTH": (1,), "QUOTE_IDENT": (1,), "QUOTE_LITERAL": (1,), "DEXP": (1,),
+          "DLOG1": (1,), "DLOG10": (1,), "JSON_EXTRACT_ARRAY_ELEMENT_TEXT": (2, 3), "JSON_ARRAY_LENGTH": (1, 2),
+          "GET_ARRAY_LENGTH": (1,), "IS_VALID_JSON": (1,), "IS_VALID_JSON_ARRAY": (1,), "CAN_JSON_PARSE": (1,),
+          "JSON_SERIALIZE": (1,), "IS_OBJECT": (1,), "IS_SCALAR": (1,), "JSON_TYPEOF": (1,)}
 
 REWRITTEN_FUNCTIONS: frozenset[str] = frozenset(_FUNCTIONS)
 
@@ -167,9 +289,29 @@ def functions_by_name(expression: exp.Expression) -> None:
     for node in list(expression.find_all(exp.Anonymous)):
         name = node.name.upper()
         if name in _FUNCTIONS:
-            if len(node.expressions) != _ARITY[name]:
+            if len(node.expressions) not in _ARITY[name]:
                 raise NotSupportedLocally(f"{name}() with {len(node.expressions)} arguments")
             node.replace(_FUNCTIONS[name]([arg.copy() for arg in node.expressions]))
+
+
+_NUMERIC_TYPES = (*exp.DataType.INTEGER_TYPES, *exp.DataType.REAL_TYPES)
+
+
+def _is_number(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Neg):
+        return _is_number(node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string
+    return isinstance(node, exp.Cast) and node.to.this in _NUMERIC_TYPES
+
+
+def to_char_of_a_number(expression: exp.Expression) -> None:
+    """TO_CHAR(number, '999.99') is refused: sqlglot reads every TO_CHAR as a date format (DuckDB's strftime).
+    A number is a numeric literal or cast, or a format of digit placeholders (9, 0) without a date element."""
+    for node in expression.find_all(exp.TimeToStr):
+        fmt = _string_literal(node.args.get("format")) or ""
+        if _is_number(node.this) or (("9" in fmt or "0" in fmt) and "%" not in fmt):
+            raise NotSupportedLocally("TO_CHAR of a number")
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
@@ -178,4 +320,8 @@ REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     regexp_replace_every_match,
     similar_to_as_regex,
     functions_by_name,
+    to_char_of_a_number,
+    json_extract_path_with_flag,
+    super_subscripts_from_zero,
+    json_parse_strictly,
 )
