@@ -29,6 +29,45 @@ def _string_literal(node: exp.Expression | None) -> str | None:
     return node.this if isinstance(node, exp.Literal) and node.is_string else None
 
 
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+
+
+def _is_text(value: exp.Expression) -> exp.Expression:
+    """``typeof(value) = 'VARCHAR'``: DuckDB folds it while planning, so the CASE around it costs nothing (a join
+    on it stays a hash join)."""
+    return exp.EQ(this=_call("TYPEOF", value.copy()), expression=exp.Literal.string("VARCHAR"))
+
+
+def _rtrim(value: exp.Expression) -> exp.Expression:
+    text = _string_literal(value)
+    if text is not None:
+        return exp.Literal.string(text.rstrip(" "))
+    # the cast lets DuckDB bind the branch for a value of another type, which the CASE then never takes
+    return exp.Trim(this=_text(value.copy()), expression=exp.Literal.string(" "), position="TRAILING")
+
+
+def _may_be_text(value: exp.Expression) -> bool:
+    if isinstance(value, exp.Literal):
+        return value.is_string
+    return not isinstance(value, (exp.Null, exp.Boolean, exp.Neg)) and not value.find(exp.Query)
+
+
+def trailing_blanks_insignificant(expression: exp.Expression) -> None:
+    """Redshift disregards trailing blanks when it compares CHAR and VARCHAR values ('abc' = 'abc  ' is true);
+    DuckDB does not. Each comparison of two values that may be text compares them without trailing blanks when
+    both are text (decided by type while DuckDB plans), and as written otherwise."""
+    for node in list(expression.find_all(*_COMPARISONS)):
+        left, right = node.this, node.expression
+        if not (_may_be_text(left) and _may_be_text(right)):
+            continue
+        checks = [_is_text(side) for side in (left, right) if _string_literal(side) is None]
+        if not checks:
+            node.replace(type(node)(this=_rtrim(left), expression=_rtrim(right)))
+            continue
+        trimmed = type(node)(this=_rtrim(left), expression=_rtrim(right))
+        node.replace(exp.paren(_case(exp.and_(*checks), trimmed, node.copy()), copy=False))
+
+
 def concat_null_is_null(expression: exp.Expression) -> None:
     """Redshift's CONCAT(a, b) is NULL when either is NULL (like ``||``); DuckDB's concat skips NULLs."""
     for node in list(expression.find_all(exp.Concat)):
@@ -92,6 +131,40 @@ def regexp_replace_every_match(expression: exp.Expression) -> None:
             unknown = sorted(set(text) - set(_REGEXP_PARAMETERS))
             if unknown:
                 raise NotSupportedLocally(f"REGEXP_REPLACE parameter '{unknown[0]}'")
+
+
+def regexp_substr_parameters(expression: exp.Expression) -> None:
+    """REGEXP_SUBSTR: the 'e' parameter returns the first subexpression (sqlglot drops it without choosing the
+    group); an occurrence beyond the last match is an empty string, as any failed match ('p' is refused)."""
+    for node in list(expression.find_all(exp.RegexpExtract)):
+        parameters = node.args.get("parameters")
+        if parameters is not None:
+            text = _string_literal(parameters)
+            if text is None:
+                raise NotSupportedLocally("REGEXP_SUBSTR with non-literal parameters")
+            unknown = sorted(set(text) - {"c", "i", "e"})
+            if unknown:
+                raise NotSupportedLocally(f"REGEXP_SUBSTR parameter '{unknown[0]}'")
+            pattern = _string_literal(node.expression)
+            if "e" in text and node.args.get("group") is None and pattern is not None \
+                    and "(" in pattern.replace("(?", ""):
+                node.set("group", exp.Literal.number(1))
+        occurrence = node.args.get("occurrence")
+        if occurrence is not None and _int_literal(occurrence) != 1:
+            unknown_input = exp.or_(exp.Is(this=node.this.copy(), expression=exp.Null()),
+                                    exp.Is(this=node.expression.copy(), expression=exp.Null()))
+            node.replace(_case(unknown_input, exp.Null(), exp.Coalesce(this=node.copy(),
+                                                                        expressions=[exp.Literal.string("")])))
+
+
+def like_escapes_with_backslash(expression: exp.Expression) -> None:
+    """Redshift's LIKE and ILIKE escape with a backslash by default ('a\\_c' matches 'a_c'); DuckDB's have no
+    escape character unless ESCAPE names one."""
+    for node in list(expression.find_all(exp.Like, exp.ILike)):
+        pattern = _string_literal(node.expression)
+        if isinstance(node.parent, exp.Escape) or (pattern is not None and "\\" not in pattern):
+            continue
+        node.replace(exp.Escape(this=node.copy(), expression=exp.Literal.string("\\")))
 
 
 def similar_to_regex(pattern: str) -> str:
@@ -315,10 +388,13 @@ def to_char_of_a_number(expression: exp.Expression) -> None:
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    trailing_blanks_insignificant,
     concat_null_is_null,
     substring_from_before_start,
     regexp_replace_every_match,
     similar_to_as_regex,
+    regexp_substr_parameters,
+    like_escapes_with_backslash,
     functions_by_name,
     to_char_of_a_number,
     json_extract_path_with_flag,
