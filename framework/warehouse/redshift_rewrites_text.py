@@ -66,6 +66,13 @@ def trailing_blanks_insignificant(expression: exp.Expression) -> None:
             continue
         trimmed = type(node)(this=_rtrim(left), expression=_rtrim(right))
         node.replace(exp.paren(_case(exp.and_(*checks), trimmed, node.copy()), copy=False))
+    for node in list(expression.find_all(exp.In)):
+        values = node.expressions
+        if not values or not _may_be_text(node.this) or not any(_string_literal(v) is not None for v in values) \
+                or not all(_may_be_text(v) for v in values):
+            continue
+        trimmed_in = exp.In(this=_rtrim(node.this), expressions=[_rtrim(v) for v in values])
+        node.replace(exp.paren(_case(_is_text(node.this), trimmed_in, node.copy()), copy=False))
 
 
 def concat_null_is_null(expression: exp.Expression) -> None:
