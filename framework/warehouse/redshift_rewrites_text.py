@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from framework.warehouse.errors import NotSupportedLocally
+from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally
 
 
 def _int_literal(node: exp.Expression | None) -> int | None:
@@ -73,6 +73,27 @@ def trailing_blanks_insignificant(expression: exp.Expression) -> None:
             continue
         trimmed_in = exp.In(this=_rtrim(node.this), expressions=[_rtrim(v) for v in values])
         node.replace(exp.paren(_case(_is_text(node.this), trimmed_in, node.copy()), copy=False))
+
+
+DECIMAL_DIVISION = "division of a DECIMAL value"
+
+
+def _is_decimal_not_float(value: exp.Expression, other: exp.Expression) -> exp.Expression:
+    decimal = exp.Like(this=_call("TYPEOF", value.copy()), expression=exp.Literal.string("DECIMAL%"))
+    floating = exp.In(this=_call("TYPEOF", other.copy()),
+                      expressions=[exp.Literal.string("FLOAT"), exp.Literal.string("DOUBLE")])
+    return exp.and_(decimal, exp.Not(this=floating))
+
+
+def decimal_division_refused(expression: exp.Expression) -> None:
+    """Redshift divides DECIMALs into a DECIMAL of scale max(4, s1 + p2 - s2 + 1); DuckDB into a DOUBLE. A type the
+    query cannot name, so a division with a DECIMAL operand (and no FLOAT one) fails when it runs, with the
+    refusal's message; DuckDB folds the test while planning, so other divisions cost nothing."""
+    for node in list(expression.find_all(exp.Div)):
+        left, right = node.this, node.expression
+        refused = exp.or_(_is_decimal_not_float(left, right), _is_decimal_not_float(right, left))
+        message = exp.Literal.string(f"{NOT_SUPPORTED}: {DECIMAL_DIVISION}")
+        node.replace(exp.paren(_case(refused, _call("ERROR", message), node.copy()), copy=False))
 
 
 def concat_null_is_null(expression: exp.Expression) -> None:
@@ -396,6 +417,7 @@ def to_char_of_a_number(expression: exp.Expression) -> None:
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     trailing_blanks_insignificant,
+    decimal_division_refused,
     concat_null_is_null,
     substring_from_before_start,
     regexp_replace_every_match,

@@ -103,5 +103,13 @@ def duckdb_plan(warehouse: DuckDBWarehouse, duckdb_sql: str) -> str:
     return "\n".join(row[1] for row in warehouse._connection.execute(f"EXPLAIN {duckdb_sql}").fetchall())
 
 
-def test_integer_division_truncates_and_decimal_division_does_not(warehouse: DuckDBWarehouse) -> None:
-    assert warehouse.query("SELECT 7 / 2 AS a, -7 / 2 AS b, 7 / 2.0 AS c") == (["a", "b", "c"], [(3, -3, 3.5)])
+def test_integer_division_truncates_and_double_division_does_not(warehouse: DuckDBWarehouse) -> None:
+    assert warehouse.query("SELECT 7 / 2 AS a, -7 / 2 AS b, 7 / 2.0::FLOAT8 AS c, CAST(3 AS DECIMAL(5,2)) / 2e0 AS d") \
+        == (["a", "b", "c", "d"], [(3, -3, 3.5, 1.5)])
+
+
+@pytest.mark.parametrize("sql", ["SELECT 7 / 2.0", "SELECT SUM(a) / COUNT(*) FROM t", "SELECT COUNT(*) / SUM(a) FROM t"])
+def test_division_of_a_decimal_fails_when_it_runs(warehouse: DuckDBWarehouse, sql: str) -> None:
+    warehouse.execute_script("CREATE TABLE t (a DECIMAL(8,2)); INSERT INTO t VALUES (1.50);")
+    with pytest.raises(WarehouseError, match="not supported by the local warehouse: division of a DECIMAL value"):
+        warehouse.query(sql)
