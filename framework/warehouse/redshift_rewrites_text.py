@@ -52,10 +52,46 @@ def _may_be_text(value: exp.Expression) -> bool:
     return not isinstance(value, (exp.Null, exp.Boolean, exp.Neg)) and not value.find(exp.Query)
 
 
+def _decode_as_case(node: exp.DecodeCase) -> exp.Expression:
+    """DECODE(x, search, result, ..., default) as a searched CASE; a NULL search matches a NULL x."""
+    subject, *pairs = [arg.copy() for arg in node.expressions]
+    default = pairs.pop() if len(pairs) % 2 else None
+    ifs = []
+    for search, result in zip(pairs[::2], pairs[1::2], strict=True):
+        if isinstance(search, exp.Null):
+            condition: exp.Expression = exp.Is(this=subject.copy(), expression=exp.Null())
+        else:
+            condition = exp.EQ(this=subject.copy(), expression=search)
+            if not isinstance(search, exp.Literal):
+                both_null = exp.and_(exp.Is(this=subject.copy(), expression=exp.Null()),
+                                     exp.Is(this=search.copy(), expression=exp.Null()))
+                condition = exp.or_(condition, both_null)
+        ifs.append(exp.If(this=condition, true=result))
+    return exp.Case(ifs=ifs, default=default)
+
+
+def _as_comparisons(expression: exp.Expression) -> None:
+    """Simple CASE, DECODE and NULLIF compare with ``=``: written as searched CASEs so that their comparisons are
+    those of trailing_blanks_insignificant."""
+    for node in list(expression.find_all(exp.Case)):
+        subject = node.args.get("this")
+        if subject is not None:
+            for branch in node.args.get("ifs") or []:
+                branch.set("this", exp.EQ(this=subject.copy(), expression=branch.this))
+            node.set("this", None)
+    for node in list(expression.find_all(exp.DecodeCase)):
+        node.replace(_decode_as_case(node))
+    for node in list(expression.find_all(exp.Nullif)):
+        equal = exp.EQ(this=node.this.copy(), expression=node.expression.copy())
+        node.replace(exp.Case(ifs=[exp.If(this=equal, true=exp.Null())], default=node.this.copy()))
+
+
 def trailing_blanks_insignificant(expression: exp.Expression) -> None:
     """Redshift disregards trailing blanks when it compares CHAR and VARCHAR values ('abc' = 'abc  ' is true);
-    DuckDB does not. Each comparison of two values that may be text compares them without trailing blanks when
-    both are text (decided by type while DuckDB plans), and as written otherwise."""
+    DuckDB does not. Each comparison of two values that may be text (in CASE, DECODE, NULLIF and IN lists too)
+    compares them without trailing blanks when both are text (decided by type while DuckDB plans), and as
+    written otherwise. GROUP BY, DISTINCT and set operations still group on the exact text."""
+    _as_comparisons(expression)
     for node in list(expression.find_all(*_COMPARISONS)):
         left, right = node.this, node.expression
         if not (_may_be_text(left) and _may_be_text(right)):
