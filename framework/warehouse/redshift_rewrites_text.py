@@ -111,6 +111,42 @@ def trailing_blanks_insignificant(expression: exp.Expression) -> None:
         node.replace(exp.paren(_case(_is_text(node.this), trimmed_in, node.copy()), copy=False))
 
 
+_TEXT_TYPES = (exp.DType.VARCHAR, exp.DType.TEXT, exp.DType.CHAR, exp.DType.NVARCHAR, exp.DType.NCHAR,
+               exp.DType.BPCHAR)
+_FLOAT_DIGITS = {"DOUBLE": 15, "FLOAT": 6}  # DOUBLE PRECISION and REAL: significant digits Redshift prints
+_FLOAT_WORDS = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN", "-nan": "NaN"}
+
+
+def _float_text(value: exp.Expression, digits: int) -> exp.Expression:
+    printed = _call("PRINTF", exp.Literal.string(f"%.{digits}g"), value.copy())
+    return exp.Case(this=printed, ifs=[exp.If(this=exp.Literal.string(duck), true=exp.Literal.string(word))
+                                       for duck, word in _FLOAT_WORDS.items()], default=printed.copy())
+
+
+def _as_redshift_text(value: exp.Expression, otherwise: exp.Expression) -> exp.Expression:
+    """``value`` as text the way Redshift prints a float (15 or 6 significant digits, like ``%.15g``), else
+    ``otherwise``; DuckDB prints the shortest exact digits (0.3333333333333333 where Redshift has 0.333333333333333)."""
+    ifs = [exp.If(this=exp.EQ(this=_call("TYPEOF", value.copy()), expression=exp.Literal.string(kind)),
+                  true=_float_text(value, digits)) for kind, digits in _FLOAT_DIGITS.items()]
+    return exp.Case(ifs=ifs, default=otherwise)
+
+
+def floats_as_text_with_redshift_digits(expression: exp.Expression) -> None:
+    """A DOUBLE PRECISION or REAL made text by a cast, ``||`` or CONCAT has Redshift's digits."""
+    for node in list(expression.find_all(exp.Cast)):
+        if node.to.this in _TEXT_TYPES and not isinstance(node.this, exp.Literal):
+            node.replace(_as_redshift_text(node.this, node.copy()))
+    for node in list(expression.find_all(exp.DPipe, exp.Concat)):
+        operands = ("this", "expression") if isinstance(node, exp.DPipe) else ()
+        for key in operands:
+            operand = node.args.get(key)
+            if operand is not None and not isinstance(operand, (exp.Literal, exp.DPipe)):
+                node.set(key, _as_redshift_text(operand, _text(operand.copy())))
+        if isinstance(node, exp.Concat):
+            node.set("expressions", [arg if isinstance(arg, exp.Literal) else _as_redshift_text(arg, _text(arg.copy()))
+                                     for arg in node.expressions])
+
+
 DECIMAL_DIVISION = "division of a DECIMAL value"
 
 
@@ -452,6 +488,7 @@ def to_char_of_a_number(expression: exp.Expression) -> None:
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    floats_as_text_with_redshift_digits,
     trailing_blanks_insignificant,
     decimal_division_refused,
     concat_null_is_null,
