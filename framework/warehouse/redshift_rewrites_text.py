@@ -131,6 +131,17 @@ def _as_redshift_text(value: exp.Expression, otherwise: exp.Expression) -> exp.E
     return exp.Case(ifs=ifs, default=otherwise)
 
 
+def casts_to_text_truncate(expression: exp.Expression) -> None:
+    """An explicit cast to VARCHAR(n) or CHAR(n) keeps the first n characters (Redshift loads
+    'City of South San Francisco'::char(20) as 'City of South San Fr'); DuckDB's VARCHAR has no length."""
+    for node in list(expression.find_all(exp.Cast)):
+        size = node.to.expressions[0].this if node.to.this in _TEXT_TYPES and node.to.expressions else None
+        length = _int_literal(size) if isinstance(size, exp.Expression) else None
+        if length is not None:
+            unsized = exp.cast(node.this.copy(), exp.DType.VARCHAR)
+            node.replace(exp.Left(this=unsized, expression=exp.Literal.number(length)))
+
+
 def floats_as_text_with_redshift_digits(expression: exp.Expression) -> None:
     """A DOUBLE PRECISION or REAL made text by a cast, ``||`` or CONCAT has Redshift's digits."""
     for node in list(expression.find_all(exp.Cast)):
@@ -488,6 +499,7 @@ def to_char_of_a_number(expression: exp.Expression) -> None:
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    casts_to_text_truncate,
     floats_as_text_with_redshift_digits,
     trailing_blanks_insignificant,
     decimal_division_refused,
