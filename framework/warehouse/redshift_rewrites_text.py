@@ -278,6 +278,24 @@ def like_escapes_with_backslash(expression: exp.Expression) -> None:
         node.replace(exp.Escape(this=node.copy(), expression=exp.Literal.string("\\")))
 
 
+def sha2_bit_lengths(expression: exp.Expression) -> None:
+    """SHA2(string, bits): DuckDB has SHA-256 only, and sqlglot writes SHA256 whatever the bits; 0 (meaning 256)
+    and 256 are kept, other lengths refused."""
+    for node in expression.find_all(exp.SHA2):
+        bits = _int_literal(node.args.get("length"))
+        if bits not in (0, 256, None) or (bits is None and node.args.get("length") is not None):
+            shown = bits if bits is not None else "a non-literal"
+            raise NotSupportedLocally(f"SHA2 with {shown} bits")
+
+
+def split_part_positions(expression: exp.Expression) -> None:
+    """SPLIT_PART's position must be greater than 0 in Redshift; DuckDB counts a negative one from the end."""
+    for node in expression.find_all(exp.SplitPart):
+        position = _int_literal(node.args.get("part_index"))
+        if position is not None and position < 1:
+            raise NotSupportedLocally("SPLIT_PART with a position below 1")
+
+
 def similar_to_regex(pattern: str) -> str:
     """The regular expression (RE2, matched against the whole string) of a SQL ``SIMILAR TO`` pattern, as
     PostgreSQL and Redshift read it: ``%`` is any text, ``_`` any character, ``.``, ``^`` and ``$`` are literal,
@@ -447,6 +465,7 @@ _FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     "DEXP": lambda args: exp.Exp(this=args[0]),
     "DLOG1": lambda args: exp.Ln(this=args[0]),
     "DLOG10": lambda args: exp.Anonymous(this="LOG10", expressions=args),
+    "FUNC_SHA1": lambda args: exp.SHA(this=args[0]),
     "JSON_EXTRACT_ARRAY_ELEMENT_TEXT": _array_element_text,
     "JSON_ARRAY_LENGTH": lambda args: _null_if_invalid(args[0], args[1] if len(args) > 1 else None,
                                                        _call("JSON_ARRAY_LENGTH", args[0].copy())),
@@ -461,7 +480,8 @@ _FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     "JSON_TYPEOF": lambda args: _json_typeof(args[0]),
 }
 _ARITY = {"REPLICATE": (2,), "OCTET_LENGTH": (1,), "QUOTE_IDENT": (1,), "QUOTE_LITERAL": (1,), "DEXP": (1,),
-          "DLOG1": (1,), "DLOG10": (1,), "JSON_EXTRACT_ARRAY_ELEMENT_TEXT": (2, 3), "JSON_ARRAY_LENGTH": (1, 2),
+          "FUNC_SHA1": (1,), "DLOG1": (1,), "DLOG10": (1,), "JSON_EXTRACT_ARRAY_ELEMENT_TEXT": (2, 3),
+          "JSON_ARRAY_LENGTH": (1, 2),
           "GET_ARRAY_LENGTH": (1,), "IS_VALID_JSON": (1,), "IS_VALID_JSON_ARRAY": (1,), "CAN_JSON_PARSE": (1,),
           "JSON_SERIALIZE": (1,), "IS_OBJECT": (1,), "IS_SCALAR": (1,), "JSON_TYPEOF": (1,)}
 
@@ -507,6 +527,8 @@ REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     substring_from_before_start,
     regexp_replace_every_match,
     similar_to_as_regex,
+    sha2_bit_lengths,
+    split_part_positions,
     regexp_substr_parameters,
     like_escapes_with_backslash,
     functions_by_name,
