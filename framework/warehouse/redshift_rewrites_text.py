@@ -284,8 +284,8 @@ def sha2_bit_lengths(expression: exp.Expression) -> None:
     for node in expression.find_all(exp.SHA2):
         bits = _int_literal(node.args.get("length"))
         if bits not in (0, 256, None) or (bits is None and node.args.get("length") is not None):
-            shown = bits if bits is not None else "a non-literal"
-            raise NotSupportedLocally(f"SHA2 with {shown} bits")
+            shown = f"{bits} bits" if bits is not None else "a non-literal bit length"
+            raise NotSupportedLocally(f"SHA2 with {shown}")
 
 
 def split_part_positions(expression: exp.Expression) -> None:

@@ -60,7 +60,7 @@ def test_similar_to_with_an_unclosed_bracket_is_refused() -> None:
     ("SELECT CBRT(27)", "CBRT()"),
     ("SELECT SOUNDEX('a')", "SOUNDEX()"),
     ("SELECT SHA2(s, 512) FROM t", "SHA2 with 512 bits"),
-    ("SELECT SHA2(s, n) FROM t", "SHA2 with a non-literal bits"),
+    ("SELECT SHA2(s, n) FROM t", "SHA2 with a non-literal bit length"),
     ("SELECT SPLIT_PART(s, ',', 0) FROM t", "SPLIT_PART with a position below 1"),
 ])
 def test_refusals_name_the_construct(sql: str, construct: str) -> None:
