@@ -19,6 +19,7 @@ from framework.warehouse.errors import NotSupportedLocally
 from framework.warehouse.expression_builders import TEXT_TYPES, as_text, call, case, int_literal, string_literal
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+_ASSIGNING = (exp.Update, exp.SetItem, exp.OnConflict)
 
 
 def _is_text(value: exp.Expression) -> exp.Expression:
@@ -82,6 +83,8 @@ def trailing_blanks_insignificant(expression: exp.Expression) -> None:
     written otherwise. GROUP BY, DISTINCT and set operations still group on the exact text."""
     _as_comparisons(expression)
     for node in list(expression.find_all(*_COMPARISONS)):
+        if isinstance(node.parent, _ASSIGNING):  # SET a = b of UPDATE and MERGE is no comparison
+            continue
         left, right = node.this, node.expression
         if not (_may_be_text(left) and _may_be_text(right)):
             continue

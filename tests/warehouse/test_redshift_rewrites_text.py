@@ -93,6 +93,21 @@ def test_text_comparisons_disregard_trailing_blanks_only_for_text() -> None:
     )
 
 
+def test_assignments_of_update_and_merge_are_not_comparisons(warehouse: DuckDBWarehouse) -> None:
+    assert to_duckdb(parse_redshift("UPDATE t SET a = 'x', b = c WHERE d = 'y '")) == (
+        "UPDATE t SET a = 'x', b = c WHERE (CASE WHEN TYPEOF(d) = 'VARCHAR' THEN RTRIM(CAST(d AS TEXT), ' ') = 'y' "
+        "ELSE d = 'y ' END)"
+    )
+    warehouse.execute_script(
+        "CREATE TABLE t (id VARCHAR(5), name VARCHAR(10)); INSERT INTO t VALUES ('k1  ', 'old');"
+        "CREATE TABLE s (id VARCHAR(5), name VARCHAR(10)); INSERT INTO s VALUES ('k1', 'new'), ('k2', 'added');"
+        "UPDATE t SET name = 'older' WHERE id = 'k1';"
+        "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name "
+        "WHEN NOT MATCHED THEN INSERT (id, name) VALUES (s.id, s.name);"
+    )
+    assert warehouse.query("SELECT id, name FROM t ORDER BY name") == (["id", "name"], [("k2", "added"), ("k1  ", "new")])
+
+
 def test_a_join_on_text_keys_stays_a_hash_join(warehouse: DuckDBWarehouse) -> None:
     warehouse.execute_script("CREATE TABLE a (k VARCHAR(10), n INTEGER); CREATE TABLE b (k VARCHAR(10), d DATE);"
                              "INSERT INTO a VALUES ('x  ', 1), ('y', 2); INSERT INTO b VALUES ('x', '2020-01-01');")
