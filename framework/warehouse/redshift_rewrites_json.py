@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from framework.warehouse.errors import NotSupportedLocally
+from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally
 from framework.warehouse.expression_builders import as_text, call, case, int_literal, string_literal
 
 # DuckDB's JSON reader also takes trailing commas ([1,]) and NaN/Infinity, which are not JSON and which Redshift
@@ -74,10 +74,44 @@ _JSON_TYPE_NAMES = {"OBJECT": "object", "ARRAY": "array", "VARCHAR": "string", "
                     "BIGINT": "number", "UBIGINT": "number", "DOUBLE": "number"}
 
 
+def _json_type_is(value: exp.Expression, kind: str) -> exp.Expression:
+    return exp.EQ(this=call("JSON_TYPE", value), expression=exp.Literal.string(kind))
+
+
 def _json_typeof(value: exp.Expression) -> exp.Expression:
     kind = call("JSON_TYPE", value)
     return exp.Case(this=kind, ifs=[exp.If(this=exp.Literal.string(duck), true=exp.Literal.string(name))
                                     for duck, name in _JSON_TYPE_NAMES.items()])
+
+
+def is_super(value: exp.Expression) -> exp.Expression:
+    """``typeof(value) = 'JSON'``: a SUPER value locally (folded by DuckDB while planning)."""
+    return exp.EQ(this=call("TYPEOF", value.copy()), expression=exp.Literal.string("JSON"))
+
+
+def _super_string(value: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    """(is a SUPER string, its text): the cast to JSON lets DuckDB bind the branch for a value of another type."""
+    as_json = exp.cast(value.copy(), exp.DType.JSON)
+    is_string = exp.EQ(this=call("JSON_TYPE", as_json), expression=exp.Literal.string("VARCHAR"))
+    return is_string, call("JSON_EXTRACT_STRING", as_json.copy(), exp.Literal.string("$"))
+
+
+def super_as_text(value: exp.Expression) -> exp.Expression:
+    """A SUPER made text: a string is its characters (``"abc"`` becomes ``abc``), anything else its JSON text."""
+    is_string, text = _super_string(value)
+    return case(is_string, text, as_text(value.copy()))
+
+
+SUPER_COMPARED_WITH_TEXT = "comparison of a SUPER value that is not a string with text"
+
+
+def super_compared_with_text(value: exp.Expression,
+                             compare: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """A SUPER compared with a string literal: a SUPER string by its characters; another SUPER value fails when it
+    runs (Redshift's dynamic typing of such comparisons is not reproduced)."""
+    is_string, text = _super_string(value)
+    refused = call("ERROR", exp.Literal.string(f"{NOT_SUPPORTED}: {SUPER_COMPARED_WITH_TEXT}"))
+    return case(is_string, compare(text), refused)
 
 
 def json_extract_path_with_flag(expression: exp.Expression) -> None:
@@ -120,10 +154,12 @@ FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[exp.Expression]], exp
     "IS_VALID_JSON_ARRAY": ((1,), lambda args: _json_kind(args[0], "ARRAY")),
     "CAN_JSON_PARSE": ((1,), lambda args: _strict_json_valid(args[0])),
     "JSON_SERIALIZE": ((1,), lambda args: as_text(args[0])),
-    "IS_OBJECT": ((1,), lambda args: exp.EQ(this=call("JSON_TYPE", args[0]), expression=exp.Literal.string("OBJECT"))),
+    "IS_OBJECT": ((1,), lambda args: _json_type_is(args[0], "OBJECT")),
     "IS_SCALAR": ((1,), lambda args: exp.Not(this=exp.In(this=call("JSON_TYPE", args[0]), expressions=[
         exp.Literal.string(kind) for kind in ("OBJECT", "ARRAY")]))),
     "JSON_TYPEOF": ((1,), lambda args: _json_typeof(args[0])),
+    "IS_VARCHAR": ((1,), lambda args: _json_type_is(args[0], "VARCHAR")),
+    "IS_BOOLEAN": ((1,), lambda args: _json_type_is(args[0], "BOOLEAN")),
 }
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (

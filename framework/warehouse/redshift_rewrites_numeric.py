@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from framework.warehouse import redshift_rewrites_json as json
 from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally
 from framework.warehouse.expression_builders import TEXT_TYPES, as_text, call, case, string_literal
 
@@ -24,15 +25,18 @@ def _float_text(value: exp.Expression, digits: int) -> exp.Expression:
 
 
 def _as_redshift_text(value: exp.Expression, otherwise: exp.Expression) -> exp.Expression:
-    """``value`` as text the way Redshift prints a float (15 or 6 significant digits, like ``%.15g``), else
-    ``otherwise``; DuckDB prints the shortest exact digits (0.3333333333333333 where Redshift has 0.333333333333333)."""
+    """``value`` as text the way Redshift prints a float (15 or 6 significant digits, like ``%.15g``) or a SUPER
+    string (its characters), else ``otherwise``; DuckDB prints the shortest exact digits (0.3333333333333333 where
+    Redshift has 0.333333333333333) and a JSON string with its quotes."""
     ifs = [exp.If(this=exp.EQ(this=call("TYPEOF", value.copy()), expression=exp.Literal.string(kind)),
                   true=_float_text(value, digits)) for kind, digits in _FLOAT_DIGITS.items()]
+    ifs.append(exp.If(this=json.is_super(value), true=json.super_as_text(value)))
     return exp.Case(ifs=ifs, default=otherwise)
 
 
-def floats_as_text_with_redshift_digits(expression: exp.Expression) -> None:
-    """A DOUBLE PRECISION or REAL made text by a cast, ``||`` or CONCAT has Redshift's digits."""
+def values_as_redshift_text(expression: exp.Expression) -> None:
+    """A DOUBLE PRECISION or REAL made text by a cast, ``||`` or CONCAT has Redshift's digits, a SUPER string its
+    characters."""
     for node in list(expression.find_all(exp.Cast)):
         if node.to.this in TEXT_TYPES and not isinstance(node.this, exp.Literal):
             node.replace(_as_redshift_text(node.this, node.copy()))

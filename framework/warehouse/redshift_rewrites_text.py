@@ -76,6 +76,18 @@ def _as_comparisons(expression: exp.Expression) -> None:
         node.replace(exp.Case(ifs=[exp.If(this=equal, true=exp.Null())], default=node.this.copy()))
 
 
+def _super_compared_with_text(node: exp.Expression, column: exp.Expression) -> exp.Expression:
+    """``column <op> 'text'`` (either way round) where ``column`` is a SUPER: its string, without trailing blanks."""
+    literal_on_right = column is node.this
+    text = exp.Literal.string((string_literal(node.expression if literal_on_right else node.this) or "").rstrip(" "))
+
+    def compare(found: exp.Expression) -> exp.Expression:
+        operands = (_rtrim(found), text) if literal_on_right else (text, _rtrim(found))
+        return type(node)(this=operands[0], expression=operands[1])
+
+    return json.super_compared_with_text(column, compare)
+
+
 def trailing_blanks_insignificant(expression: exp.Expression) -> None:
     """Redshift disregards trailing blanks when it compares CHAR and VARCHAR values ('abc' = 'abc  ' is true);
     DuckDB does not. Each comparison of two values that may be text (in CASE, DECODE, NULLIF and IN lists too)
@@ -93,7 +105,12 @@ def trailing_blanks_insignificant(expression: exp.Expression) -> None:
             node.replace(type(node)(this=_rtrim(left), expression=_rtrim(right)))
             continue
         trimmed = type(node)(this=_rtrim(left), expression=_rtrim(right))
-        node.replace(exp.paren(case(exp.and_(*checks), trimmed, node.copy()), copy=False))
+        compared = case(exp.and_(*checks), trimmed, node.copy())
+        if len(checks) == 1:  # one side is a string literal: the other may be a SUPER
+            column = left if string_literal(right) is not None else right
+            compared.set("ifs", [*compared.args["ifs"],
+                                 exp.If(this=json.is_super(column), true=_super_compared_with_text(node, column))])
+        node.replace(exp.paren(compared, copy=False))
     for node in list(expression.find_all(exp.In)):
         values = node.expressions
         if not values or not _may_be_text(node.this) or not any(string_literal(v) is not None for v in values) \
@@ -312,7 +329,7 @@ REWRITTEN_FUNCTIONS: frozenset[str] = frozenset(_FUNCTIONS)
 # the other rewrites add comparisons of their own.
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     casts_to_text_truncate,
-    numeric.floats_as_text_with_redshift_digits,
+    numeric.values_as_redshift_text,
     trailing_blanks_insignificant,
     numeric.decimal_division_refused,
     concat_null_is_null,
