@@ -34,6 +34,12 @@ def case(condition: exp.Expression, then: exp.Expression, default: exp.Expressio
     return exp.Case(ifs=[exp.If(this=condition, true=then)], default=default)
 
 
+GENERATED = "onboard_generated"
+
+
 def as_text(value: exp.Expression) -> exp.Expression:
-    """``CAST(value AS VARCHAR)``."""
-    return exp.cast(value, exp.DType.VARCHAR)
+    """``CAST(value AS VARCHAR)``, marked as written by a rewrite (``GENERATED`` in its meta) so that the rewrite of
+    the casts an analyst writes leaves it alone."""
+    cast = exp.cast(value, exp.DType.VARCHAR)
+    cast.meta[GENERATED] = True
+    return cast

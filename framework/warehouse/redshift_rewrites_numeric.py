@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from framework.warehouse import redshift_rewrites_json as json
 from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally
-from framework.warehouse.expression_builders import TEXT_TYPES, as_text, call, case, string_literal
+from framework.warehouse.expression_builders import GENERATED, TEXT_TYPES, as_text, call, case, string_literal
 
 _FLOAT_DIGITS = {"DOUBLE": 15, "FLOAT": 6}  # DOUBLE PRECISION and REAL: significant digits Redshift prints
 
@@ -38,7 +38,7 @@ def values_as_redshift_text(expression: exp.Expression) -> None:
     """A DOUBLE PRECISION or REAL made text by a cast, ``||`` or CONCAT has Redshift's digits, a SUPER string its
     characters."""
     for node in list(expression.find_all(exp.Cast)):
-        if node.to.this in TEXT_TYPES and not isinstance(node.this, exp.Literal):
+        if node.to.this in TEXT_TYPES and not isinstance(node.this, exp.Literal) and not node.meta.get(GENERATED):
             node.replace(_as_redshift_text(node.this, node.copy()))
     for node in list(expression.find_all(exp.DPipe, exp.Concat)):
         operands = ("this", "expression") if isinstance(node, exp.DPipe) else ()

@@ -325,12 +325,12 @@ _FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[exp.Expression]], ex
 
 REWRITTEN_FUNCTIONS: frozenset[str] = frozenset(_FUNCTIONS)
 
-# In order: casts to VARCHAR(n) are cut before floats are printed as text, and comparisons are rewritten before
-# the other rewrites add comparisons of their own.
+# In order: comparisons are rewritten before the other rewrites add comparisons of their own, and casts to
+# VARCHAR(n) are cut before floats are printed as text.
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    trailing_blanks_insignificant,
     casts_to_text_truncate,
     numeric.values_as_redshift_text,
-    trailing_blanks_insignificant,
     numeric.decimal_division_refused,
     concat_null_is_null,
     substring_from_before_start,
