@@ -147,3 +147,22 @@ def test_division_of_a_decimal_fails_when_it_runs(warehouse: DuckDBWarehouse, sq
     warehouse.execute_script("CREATE TABLE t (a DECIMAL(8,2)); INSERT INTO t VALUES (1.50);")
     with pytest.raises(WarehouseError, match="not supported by the local warehouse: division of a DECIMAL value"):
         warehouse.query(sql)
+
+
+def test_a_value_made_text_prints_floats_and_super_strings_as_redshift_does() -> None:
+    assert to_duckdb(parse_redshift("SELECT b || 'x' FROM t")) == (
+        "SELECT CASE WHEN TYPEOF(b) = 'DOUBLE' THEN CASE PRINTF('%.15g', b) WHEN 'inf' THEN 'Infinity' "
+        "WHEN '-inf' THEN '-Infinity' WHEN 'nan' THEN 'NaN' WHEN '-nan' THEN 'NaN' ELSE PRINTF('%.15g', b) END "
+        "WHEN TYPEOF(b) = 'FLOAT' THEN CASE PRINTF('%.6g', b) WHEN 'inf' THEN 'Infinity' WHEN '-inf' THEN '-Infinity' "
+        "WHEN 'nan' THEN 'NaN' WHEN '-nan' THEN 'NaN' ELSE PRINTF('%.6g', b) END "
+        "WHEN TYPEOF(b) = 'JSON' THEN CASE WHEN JSON_TYPE(CAST(b AS JSON)) = 'VARCHAR' "
+        "THEN JSON_EXTRACT_STRING(CAST(b AS JSON), '$') ELSE CAST(b AS TEXT) END ELSE CAST(b AS TEXT) END || 'x' FROM t"
+    )
+
+
+def test_rewrites_leave_the_sql_other_rewrites_wrote_alone() -> None:
+    sql = to_duckdb(parse_redshift("SELECT x FROM t WHERE CAST(n AS VARCHAR(3)) = 'abc'"))
+    assert "TYPEOF(TYPEOF" not in sql and "TYPEOF(PRINTF" not in sql
+    # the user's cast is printed like Redshift's in each of its six places (type tests and branches of the comparison),
+    # and none of those is rewritten again
+    assert sql.count("PRINTF('%.15g', n)") == 6 * 2
