@@ -23,6 +23,7 @@ from framework.warehouse.errors import NotSupportedLocally, RedshiftRuleError, W
 from framework.warehouse.identifiers import check_identifier
 from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
+from framework.warehouse.redshift_support import MACROS
 from framework.warehouse.script import Statement, short_text, split_script
 from framework.warehouse.table import TableSpec
 
@@ -49,6 +50,8 @@ class DuckDBWarehouse:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._connection = duckdb.connect(self.path, read_only=read_only)
         self._connection.execute("SET TimeZone = 'UTC'")
+        for macro in MACROS:  # functions the Redshift rewrites call (redshift_support)
+            self._connection.execute(macro)
 
     # -- scripts -----------------------------------------------------------------------------
     def execute_script(self, sql_text: str, params: Mapping[str, str] | None = None) -> None:

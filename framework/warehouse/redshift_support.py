@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from framework.warehouse import redshift_rewrites_time
 from framework.warehouse.errors import NotSupportedLocally
 
 # Functions sqlglot passes through by name whose DuckDB namesake the corpus checked against Redshift's.
@@ -26,7 +27,14 @@ SAME_IN_DUCKDB: frozenset[str] = frozenset()
 REFUSED: dict[type[exp.Expression], str] = {}
 
 # Rewrites of a parsed Redshift statement (in place), applied in order after the refusals.
-REWRITES: tuple[Callable[[exp.Expression], None], ...] = ()
+REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    *redshift_rewrites_time.REWRITES,
+)
+
+# DuckDB macros the rewrites call, created (TEMP) on every connection of the local warehouse.
+MACROS: tuple[str, ...] = (
+    *redshift_rewrites_time.MACROS,
+)
 
 
 def refuse_unsupported(expression: exp.Expression) -> None:

@@ -1,0 +1,123 @@
+"""Rewrites of date/time, window and aggregate constructs that sqlglot's Redshift-to-DuckDB transpilation
+gets wrong (checked by tests/sql_corpus/datetime.yaml, window.yaml and aggregate.yaml).
+
+- LISTAGG: ``LISTAGG(DISTINCT x, ', ')`` reached DuckDB as a DISTINCT over the tuple ``(x, ', ')``; the
+  delimiter defaults to none (DuckDB's to a comma); NULLs and empty strings are skipped.
+- TRUNC(timestamp) returns the DATE: ``REDSHIFT_TRUNC`` (a macro of the local warehouse, see ``MACROS``)
+  truncates a timestamp to its date and a number as TRUNC does.
+- TO_CHAR / TO_DATE / TO_TIMESTAMP take Redshift's datetime format strings (redshift_datetime_format).
+- AVG: Redshift's AVG of an integer column is an integer (BIGINT, truncated) and of a DECIMAL a DECIMAL of
+  the argument's scale; DuckDB's is a DOUBLE. A float argument, or one sqlglot types as an integer, is
+  answered exactly; any other argument is refused when DuckDB finds its type is not a float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+from sqlglot.optimizer.annotate_types import annotate_types
+
+from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally
+from framework.warehouse.redshift_datetime_format import redshift_format, strptime_format, to_char_pieces
+
+TRUNC_MACRO = "REDSHIFT_TRUNC"
+
+# DuckDB macros the rewrites call, created (TEMP) on every connection of the local warehouse.
+MACROS: tuple[str, ...] = (
+    f"CREATE OR REPLACE TEMP MACRO {TRUNC_MACRO}(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE), "
+    "(x DATE) AS x, (x) AS TRUNC(x)",
+)
+
+
+def _listagg(expression: exp.Expression) -> None:
+    for node in list(expression.find_all(exp.GroupConcat)):
+        argument = node.this
+        if isinstance(argument, exp.Distinct) and len(argument.expressions) == 2:
+            value, delimiter = argument.expressions
+            node.set("this", exp.Distinct(expressions=[value]))
+            node.set("separator", delimiter)
+        if node.args.get("separator") is None:
+            node.set("separator", exp.Literal.string(""))
+        value = node.this.expressions[0] if isinstance(node.this, exp.Distinct) else node.this
+        aggregate: exp.Expression = node.parent if isinstance(node.parent, exp.WithinGroup) else node
+        if isinstance(aggregate.parent, exp.Filter):
+            continue  # an analyst's own FILTER: left as written
+        skipped = exp.NEQ(this=exp.cast(value.copy(), exp.DType.VARCHAR), expression=exp.Literal.string(""))
+        aggregate.replace(exp.Filter(this=aggregate.copy(), expression=exp.Where(this=skipped)))
+
+
+def _trunc_timestamp(expression: exp.Expression) -> None:
+    for node in list(expression.find_all(exp.Trunc)):
+        if node.args.get("decimals") is None:
+            node.replace(exp.Anonymous(this=TRUNC_MACRO, expressions=[node.this.copy()]))
+
+
+def _literal_format(node: exp.Expression, function: str) -> str:
+    fmt = node.args.get("format")
+    if not isinstance(fmt, exp.Literal) or not fmt.is_string:
+        raise NotSupportedLocally(f"{function} with a format that is not a string literal")
+    return redshift_format(fmt.this)
+
+
+def _is_numeric_format(fmt: str, value: exp.Expression) -> bool:
+    """TO_CHAR of a number (numeric format strings: 9, 0, ...) is not a datetime TO_CHAR."""
+    return "9" in fmt or "0" in fmt or (isinstance(value, exp.Literal) and not value.is_string)
+
+
+def _to_char(expression: exp.Expression) -> None:
+    for node in list(expression.find_all(exp.TimeToStr)):
+        fmt = _literal_format(node, "TO_CHAR")
+        if _is_numeric_format(fmt, node.this):
+            continue
+        value = exp.cast(node.this.copy(), exp.DType.TIMESTAMP)
+        pieces = to_char_pieces(value, fmt)
+        text: exp.Expression = pieces[0] if pieces else exp.Literal.string("")
+        for piece in pieces[1:]:
+            text = exp.DPipe(this=text, expression=piece)
+        node.replace(exp.Paren(this=text) if len(pieces) > 1 else text)
+
+
+def _to_date_and_timestamp(expression: exp.Expression) -> None:
+    for node in list(expression.find_all(exp.StrToDate, exp.StrToTime)):
+        function = "TO_DATE" if isinstance(node, exp.StrToDate) else "TO_TIMESTAMP"
+        fmt = strptime_format(_literal_format(node, function), function)
+        parsed = exp.Anonymous(this="STRPTIME", expressions=[exp.cast(node.this.copy(), exp.DType.VARCHAR),
+                                                              exp.Literal.string(fmt)])
+        # TO_TIMESTAMP returns a TIMESTAMPTZ (read in the session time zone, UTC)
+        node.replace(exp.cast(parsed, exp.DType.DATE if function == "TO_DATE" else exp.DType.TIMESTAMPTZ))
+
+
+_INTEGERS = {exp.DType.TINYINT, exp.DType.SMALLINT, exp.DType.INT, exp.DType.BIGINT}
+_FLOATS = {exp.DType.FLOAT, exp.DType.DOUBLE}
+
+
+def _static_type(value: exp.Expression) -> exp.DType | None:
+    typed = annotate_types(value.copy(), dialect="redshift")
+    return typed.type.this if typed.type is not None else None
+
+
+def _avg(expression: exp.Expression) -> None:
+    for node in list(expression.find_all(exp.Avg)):
+        window = node.parent if isinstance(node.parent, exp.Window) and node.parent.this is node else None
+        outer: exp.Expression = window or node
+        kind = _static_type(node.this)
+        if kind in _FLOATS:
+            continue
+        if kind in _INTEGERS:
+            outer.replace(exp.cast(exp.Trunc(this=outer.copy()), exp.DType.BIGINT))
+            continue
+        sample: exp.Expression = exp.Min(this=node.this.copy())
+        if window is not None:
+            sample = window.copy()
+            sample.set("this", exp.Min(this=node.this.copy()))
+        type_name = exp.Anonymous(this="TYPEOF", expressions=[sample])
+        refusal = exp.Anonymous(this="ERROR", expressions=[exp.DPipe(
+            this=exp.Literal.string(f"{NOT_SUPPORTED}: AVG of "), expression=type_name.copy())])
+        outer.replace(exp.Case(ifs=[exp.If(this=exp.In(this=type_name, expressions=[
+            exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")]), true=outer.copy())], default=refusal))
+
+
+REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _avg,
+)
