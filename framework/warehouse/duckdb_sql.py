@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import Dialect, exp
 
+from framework.warehouse.redshift_reader import RedshiftLocal
 from framework.warehouse.redshift_support import adapt
 from framework.warehouse.script import Statement
 
-READ = "redshift"
+READ = RedshiftLocal  # sqlglot's Redshift dialect with the local readings of redshift_reader
 WRITE = "duckdb"
 
 _PHYSICAL_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty)

@@ -95,6 +95,13 @@ def _part(name: str, value: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=[value.copy()])
 
 
+def _week_of(day: exp.Expression) -> exp.Expression:
+    """(day - 1) // 7 + 1: the week a 1-based day number falls in, weeks starting on day 1."""
+    days_before = exp.Paren(this=exp.Sub(this=day, expression=exp.Literal.number(1)))
+    week = exp.Paren(this=exp.IntDiv(this=days_before, expression=exp.Literal.number(7)))
+    return exp.Add(this=week, expression=exp.Literal.number(1))
+
+
 def _element_expression(value: exp.Expression, spelling: str, function: str) -> exp.Expression:
     element = spelling.upper()
     if element in _STRFTIME:
@@ -118,15 +125,9 @@ def _element_expression(value: exp.Expression, spelling: str, function: str) -> 
     if element == "ID":  # ISO day of the week, Monday = 1
         return _number(_part("ISODOW", value))
     if element == "WW":  # week of the year, the first week starting on January 1
-        return _number(exp.Add(this=exp.IntDiv(this=exp.Sub(this=_part("DAYOFYEAR", value),
-                                                             expression=exp.Literal.number(1)),
-                                               expression=exp.Literal.number(7)),
-                               expression=exp.Literal.number(1)), 2)
+        return _number(_week_of(_part("DAYOFYEAR", value)), 2)
     if element == "W":  # week of the month, the first week starting on the first day
-        return _number(exp.Add(this=exp.IntDiv(this=exp.Sub(this=_part("DAY", value),
-                                                             expression=exp.Literal.number(1)),
-                                               expression=exp.Literal.number(7)),
-                               expression=exp.Literal.number(1)))
+        return _number(_week_of(_part("DAY", value)))
     if element == "J":  # Julian day number
         return _number(exp.cast(_part("JULIAN", value), exp.DType.BIGINT))
     if element == "CC":

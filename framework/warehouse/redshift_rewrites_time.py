@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 
@@ -28,6 +29,12 @@ MACROS: tuple[str, ...] = (
     f"CREATE OR REPLACE TEMP MACRO {TRUNC_MACRO}(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE), "
     "(x DATE) AS x, (x) AS TRUNC(x)",
 )
+
+
+def _duckdb(template: str, **values: exp.Expression) -> exp.Expression:
+    """A DuckDB expression from SQL text whose ``:name`` placeholders take (copies of) ``values``."""
+    return exp.replace_placeholders(sqlglot.parse_one(template, read="duckdb"),
+                                    **{name: value.copy() for name, value in values.items()})
 
 
 def _listagg(expression: exp.Expression) -> None:
@@ -79,13 +86,35 @@ def _to_char(expression: exp.Expression) -> None:
 
 
 def _to_date_and_timestamp(expression: exp.Expression) -> None:
+    """TO_DATE / TO_TIMESTAMP through strptime. Redshift carries out-of-range fields over (June 31 is July 1,
+    hour 24 the next day) unless is_strict; strptime cannot, so text it cannot read is refused when run."""
     for node in list(expression.find_all(exp.StrToDate, exp.StrToTime)):
         function = "TO_DATE" if isinstance(node, exp.StrToDate) else "TO_TIMESTAMP"
         fmt = strptime_format(_literal_format(node, function), function)
-        parsed = exp.Anonymous(this="STRPTIME", expressions=[exp.cast(node.this.copy(), exp.DType.VARCHAR),
-                                                              exp.Literal.string(fmt)])
+        refusal = f"{NOT_SUPPORTED}: {function} of text that strptime cannot read as {fmt!r} (Redshift carries " \
+                  "out-of-range fields over)"
+        parsed = _duckdb("COALESCE(TRY_STRPTIME(CAST(:text AS TEXT), :fmt), "
+                         "CASE WHEN :text IS NULL THEN NULL ELSE ERROR(:refusal) END)",
+                         text=node.this, fmt=exp.Literal.string(fmt), refusal=exp.Literal.string(refusal))
         # TO_TIMESTAMP returns a TIMESTAMPTZ (read in the session time zone, UTC)
         node.replace(exp.cast(parsed, exp.DType.DATE if function == "TO_DATE" else exp.DType.TIMESTAMPTZ))
+
+
+def _add_months(expression: exp.Expression) -> None:
+    """ADD_MONTHS: the last day of a month gives the last day of the result month (time of day kept)."""
+    for node in list(expression.find_all(exp.AddMonths)):
+        node.replace(_duckdb(
+            "CASE WHEN LAST_DAY(CAST(:value AS TIMESTAMP)) = CAST(:value AS DATE) "
+            "THEN CAST(LAST_DAY(CAST(:value AS TIMESTAMP) + TO_MONTHS(CAST(:months AS INTEGER))) AS TIMESTAMP) "
+            "+ (CAST(:value AS TIMESTAMP) - DATE_TRUNC('day', CAST(:value AS TIMESTAMP))) "
+            "ELSE CAST(:value AS TIMESTAMP) + TO_MONTHS(CAST(:months AS INTEGER)) END",
+            value=node.this, months=node.expression))
+
+
+def _next_day(expression: exp.Expression) -> None:
+    """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
+    for node in list(expression.find_all(exp.NextDay)):
+        node.set("this", exp.cast(node.this.copy(), exp.DType.DATE))
 
 
 _INTEGERS = {exp.DType.TINYINT, exp.DType.SMALLINT, exp.DType.INT, exp.DType.BIGINT}
@@ -119,5 +148,5 @@ def _avg(expression: exp.Expression) -> None:
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
-    _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _avg,
+    _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _add_months, _next_day, _avg,
 )

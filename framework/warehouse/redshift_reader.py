@@ -1,0 +1,24 @@
+"""sqlglot's Redshift dialect, with the readings the local warehouse needs to answer as Redshift does.
+
+- ADD_MONTHS is not DATEADD(month, ...): the last day of a month gives the last day of the result month
+  (r_ADD_MONTHS.html). sqlglot reads both as the same expression; here ADD_MONTHS keeps its own
+  (``exp.AddMonths``), which redshift_rewrites_time renders for DuckDB.
+  See docs/sqlglot-upstream.md.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.redshift import Redshift
+from sqlglot.helper import seq_get
+
+
+def _add_months(args: list[exp.Expression]) -> exp.AddMonths:
+    return exp.AddMonths(this=seq_get(args, 0), expression=seq_get(args, 1))
+
+
+class RedshiftLocal(Redshift):
+    """Redshift as the local warehouse reads it (sqlglot's Redshift dialect otherwise)."""
+
+    class Parser(Redshift.Parser):
+        FUNCTIONS = {**Redshift.Parser.FUNCTIONS, "ADD_MONTHS": _add_months}
