@@ -8,7 +8,9 @@ gets wrong (checked by tests/sql_corpus/datetime.yaml, window.yaml and aggregate
 - TO_CHAR / TO_DATE / TO_TIMESTAMP take Redshift's datetime format strings (redshift_datetime_format).
 - AVG: Redshift's AVG of an integer column is an integer (BIGINT, truncated) and of a DECIMAL a DECIMAL of
   the argument's scale; DuckDB's is a DOUBLE. A float argument, or one sqlglot types as an integer, is
-  answered exactly; any other argument is refused when DuckDB finds its type is not a float.
+  answered exactly; any other argument is refused when DuckDB finds its type is not a float. MEDIAN,
+  PERCENTILE_CONT, STDDEV and VARIANCE likewise (DECIMAL in Redshift for non-float arguments).
+- Redshift refuses an aggregate window function with ORDER BY but no frame clause; so does the local one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally
+from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally, RedshiftRuleError
 from framework.warehouse.redshift_datetime_format import redshift_format, strptime_format, to_char_pieces
 
 TRUNC_MACRO = "REDSHIFT_TRUNC"
@@ -126,27 +128,76 @@ def _static_type(value: exp.Expression) -> exp.DType | None:
     return typed.type.this if typed.type is not None else None
 
 
+def _window_of(node: exp.Expression) -> exp.Window | None:
+    """The window ``node`` (an aggregate, or the WITHIN GROUP / IGNORE NULLS around one) is computed over."""
+    parent = node.parent
+    return parent if isinstance(parent, exp.Window) and parent.this is node else None
+
+
+def _only_for_floats(outer: exp.Expression, argument: exp.Expression, construct: str) -> exp.Expression:
+    """``outer`` when DuckDB finds ``argument`` is a float, otherwise a refusal raised when the query runs.
+
+    Redshift returns other argument types as integers or DECIMALs of the argument's scale, where DuckDB
+    returns a DOUBLE; the type of a table's column is only known once DuckDB binds the query."""
+    sample: exp.Expression = exp.Min(this=argument.copy())
+    if isinstance(outer, exp.Window):  # the same window's MIN
+        sample = outer.copy()
+        sample.set("this", exp.Min(this=argument.copy()))
+    type_name = exp.Anonymous(this="TYPEOF", expressions=[sample])
+    refusal = exp.Anonymous(this="ERROR", expressions=[exp.DPipe(
+        this=exp.Literal.string(f"{NOT_SUPPORTED}: {construct} of "), expression=type_name.copy())])
+    return exp.Case(ifs=[exp.If(this=exp.In(this=type_name, expressions=[
+        exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")]), true=outer.copy())], default=refusal)
+
+
 def _avg(expression: exp.Expression) -> None:
+    """AVG of an integer is a BIGINT, truncated; of a float a float; of a DECIMAL a DECIMAL (refused)."""
     for node in list(expression.find_all(exp.Avg)):
-        window = node.parent if isinstance(node.parent, exp.Window) and node.parent.this is node else None
-        outer: exp.Expression = window or node
+        outer: exp.Expression = _window_of(node) or node
         kind = _static_type(node.this)
         if kind in _FLOATS:
             continue
         if kind in _INTEGERS:
             outer.replace(exp.cast(exp.Trunc(this=outer.copy()), exp.DType.BIGINT))
-            continue
-        sample: exp.Expression = exp.Min(this=node.this.copy())
-        if window is not None:
-            sample = window.copy()
-            sample.set("this", exp.Min(this=node.this.copy()))
-        type_name = exp.Anonymous(this="TYPEOF", expressions=[sample])
-        refusal = exp.Anonymous(this="ERROR", expressions=[exp.DPipe(
-            this=exp.Literal.string(f"{NOT_SUPPORTED}: AVG of "), expression=type_name.copy())])
-        outer.replace(exp.Case(ifs=[exp.If(this=exp.In(this=type_name, expressions=[
-            exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")]), true=outer.copy())], default=refusal))
+        else:
+            outer.replace(_only_for_floats(outer, node.this, "AVG"))
+
+
+_STATISTICS = {exp.Median: "MEDIAN", exp.Stddev: "STDDEV", exp.StddevSamp: "STDDEV_SAMP",
+               exp.StddevPop: "STDDEV_POP", exp.Variance: "VAR_SAMP", exp.VariancePop: "VAR_POP"}
+
+
+def _statistics(expression: exp.Expression) -> None:
+    """MEDIAN, PERCENTILE_CONT, STDDEV and VARIANCE are DOUBLEs only for float arguments in Redshift (DECIMAL
+    otherwise): a float argument is answered, any other refused."""
+    for node in list(expression.find_all(*_STATISTICS, exp.PercentileCont)):
+        if isinstance(node, exp.PercentileCont):
+            within = node.parent
+            if not isinstance(within, exp.WithinGroup) or not within.expression.expressions:
+                continue
+            argument, construct, outer = within.expression.expressions[0].this, "PERCENTILE_CONT", within
+        else:
+            argument, construct, outer = node.this, _STATISTICS[type(node)], node
+        outer = _window_of(outer) or outer
+        if _static_type(argument) not in _FLOATS:
+            outer.replace(_only_for_floats(outer, argument, construct))
+
+
+# Window functions whose OVER clause may order rows only with a frame clause (r_Window_function_synopsis.html).
+_FRAMED = (exp.Sum, exp.Avg, exp.Count, exp.Min, exp.Max, exp.Stddev, exp.StddevSamp, exp.StddevPop,
+           exp.Variance, exp.VariancePop, exp.FirstValue, exp.LastValue, exp.NthValue)
+
+
+def _window_frame_rule(expression: exp.Expression) -> None:
+    """Redshift refuses an aggregate window function ordered without a frame clause; DuckDB would answer it
+    with its default frame, so the local warehouse refuses it as Redshift does."""
+    for window in expression.find_all(exp.Window):
+        function = window.this.this if isinstance(window.this, (exp.IgnoreNulls, exp.RespectNulls)) else window.this
+        if isinstance(function, _FRAMED) and window.args.get("order") and not window.args.get("spec"):
+            raise RedshiftRuleError("Aggregate window functions with an ORDER BY clause require a frame clause")
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
-    _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _add_months, _next_day, _avg,
+    _window_frame_rule, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _add_months, _next_day,
+    _avg, _statistics,
 )
