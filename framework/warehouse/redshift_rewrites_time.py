@@ -8,8 +8,8 @@ gets wrong (checked by tests/sql_corpus/datetime.yaml, window.yaml and aggregate
 - TO_CHAR / TO_DATE / TO_TIMESTAMP take Redshift's datetime format strings (redshift_datetime_format).
 - AVG: Redshift's AVG of an integer column is an integer (BIGINT, truncated) and of a DECIMAL a DECIMAL of
   the argument's scale; DuckDB's is a DOUBLE. A float argument, or one sqlglot types as an integer, is
-  answered exactly; any other argument is refused when DuckDB finds its type is not a float. MEDIAN,
-  PERCENTILE_CONT, STDDEV and VARIANCE likewise (DECIMAL in Redshift for non-float arguments).
+  answered exactly; any other argument is refused when DuckDB finds its type is not a float. MEDIAN and
+  PERCENTILE_CONT likewise (DECIMAL in Redshift for integer and DECIMAL arguments).
 - Redshift refuses an aggregate window function with ORDER BY but no frame clause; so does the local one.
 """
 
@@ -163,21 +163,18 @@ def _avg(expression: exp.Expression) -> None:
             outer.replace(_only_for_floats(outer, node.this, "AVG"))
 
 
-_STATISTICS = {exp.Median: "MEDIAN", exp.Stddev: "STDDEV", exp.StddevSamp: "STDDEV_SAMP",
-               exp.StddevPop: "STDDEV_POP", exp.Variance: "VAR_SAMP", exp.VariancePop: "VAR_POP"}
-
-
-def _statistics(expression: exp.Expression) -> None:
-    """MEDIAN, PERCENTILE_CONT, STDDEV and VARIANCE are DOUBLEs only for float arguments in Redshift (DECIMAL
-    otherwise): a float argument is answered, any other refused."""
-    for node in list(expression.find_all(*_STATISTICS, exp.PercentileCont)):
+def _percentiles(expression: exp.Expression) -> None:
+    """MEDIAN and PERCENTILE_CONT are DOUBLEs only for float arguments in Redshift (DECIMAL for integers and
+    DECIMALs, r_MEDIAN.html): a float argument is answered, any other refused. (STDDEV and VARIANCE are
+    DOUBLEs whatever the argument, as in DuckDB.)"""
+    for node in list(expression.find_all(exp.Median, exp.PercentileCont)):
         if isinstance(node, exp.PercentileCont):
             within = node.parent
             if not isinstance(within, exp.WithinGroup) or not within.expression.expressions:
                 continue
             argument, construct, outer = within.expression.expressions[0].this, "PERCENTILE_CONT", within
         else:
-            argument, construct, outer = node.this, _STATISTICS[type(node)], node
+            argument, construct, outer = node.this, "MEDIAN", node
         outer = _window_of(outer) or outer
         if _static_type(argument) not in _FLOATS:
             outer.replace(_only_for_floats(outer, argument, construct))
@@ -199,5 +196,5 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     _window_frame_rule, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _add_months, _next_day,
-    _avg, _statistics,
+    _avg, _percentiles,
 )
