@@ -6,6 +6,8 @@ gets wrong (checked by tests/sql_corpus/datetime.yaml, window.yaml and aggregate
 - TRUNC(timestamp) returns the DATE: ``REDSHIFT_TRUNC`` (a macro of the local warehouse, see ``MACROS``)
   truncates a timestamp to its date and a number as TRUNC does.
 - TO_CHAR / TO_DATE / TO_TIMESTAMP take Redshift's datetime format strings (redshift_datetime_format).
+- ADD_MONTHS keeps Redshift's last-day-of-month rule; DATE_TRUNC to a century or millennium starts it in
+  year 1 of it; a date literal may be written YYYYMMDD.
 - AVG: Redshift's AVG of an integer column is an integer (BIGINT, truncated) and of a DECIMAL a DECIMAL of
   the argument's scale; DuckDB's is a DOUBLE. A float argument, or one sqlglot types as an integer, is
   answered exactly; any other argument is refused when DuckDB finds its type is not a float. MEDIAN and
@@ -15,6 +17,7 @@ gets wrong (checked by tests/sql_corpus/datetime.yaml, window.yaml and aggregate
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import sqlglot
@@ -113,6 +116,37 @@ def _add_months(expression: exp.Expression) -> None:
             value=node.this, months=node.expression))
 
 
+_CENTURY = {"CENTURY", "CENTURIES", "C", "CENT", "CENTS"}
+_MILLENNIUM = {"MILLENNIUM", "MILLENNIA", "MIL", "MILS"}
+
+
+def _date_trunc_century(expression: exp.Expression) -> None:
+    """DATE_TRUNC to a century or millennium starts it at year 1 of it (2001-01-01), as PostgreSQL does;
+    DuckDB's starts it at 2000-01-01."""
+    for node in list(expression.find_all(exp.TimestampTrunc, exp.DateTrunc)):
+        unit = node.args.get("unit")
+        name = unit.name.upper() if isinstance(unit, exp.Expression) else str(unit or "").upper()
+        span = 100 if name in _CENTURY else 1000 if name in _MILLENNIUM else None
+        if span is not None:
+            node.replace(_duckdb("CAST(MAKE_DATE(((YEAR(:value) - 1) // :span) * :span + 1, 1, 1) AS TIMESTAMP)",
+                                 value=node.this, span=exp.Literal.number(span)))
+
+
+_COMPACT_DATE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})(\s.*)?$", re.DOTALL)
+_DATETIME_TYPES = (exp.DType.DATE, exp.DType.TIMESTAMP, exp.DType.TIMESTAMPTZ)
+
+
+def _compact_date_literals(expression: exp.Expression) -> None:
+    """A date written YYYYMMDD (TIMESTAMP '20200430 04:05:06'), which Redshift reads and DuckDB does not."""
+    for node in list(expression.find_all(exp.Cast)):
+        literal = node.this
+        if isinstance(literal, exp.Literal) and literal.is_string and node.to.this in _DATETIME_TYPES:
+            match = _COMPACT_DATE.match(literal.this)
+            if match:
+                year, month, day, rest = match.groups()
+                node.set("this", exp.Literal.string(f"{year}-{month}-{day}{rest or ''}"))
+
+
 def _next_day(expression: exp.Expression) -> None:
     """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
     for node in list(expression.find_all(exp.NextDay)):
@@ -195,6 +229,7 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
-    _window_frame_rule, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp, _add_months, _next_day,
+    _window_frame_rule, _compact_date_literals, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp,
+    _add_months, _next_day, _date_trunc_century,
     _avg, _percentiles,
 )
