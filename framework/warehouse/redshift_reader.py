@@ -4,6 +4,8 @@
   (r_ADD_MONTHS.html). sqlglot reads both as the same expression; here ADD_MONTHS keeps its own
   (``exp.AddMonths``), which redshift_rewrites_time renders for DuckDB.
   See docs/sqlglot-upstream.md.
+- DATE_PART (and its synonym PGDATE_PART) is read as EXTRACT, as sqlglot reads it, remembering that Redshift
+  names an unaliased DATE_PART column ``pgdate_part`` (r_DATE_PART_function.html): ``meta[LABEL]``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,14 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.dialects.redshift import Redshift
 from sqlglot.helper import seq_get
+
+LABEL = "redshift_label"  # meta key: the name Redshift gives the expression as an unaliased column
+
+
+def _date_part(parser: Redshift.Parser) -> exp.Expression:
+    extract = parser._parse_date_part()  # noqa: SLF001 (sqlglot's own DATE_PART reading)
+    extract.meta[LABEL] = "pgdate_part"
+    return extract
 
 
 def _add_months(args: list[exp.Expression]) -> exp.AddMonths:
@@ -22,3 +32,4 @@ class RedshiftLocal(Redshift):
 
     class Parser(Redshift.Parser):
         FUNCTIONS = {**Redshift.Parser.FUNCTIONS, "ADD_MONTHS": _add_months}
+        FUNCTION_PARSERS = {**Redshift.Parser.FUNCTION_PARSERS, "DATE_PART": _date_part, "PGDATE_PART": _date_part}
