@@ -147,6 +147,26 @@ def _compact_date_literals(expression: exp.Expression) -> None:
                 node.set("this", exp.Literal.string(f"{year}-{month}-{day}{rest or ''}"))
 
 
+_WEEK = {"WEEK", "WEEKS", "WK", "WKS", "W"}
+
+
+def _datediff_weeks(expression: exp.Expression) -> None:
+    """DATEDIFF(week, a, b) counts the week boundaries crossed; DuckDB's DATE_DIFF('week') counts whole 7-day
+    spans (0 from a Saturday to the next Tuesday). Counted here from the weeks' first days; the count is
+    answered when weeks starting on Monday and weeks starting on Sunday give the same, refused otherwise."""
+    for node in list(expression.find_all(exp.TsOrDsDiff, exp.DateDiff)):
+        unit = node.args.get("unit")
+        if not isinstance(unit, exp.Expression) or unit.name.upper() not in _WEEK:
+            continue
+        monday = ("DATE_DIFF('day', DATE_TRUNC('week', CAST(:start AS TIMESTAMP)), "
+                  "DATE_TRUNC('week', CAST(:end AS TIMESTAMP))) // 7")
+        sunday = monday.replace("CAST(:start AS TIMESTAMP)", "CAST(:start AS TIMESTAMP) + INTERVAL 1 DAY") \
+                       .replace("CAST(:end AS TIMESTAMP)", "CAST(:end AS TIMESTAMP) + INTERVAL 1 DAY")
+        refusal = f"{NOT_SUPPORTED}: DATEDIFF(week) where weeks starting on Sunday and on Monday count differently"
+        node.replace(_duckdb(f"CASE WHEN {monday} = {sunday} THEN {monday} ELSE ERROR(:refusal) END",
+                             start=node.expression, end=node.this, refusal=exp.Literal.string(refusal)))
+
+
 def _next_day(expression: exp.Expression) -> None:
     """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
     for node in list(expression.find_all(exp.NextDay)):
@@ -230,6 +250,6 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     _window_frame_rule, _compact_date_literals, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp,
-    _add_months, _next_day, _date_trunc_century,
+    _add_months, _next_day, _date_trunc_century, _datediff_weeks,
     _avg, _percentiles,
 )

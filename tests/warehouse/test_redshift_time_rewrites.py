@@ -108,6 +108,17 @@ def test_avg_of_a_float_column_is_answered_and_of_an_integer_column_refused(shop
     assert "not supported by the local warehouse: AVG of INTEGER" in refused.value.message
 
 
+def test_datediff_in_weeks_counts_boundaries_or_refuses_when_the_first_weekday_matters(
+        warehouse: DuckDBWarehouse) -> None:
+    assert warehouse.query("SELECT DATEDIFF(week, DATE '2026-01-03', DATE '2026-01-06') AS saturday_to_tuesday, "
+                           "DATEDIFF(wk, DATE '2026-01-12', DATE '2026-01-01') AS back") == (
+        ["saturday_to_tuesday", "back"], [(1, -2)])
+    with pytest.raises(WarehouseError) as refused:  # Saturday to Sunday: 1 if weeks start on Sunday, else 0
+        warehouse.query("SELECT DATEDIFF(week, DATE '2026-01-03', DATE '2026-01-04')")
+    assert ("not supported by the local warehouse: DATEDIFF(week) where weeks starting on Sunday and on Monday "
+            "count differently") in refused.value.message
+
+
 def test_median_of_a_decimal_column_is_refused(shop: DuckDBWarehouse) -> None:
     with pytest.raises(WarehouseError) as refused:
         shop.query("SELECT MEDIAN(price) FROM shop.orders")
