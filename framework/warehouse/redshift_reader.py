@@ -4,8 +4,9 @@
   (r_ADD_MONTHS.html). sqlglot reads both as the same expression; here ADD_MONTHS keeps its own
   (``exp.AddMonths``), which redshift_rewrites_time renders for DuckDB.
   See docs/sqlglot-upstream.md.
-- DATE_PART (and its synonym PGDATE_PART) is read as EXTRACT, as sqlglot reads it, remembering that Redshift
-  names an unaliased DATE_PART column ``pgdate_part`` (r_DATE_PART_function.html): ``meta[LABEL]``.
+- DATE_PART (and its synonym PGDATE_PART) and EXTRACT are both read as ``exp.Extract``, as sqlglot reads them,
+  remembering which was written: Redshift names an unaliased DATE_PART column ``pgdate_part`` and an EXTRACT
+  column ``date_part`` (``meta[LABEL]``), and their seconds differ (r_Dateparts_for_datetime_functions.html).
 """
 
 from __future__ import annotations
@@ -17,9 +18,19 @@ from sqlglot.helper import seq_get
 LABEL = "redshift_label"  # meta key: the name Redshift gives the expression as an unaliased column
 
 
+DATE_PART_LABEL = "pgdate_part"
+EXTRACT_LABEL = "date_part"
+
+
 def _date_part(parser: Redshift.Parser) -> exp.Expression:
     extract = parser._parse_date_part()  # noqa: SLF001 (sqlglot's own DATE_PART reading)
-    extract.meta[LABEL] = "pgdate_part"
+    extract.meta[LABEL] = DATE_PART_LABEL
+    return extract
+
+
+def _extract(parser: Redshift.Parser) -> exp.Expression:
+    extract = Redshift.Parser.FUNCTION_PARSERS["EXTRACT"](parser)
+    extract.meta[LABEL] = EXTRACT_LABEL
     return extract
 
 
@@ -32,4 +43,5 @@ class RedshiftLocal(Redshift):
 
     class Parser(Redshift.Parser):
         FUNCTIONS = {**Redshift.Parser.FUNCTIONS, "ADD_MONTHS": _add_months}
-        FUNCTION_PARSERS = {**Redshift.Parser.FUNCTION_PARSERS, "DATE_PART": _date_part, "PGDATE_PART": _date_part}
+        FUNCTION_PARSERS = {**Redshift.Parser.FUNCTION_PARSERS, "DATE_PART": _date_part, "PGDATE_PART": _date_part,
+                            "EXTRACT": _extract}

@@ -22,10 +22,12 @@ from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.redshift import Redshift
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally, RedshiftRuleError
 from framework.warehouse.redshift_datetime_format import redshift_format, strptime_format, to_char_pieces
+from framework.warehouse.redshift_reader import DATE_PART_LABEL, LABEL
 
 TRUNC_MACRO = "REDSHIFT_TRUNC"
 
@@ -167,6 +169,26 @@ def _datediff_weeks(expression: exp.Expression) -> None:
                              start=node.expression, end=node.this, refusal=exp.Literal.string(refusal)))
 
 
+def _date_parts(expression: exp.Expression) -> None:
+    """Seconds and decades as Redshift counts them (r_Dateparts_for_datetime_functions.html): DATE_PART returns
+    the whole seconds field (3.189717 s, 3189.717 ms), EXTRACT only the part named (3 s, 189 ms, 717 us);
+    decade 201 is 2000-2009. DuckDB's millisecond and microsecond include the seconds."""
+    for node in list(expression.find_all(exp.Extract)):
+        part = node.this.name.upper() if isinstance(node.this, exp.Expression) else ""
+        part = Redshift.DATE_PART_MAPPING.get(part, part)
+        micro = "EXTRACT(MICROSECOND FROM :value)"  # seconds and fraction, in microseconds
+        if node.meta.get(LABEL) == DATE_PART_LABEL:
+            template = {"SECOND": f"{micro} / 1000000.0", "MILLISECOND": f"{micro} / 1000.0"}.get(part)
+        else:
+            template = {"MILLISECOND": f"({micro} // 1000) % 1000", "MICROSECOND": f"{micro} % 1000"}.get(part)
+        if part == "DECADE":
+            template = "EXTRACT(YEAR FROM :value) // 10 + 1"
+        if template is not None:
+            replacement = _duckdb(template, value=node.expression)
+            replacement.meta.update(node.meta)
+            node.replace(replacement)
+
+
 def _next_day(expression: exp.Expression) -> None:
     """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
     for node in list(expression.find_all(exp.NextDay)):
@@ -250,6 +272,6 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     _window_frame_rule, _compact_date_literals, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp,
-    _add_months, _next_day, _date_trunc_century, _datediff_weeks,
+    _add_months, _next_day, _date_trunc_century, _datediff_weeks, _date_parts,
     _avg, _percentiles,
 )
