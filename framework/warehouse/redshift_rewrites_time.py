@@ -189,6 +189,20 @@ def _date_parts(expression: exp.Expression) -> None:
             node.replace(replacement)
 
 
+def _convert_timezone_zones(expression: exp.Expression) -> None:
+    """Redshift reads a time zone abbreviation as a fixed offset ('PST' is always UTC-8); DuckDB reads 'PST' as
+    America/Los_Angeles, daylight saving included. Only Area/Location names and UTC are answered."""
+    for node in expression.find_all(exp.ConvertTimezone):
+        for zone in (node.args.get("source_tz"), node.args.get("target_tz")):
+            if zone is None:
+                continue
+            if not (isinstance(zone, exp.Literal) and zone.is_string):
+                raise NotSupportedLocally("CONVERT_TIMEZONE with a time zone that is not a string literal")
+            if "/" not in zone.this and zone.this.upper() != "UTC":
+                raise NotSupportedLocally(f"CONVERT_TIMEZONE time zone '{zone.this}' (only Area/Location names "
+                                          "such as 'America/New_York', and 'UTC')")
+
+
 def _next_day(expression: exp.Expression) -> None:
     """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
     for node in list(expression.find_all(exp.NextDay)):
@@ -272,6 +286,6 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     _window_frame_rule, _compact_date_literals, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp,
-    _add_months, _next_day, _date_trunc_century, _datediff_weeks, _date_parts,
+    _add_months, _next_day, _date_trunc_century, _datediff_weeks, _date_parts, _convert_timezone_zones,
     _avg, _percentiles,
 )
