@@ -276,12 +276,15 @@ _FRAMED = (exp.Sum, exp.Avg, exp.Count, exp.Min, exp.Max, exp.Stddev, exp.Stddev
 
 
 def _window_frame_rule(expression: exp.Expression) -> None:
-    """Redshift refuses an aggregate window function ordered without a frame clause; DuckDB would answer it
-    with its default frame, so the local warehouse refuses it as Redshift does."""
+    """Redshift refuses an aggregate window function ordered without a frame clause, and frames other than
+    ROWS (r_Window_function_synopsis.html); DuckDB would answer them, so the local warehouse refuses them too."""
     for window in expression.find_all(exp.Window):
         function = window.this.this if isinstance(window.this, (exp.IgnoreNulls, exp.RespectNulls)) else window.this
         if isinstance(function, _FRAMED) and window.args.get("order") and not window.args.get("spec"):
             raise RedshiftRuleError("Aggregate window functions with an ORDER BY clause require a frame clause")
+        spec = window.args.get("spec")
+        if isinstance(spec, exp.WindowSpec) and str(spec.args.get("kind") or "ROWS").upper() != "ROWS":
+            raise RedshiftRuleError(f"Redshift window frames are ROWS frames: {spec.args['kind']} is not supported")
 
 
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (

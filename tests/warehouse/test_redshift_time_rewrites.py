@@ -135,6 +135,13 @@ def test_an_ordered_aggregate_window_without_a_frame_fails_as_in_redshift(shop: 
         ["running"], [(1,), (3,), (5,), (9,)])
 
 
+def test_a_range_frame_fails_as_in_redshift(shop: DuckDBWarehouse) -> None:
+    with pytest.raises(WarehouseError) as refused:
+        shop.query("SELECT SUM(quantity) OVER (ORDER BY order_id RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) "
+                   "FROM shop.orders")
+    assert refused.value.message == "Redshift window frames are ROWS frames: RANGE is not supported"
+
+
 def test_onboard_query_prints_the_frame_rule_and_exits_1(tmp_path: Path) -> None:
     from framework.project import Project
 
