@@ -7,12 +7,17 @@ gets wrong (checked by tests/sql_corpus/datetime.yaml, window.yaml and aggregate
   truncates a timestamp to its date and a number as TRUNC does.
 - TO_CHAR / TO_DATE / TO_TIMESTAMP take Redshift's datetime format strings (redshift_datetime_format).
 - ADD_MONTHS keeps Redshift's last-day-of-month rule; DATE_TRUNC to a century or millennium starts it in
-  year 1 of it; a date literal may be written YYYYMMDD.
+  year 1 of it; a date literal may be written YYYYMMDD; DATEDIFF(week) counts week boundaries; EXTRACT and
+  DATE_PART return Redshift's seconds and decades; CONVERT_TIMEZONE answers Area/Location zones only.
 - AVG: Redshift's AVG of an integer column is an integer (BIGINT, truncated) and of a DECIMAL a DECIMAL of
   the argument's scale; DuckDB's is a DOUBLE. A float argument, or one sqlglot types as an integer, is
   answered exactly; any other argument is refused when DuckDB finds its type is not a float. MEDIAN and
   PERCENTILE_CONT likewise (DECIMAL in Redshift for integer and DECIMAL arguments).
-- Redshift refuses an aggregate window function with ORDER BY but no frame clause; so does the local one.
+- Redshift refuses an aggregate window function with ORDER BY but no frame clause, and RANGE frames; so
+  does the local warehouse (RedshiftRuleError).
+
+Each rewrite changes the parsed statement in place; those that cannot answer as Redshift would raise
+NotSupportedLocally, or (when only DuckDB knows a column's type) make the query fail with that message.
 """
 
 from __future__ import annotations
