@@ -7,6 +7,8 @@
 - DATE_PART (and its synonym PGDATE_PART) and EXTRACT are both read as ``exp.Extract``, as sqlglot reads them,
   remembering which was written: Redshift names an unaliased DATE_PART column ``pgdate_part`` and an EXTRACT
   column ``date_part`` (``meta[LABEL]``), and their seconds differ (r_Dateparts_for_datetime_functions.html).
+- GETDATE() and SYSDATE are named ``timestamp`` as unaliased columns; GETDATE(), unlike CURRENT_TIMESTAMP
+  (sqlglot reads both as ``exp.CurrentTimestamp``), has no fractional seconds (r_GETDATE.html): ``meta[GETDATE]``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,21 @@ def _extract(parser: Redshift.Parser) -> exp.Expression:
     return extract
 
 
+GETDATE = "redshift_getdate"  # meta key: written GETDATE(), whole seconds
+
+
+def _getdate(args: list[exp.Expression]) -> exp.CurrentTimestamp:
+    now = exp.CurrentTimestamp.from_arg_list(args)
+    now.meta.update({LABEL: "timestamp", GETDATE: True})
+    return now
+
+
+def _sysdate(parser: Redshift.Parser) -> exp.Expression:
+    now = Redshift.Parser.NO_PAREN_FUNCTION_PARSERS["SYSDATE"](parser)
+    now.meta[LABEL] = "timestamp"
+    return now
+
+
 def _add_months(args: list[exp.Expression]) -> exp.AddMonths:
     return exp.AddMonths(this=seq_get(args, 0), expression=seq_get(args, 1))
 
@@ -42,6 +59,7 @@ class RedshiftLocal(Redshift):
     """Redshift as the local warehouse reads it (sqlglot's Redshift dialect otherwise)."""
 
     class Parser(Redshift.Parser):
-        FUNCTIONS = {**Redshift.Parser.FUNCTIONS, "ADD_MONTHS": _add_months}
+        FUNCTIONS = {**Redshift.Parser.FUNCTIONS, "ADD_MONTHS": _add_months, "GETDATE": _getdate}
+        NO_PAREN_FUNCTION_PARSERS = {**Redshift.Parser.NO_PAREN_FUNCTION_PARSERS, "SYSDATE": _sysdate}
         FUNCTION_PARSERS = {**Redshift.Parser.FUNCTION_PARSERS, "DATE_PART": _date_part, "PGDATE_PART": _date_part,
                             "EXTRACT": _extract}

@@ -32,7 +32,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 
 from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally, RedshiftRuleError
 from framework.warehouse.redshift_datetime_format import redshift_format, strptime_format, to_char_pieces
-from framework.warehouse.redshift_reader import DATE_PART_LABEL, LABEL
+from framework.warehouse.redshift_reader import DATE_PART_LABEL, GETDATE, LABEL
 
 TRUNC_MACRO = "REDSHIFT_TRUNC"
 
@@ -208,6 +208,14 @@ def _convert_timezone_zones(expression: exp.Expression) -> None:
                                           "such as 'America/New_York', and 'UTC')")
 
 
+def _getdate_whole_seconds(expression: exp.Expression) -> None:
+    """GETDATE() has no fractional seconds (SYSDATE and CURRENT_TIMESTAMP keep them)."""
+    for node in list(expression.find_all(exp.CurrentTimestamp)):
+        if node.meta.get(GETDATE) and not isinstance(node.parent, exp.TimestampTrunc):
+            truncated = exp.TimestampTrunc(this=node.copy(), unit=exp.var("SECOND"))
+            node.replace(truncated)
+
+
 def _next_day(expression: exp.Expression) -> None:
     """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
     for node in list(expression.find_all(exp.NextDay)):
@@ -295,5 +303,6 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     _window_frame_rule, _compact_date_literals, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp,
     _add_months, _next_day, _date_trunc_century, _datediff_weeks, _date_parts, _convert_timezone_zones,
+    _getdate_whole_seconds,
     _avg, _percentiles,
 )

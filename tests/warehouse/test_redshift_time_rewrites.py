@@ -85,6 +85,12 @@ def test_a_view_using_trunc_still_answers_after_the_warehouse_is_reopened(tmp_pa
             (datetime.date(2024, 11, 15), 2), (datetime.date(2024, 11, 16), 1), (datetime.date(2024, 12, 31), 1)])
 
 
+def test_getdate_and_sysdate_are_named_timestamp_and_getdate_has_whole_seconds(warehouse: DuckDBWarehouse) -> None:
+    columns, [(getdate, sysdate)] = warehouse.query("SELECT GETDATE(), SYSDATE")
+    assert columns == ["timestamp", "timestamp"]  # r_GETDATE.html, r_SYSDATE.html
+    assert getdate.microsecond == 0 and isinstance(sysdate, datetime.datetime)
+
+
 def test_listagg_distinct_lists_each_category_once(shop: DuckDBWarehouse) -> None:
     # the query: it returned "(Home & Kitchen, ', ')" tuples; the empty category is skipped
     assert shop.query("SELECT LISTAGG(DISTINCT category, ', ') WITHIN GROUP (ORDER BY category) AS categories "
