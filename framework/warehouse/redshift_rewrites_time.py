@@ -216,6 +216,29 @@ def _getdate_whole_seconds(expression: exp.Expression) -> None:
             node.replace(truncated)
 
 
+_INTERVAL_PART = re.compile(r"^\s*-?\d+(\.\d+)?\s*[a-z]+\s*$", re.IGNORECASE)
+_INTERVAL_LETTERS = {"y": "year", "w": "week", "d": "day", "h": "hour", "m": "minute", "s": "second"}
+
+
+def _interval_literals(expression: exp.Expression) -> None:
+    """An interval written '1w, 1h, 1m, 1s' (r_interval_literals.html), which DuckDB does not read: the parts
+    are spelled out ('1 week 1 hour 1 minute 1 second')."""
+    for node in expression.find_all(exp.Interval):
+        literal = node.this
+        if node.args.get("unit") is not None or not (isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        parts = literal.this.split(",")
+        if len(parts) < 2 and not re.search(r"\d[a-z]", literal.this, re.IGNORECASE):
+            continue
+        if not all(_INTERVAL_PART.match(part) for part in parts):
+            continue
+        spelled = []
+        for part in parts:
+            number, unit = re.match(r"\s*(-?[\d.]+)\s*([a-z]+)", part, re.IGNORECASE).groups()
+            spelled.append(f"{number} {_INTERVAL_LETTERS.get(unit.lower(), unit)}")
+        node.set("this", exp.Literal.string(" ".join(spelled)))
+
+
 def _next_day(expression: exp.Expression) -> None:
     """NEXT_DAY of a date written as text: sqlglot's rewrite needs a DATE (DuckDB's ISODOW has no text form)."""
     for node in list(expression.find_all(exp.NextDay)):
@@ -303,6 +326,6 @@ def _window_frame_rule(expression: exp.Expression) -> None:
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     _window_frame_rule, _compact_date_literals, _listagg, _trunc_timestamp, _to_char, _to_date_and_timestamp,
     _add_months, _next_day, _date_trunc_century, _datediff_weeks, _date_parts, _convert_timezone_zones,
-    _getdate_whole_seconds,
+    _getdate_whole_seconds, _interval_literals,
     _avg, _percentiles,
 )
