@@ -31,7 +31,12 @@ from sqlglot.dialects.redshift import Redshift
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally, RedshiftRuleError
-from framework.warehouse.redshift_datetime_format import redshift_format, strptime_format, to_char_pieces
+from framework.warehouse.redshift_datetime_format import (
+    format_elements,
+    redshift_format,
+    strptime_format,
+    to_char_pieces,
+)
 from framework.warehouse.redshift_reader import DATE_PART_LABEL, GETDATE, LABEL
 
 TRUNC_MACRO = "REDSHIFT_TRUNC"
@@ -79,9 +84,17 @@ def _literal_format(node: exp.Expression, function: str) -> str:
     return redshift_format(fmt.this)
 
 
+# Datetime elements that are also numeric format elements (r_Numeric_formating.html).
+_NUMERIC_TOO = {"D", "MI", "TH", "FM"}
+
+
 def _is_numeric_format(fmt: str, value: exp.Expression) -> bool:
-    """TO_CHAR of a number (numeric format strings: 9, 0, ...) is not a datetime TO_CHAR."""
-    return "9" in fmt or "0" in fmt or (isinstance(value, exp.Literal) and not value.is_string)
+    """TO_CHAR of a number (a numeric literal, or a format of 9s and 0s without datetime elements) is not a
+    datetime TO_CHAR: it is left to the numeric rewrites."""
+    if isinstance(value, exp.Literal) and not value.is_string:
+        return True
+    elements = {text.upper() for kind, text in format_elements(fmt) if kind == "element"}
+    return ("9" in fmt or "0" in fmt) and elements <= _NUMERIC_TOO
 
 
 def _to_char(expression: exp.Expression) -> None:
