@@ -19,10 +19,12 @@ from framework.warehouse.duckdb_sql import (
     translate,
     with_redshift_labels,
 )
-from framework.warehouse.errors import NotSupportedLocally, RedshiftRuleError, WarehouseError
+from framework.warehouse.errors import RedshiftRuleError, WarehouseError
 from framework.warehouse.identifiers import check_identifier
 from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
+from framework.warehouse.redshift_support import MACROS
+from framework.warehouse.redshift_types import column_types
 from framework.warehouse.script import Statement, short_text, split_script
 from framework.warehouse.table import TableSpec
 
@@ -51,6 +53,8 @@ class DuckDBWarehouse:
         self._connection = duckdb.connect(self.path, read_only=read_only)
         self._connection.execute("SET TimeZone = 'UTC'")
         self._connection.execute("SET integer_division = true")  # Redshift: 7 / 2 = 3, -7 / 2 = -3
+        for macro in MACROS:  # functions the Redshift rewrites call (redshift_support)
+            self._connection.execute(macro)
 
     # -- scripts -----------------------------------------------------------------------------
     def execute_script(self, sql_text: str, params: Mapping[str, str] | None = None) -> None:
@@ -90,14 +94,23 @@ class DuckDBWarehouse:
         except SqlglotError as error:
             raise WarehouseError(0, short_text(sql_text), f"cannot split the script: {error}") from error
 
-    @staticmethod
-    def _translate(statement: Statement) -> Translated:
+    def _translate(self, statement: Statement) -> Translated:
         try:
-            return translate(statement)
-        except NotSupportedLocally as error:
+            with column_types(self._column_types()):
+                return translate(statement)
+        except RedshiftRuleError as error:  # NotSupportedLocally, or a rule Redshift enforces
             raise WarehouseError(statement.number, statement.short_text, str(error)) from error
         except SqlglotError as error:
             raise WarehouseError(statement.number, statement.short_text, _first_line(error)) from error
+
+    def _column_types(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Every table's and view's columns with their DuckDB types, for typing Redshift expressions."""
+        tables: dict[str, dict[str, dict[str, str]]] = {}
+        for schema, table, column, data_type in self._connection.execute(
+                "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+                "WHERE database_name = current_database()").fetchall():
+            tables.setdefault(schema, {}).setdefault(table, {})[column] = data_type
+        return tables
 
     def _rollback(self) -> None:
         try:
@@ -226,8 +239,10 @@ class DuckDBWarehouse:
         if item.kind is not Kind.SQL:
             raise ValueError("query runs plain SQL; use execute_script for COPY and transaction control")
         assert item.duckdb_sql is not None
-        sql = to_duckdb(with_redshift_labels(item.expression)) if isinstance(item.expression, exp.Query) \
-            else item.duckdb_sql
+        sql = item.duckdb_sql
+        if isinstance(item.expression, exp.Query):
+            with column_types(self._column_types()):
+                sql = to_duckdb(with_redshift_labels(item.expression))
         try:
             cursor = self._connection.execute(sql)
         except duckdb.Error as error:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import Dialect, exp
 
+from framework.warehouse.redshift_reader import LABEL, RedshiftLocal
 from framework.warehouse.redshift_support import adapt
 from framework.warehouse.script import Statement
 
-READ = "redshift"
+READ = RedshiftLocal  # sqlglot's Redshift dialect with the local readings of redshift_reader
 WRITE = "duckdb"
 
 _PHYSICAL_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty)
@@ -149,6 +150,8 @@ def redshift_label(expression: exp.Expression) -> str:
     """The name Redshift gives an unaliased select-list item (PostgreSQL's rule): a column's name, a
     function's name (a window function's too), ``case`` for CASE, a cast's operand's label, and ``?column?``
     otherwise; folded to lower case, as Redshift returns every column name by default."""
+    if LABEL in expression.meta:  # a name the Redshift reader recorded (DATE_PART: pgdate_part)
+        return expression.meta[LABEL]
     if isinstance(expression, exp.Column | exp.Dot):
         return expression.name.lower()
     if isinstance(expression, exp.Paren | exp.Cast | exp.Window):

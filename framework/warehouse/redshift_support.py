@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from framework.warehouse import redshift_rewrites_text
+from framework.warehouse import redshift_rewrites_text, redshift_rewrites_time
 from framework.warehouse.errors import NotSupportedLocally
 
 # Functions sqlglot passes through by name whose DuckDB namesake the corpus checked against Redshift's.
@@ -30,11 +30,18 @@ REFUSED: dict[type[exp.Expression], str] = {
     exp.FromBase: "STRTOL()",
     exp.ToNumber: "TO_NUMBER()",
     exp.Cbrt: "CBRT()",  # DuckDB's is not the correctly rounded cube root: CBRT(27) = 3.0000000000000004
+    exp.ApproxDistinct: "APPROXIMATE COUNT(DISTINCT)",  # HyperLogLog estimates differ between engines
 }
 
 # Rewrites of a parsed Redshift statement (in place), applied in order after the refusals.
 REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
     *redshift_rewrites_text.REWRITES,
+    *redshift_rewrites_time.REWRITES,
+)
+
+# DuckDB macros the rewrites call, created (TEMP) on every connection of the local warehouse.
+MACROS: tuple[str, ...] = (
+    *redshift_rewrites_time.MACROS,
 )
 
 
