@@ -20,7 +20,7 @@ from onboard_cdk.naming import platform_stack_name, source_stack_name
 from onboard_cdk.pipeline_api import PipelineApi
 from onboard_cdk.platform_stack import PlatformStack
 from onboard_cdk.settings import DeploySettings, load_settings
-from onboard_cdk.source_stack import SourceStack
+from onboard_cdk.source_stack import SourceStack, exported_dataset_names
 
 # Behaviours newer than the CDK defaults for an app without cdk.json: access logs are granted by bucket
 # policy (not ACLs, which BucketOwnerEnforced buckets refuse).
@@ -58,6 +58,8 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
                              sources=[m.name for m in manifests], env=environment,
                              trigger_kinds={m.trigger["kind"] for m in manifests},
                              python_modules={r for m in manifests for r in m.glue.get("python_modules", [])},
+                             processed_prefixes={m.lake["processed"]["prefix"] for m in manifests},
+                             exported_datasets=exported_dataset_names(project_root / "generated"),
                              description="Onboard platform: lake, catalog, alerts, warehouse, run ledger")
     if manifests:
         PipelineApi(platform, "PipelineApi", platform=platform, manifests=manifests, staging_dir=staging_dir)

@@ -23,6 +23,7 @@ from onboard_cdk.access import (
     secret_statement,
 )
 from onboard_cdk.alarms import SourceAlarms
+from onboard_cdk.analytics import CURATED_PREFIX
 from onboard_cdk.buffer_flush import BufferFlush, pending_statement
 from onboard_cdk.execution_failures import record_unfinished_executions
 from onboard_cdk.freshness import FreshnessCheck
@@ -188,7 +189,12 @@ def object_claims_statement(ledger_arn: str, source: str) -> iam.PolicyStatement
         conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"{source}#objects"]}})
 
 
-CURATED_PREFIX = "curated/"  # the datasets' folder in the curated bucket (ONBOARD_CURATED_URI)
+def exported_dataset_names(generated_dir: Path) -> list[str]:
+    """Every dataset exported to the curated zone (generated/_datasets/datasets.json): Athena catalogs them."""
+    path = generated_dir / "_datasets" / "datasets.json"
+    if not path.is_file():
+        return []
+    return [d["name"] for d in json.loads(path.read_text(encoding="utf-8"))["datasets"] if d.get("unload")]
 
 
 def exported_datasets(manifest: SourceManifest) -> list[dict]:
