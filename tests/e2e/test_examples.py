@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -49,6 +50,15 @@ def summaries(output: str) -> dict[str, dict]:
     return {row["source"]: row for row in rows}
 
 
+def as_utc(rows: list[tuple]) -> list[tuple]:
+    """Rows sorted, timestamps as naive UTC: DuckDB reads the Parquet's UTC-adjusted timestamps as TIMESTAMPTZ
+    where the table (and the Glue catalog, `timestamp`) holds them as plain UTC timestamps."""
+    def plain(value):
+        return value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) and value.tzinfo \
+            else value
+    return sorted((tuple(plain(v) for v in row) for row in rows), key=repr)
+
+
 def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, monkeypatch):
     monkeypatch.setenv("ONBOARD_SECRET_REVIEWS_API_KEY", "demo-key")  # the recording's key, as `make demo` sets it
     result = run_cli(repo_project, "run", "--all", "--json")
@@ -86,6 +96,19 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, mo
     lake = run_cli(repo_project, "query", "SELECT (SELECT COUNT(*) FROM lake.sales_transactions) AS lake, "
                    "(SELECT COUNT(*) FROM sales.transactions) AS redshift", "--format", "csv")
     assert lake.output == "lake,redshift\n15,15\n"
+    # Each source's generated Athena view (generated/<source>/athena/view.sql, transpiled to DuckDB) over the
+    # Parquet the Glue job wrote holds exactly the rows of the source's Redshift table.
+    from tests.warehouse.test_lake_view import create_athena_view
+
+    with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
+        for source in sorted(got):
+            manifest = json.loads((repo_project.generated_dir / source / "manifest.json").read_text())
+            table = f"{manifest['redshift']['schema']}.{manifest['redshift']['table']}"
+            create_athena_view(warehouse, (repo_project.generated_dir / source / "athena/view.sql").read_text(), source)
+            columns, rows = warehouse.query(f"SELECT * FROM {table}")  # noqa: S608
+            in_athena = warehouse.query(f"SELECT * FROM athena.{source}")  # noqa: S608
+            assert (in_athena[0], as_utc(in_athena[1])) == (columns, as_utc(rows)), source
+            assert len(rows) == got[source]["rows_loaded"], source
     with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query("SELECT location, COUNT(*), COUNT(DISTINCT device_id) FROM iot.sensor_readings_stream "
                                "GROUP BY location ORDER BY location")[1] == [
