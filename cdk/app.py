@@ -15,7 +15,8 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from onboard_cdk.glue_resources import build_library_zip
-from onboard_cdk.manifests import load_manifests
+from onboard_cdk.lake_catalog import catalog_conflicts
+from onboard_cdk.manifests import ManifestError, load_manifests
 from onboard_cdk.naming import platform_stack_name, source_stack_name
 from onboard_cdk.pipeline_api import PipelineApi
 from onboard_cdk.platform_stack import PlatformStack
@@ -47,6 +48,10 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
     """Every stack of the project in `project_root` (its generated/ and optional deploy.yaml)."""
     settings = settings or load_settings(project_root)
     manifests = load_manifests(project_root / "generated")
+    exported = exported_dataset_names(project_root / "generated")
+    conflicts = catalog_conflicts([m.name for m in manifests], exported)
+    if conflicts:
+        raise ManifestError("\n".join(conflicts))
     staging = tempfile.TemporaryDirectory(prefix="onboard-cdk-")
     staging_dir = Path(staging.name)
     library_zip = build_library_zip(staging_dir / "onboard_glue.zip")
@@ -59,7 +64,7 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
                              trigger_kinds={m.trigger["kind"] for m in manifests},
                              python_modules={r for m in manifests for r in m.glue.get("python_modules", [])},
                              processed_prefixes={m.lake["processed"]["prefix"] for m in manifests},
-                             exported_datasets=exported_dataset_names(project_root / "generated"),
+                             exported_datasets=exported,
                              description="Onboard platform: lake, catalog, alerts, warehouse, run ledger")
     if manifests:
         PipelineApi(platform, "PipelineApi", platform=platform, manifests=manifests, staging_dir=staging_dir)

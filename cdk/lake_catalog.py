@@ -21,7 +21,7 @@ from aws_cdk import aws_glue as glue
 from constructs import Construct
 
 from framework.render.athena import DIALECT, view_query
-from framework.warehouse.lake_view import engine_type
+from framework.warehouse.lake_view import batches_name, engine_type
 from onboard_cdk.access import bucket_name, zone_of
 from onboard_cdk.lake_buckets import BUCKETS
 from onboard_cdk.manifests import SourceManifest
@@ -77,3 +77,16 @@ class LakeTables(Construct):
                 view_expanded_text="/* Presto View */",
                 storage_descriptor=glue.CfnTable.StorageDescriptorProperty(columns=columns)))
         self.view.add_resource_dependency(self.batches)
+
+
+def catalog_conflicts(sources: list[str], datasets: list[str]) -> list[str]:
+    """One line per name two things would take in the lake's Glue database: each source has `<source>_batches`
+    and the view `<source>`, each exported dataset the table `<dataset>`."""
+    owners: dict[str, list[str]] = {}
+    for source in sorted(sources):
+        owners.setdefault(source, []).append(f"the view of source {source}")
+        owners.setdefault(batches_name(source), []).append(f"the batches table of source {source}")
+    for dataset in sorted(datasets):
+        owners.setdefault(dataset, []).append(f"the export of dataset {dataset}")
+    return [f"Glue table {name} would be both {' and '.join(who)}: rename one" for name, who in owners.items()
+            if len(who) > 1]

@@ -105,3 +105,12 @@ def test_the_athena_scan_limit_is_at_least_athenas_minimum(tmp_path):
         "deploy.yaml: analytics.scan_limit_mb: Input should be greater than or equal to 10\n"
         "deploy.yaml: analytics.results_days: Input should be greater than or equal to 1\n"
         "deploy.yaml: analytics.bytes: Extra inputs are not permitted")
+
+
+def test_two_things_named_alike_in_the_lake_catalog_are_refused():
+    from onboard_cdk.lake_catalog import catalog_conflicts
+
+    assert catalog_conflicts(["orders", "customers"], ["revenue_by_tier"]) == []
+    assert catalog_conflicts(["orders", "orders_batches"], ["customers", "orders_batches"]) == [
+        "Glue table orders_batches would be both the batches table of source orders and the view of source "
+        "orders_batches and the export of dataset orders_batches: rename one"]
