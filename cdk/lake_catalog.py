@@ -18,11 +18,12 @@ from typing import Any
 
 from aws_cdk import Aws
 from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from framework.render.athena import DIALECT, view_query
 from framework.warehouse.lake_view import batches_name, engine_type
-from onboard_cdk.access import bucket_name, zone_of
+from onboard_cdk.access import Arn, bucket_name, zone_of
 from onboard_cdk.lake_buckets import BUCKETS
 from onboard_cdk.manifests import SourceManifest
 
@@ -50,6 +51,7 @@ class LakeTables(Construct):
         columns = [glue.CfnTable.ColumnProperty(name=c["Name"], type=c["Type"]) for c in table["Columns"]]
         bucket_ref, _, key_prefix = table["Location"].removeprefix("s3://").partition("/")
         location = f"s3://{bucket_name(prefix, zone_of(bucket_ref, BUCKETS))}/{key_prefix}"
+        self.batches_name = table["Name"]
         self.batches = glue.CfnTable(
             self, "Batches", catalog_id=Aws.ACCOUNT_ID, database_name=database,
             table_input=glue.CfnTable.TableInputProperty(
@@ -77,6 +79,12 @@ class LakeTables(Construct):
                 view_expanded_text="/* Presto View */",
                 storage_descriptor=glue.CfnTable.StorageDescriptorProperty(columns=columns)))
         self.view.add_resource_dependency(self.batches)
+
+    def partitions_statement(self, database: str) -> iam.PolicyStatement:
+        """What the loader needs to add a loaded batch's partitions to `<source>_batches` (and nothing else)."""
+        catalog = Arn.of("arn:{partition}:glue:{region}:{account}").value
+        return iam.PolicyStatement(actions=["glue:GetTable", "glue:BatchCreatePartition"], resources=[
+            f"{catalog}:catalog", f"{catalog}:database/{database}", f"{catalog}:table/{database}/{self.batches_name}"])
 
 
 def catalog_conflicts(sources: list[str], datasets: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from framework.runtime.datasets import CURATED_URI_ENV, affected
+from framework.runtime.lake_catalog import CATALOG_TABLE_ENV
 from onboard_cdk import lambda_assets
 from onboard_cdk.access import (
     READ_ACTIONS,
@@ -82,6 +83,7 @@ class SourceStack(Stack):
             log_retention=platform.log_retention, timeout=Duration.minutes(5), memory_mb=256,
             environment={"ONBOARD_SOURCE": source, "ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_COPY_ROLE_ARN": f"{warehouse.attached_role_arn},{self.copy_role.role_arn}",
+                         CATALOG_TABLE_ENV: f"{platform.glue_database_name}.{self.glue.tables.batches_name}",
                          **curated_env, **warehouse.environment})
         (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
          .add(iam.PolicyStatement(actions=["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
@@ -91,6 +93,7 @@ class SourceStack(Stack):
                                   resources=["*"], conditions={
              "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}}), ["*"])
          .add(key_statement(key.key_arn, ("kms:Decrypt",)))
+         .add(self.glue.tables.partitions_statement(platform.glue_database_name))
          .attach(self.loader.role, PREFIX_REASON + " redshift-data:DescribeStatement and GetStatementResult have no "
                  "resource-level permission; the condition limits them to statements this role ran."))
 

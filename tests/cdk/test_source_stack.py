@@ -422,3 +422,16 @@ def test_template_assertions_on_the_connector(kind_stack):
         "FunctionName": f"onboard-{source}-land", "Handler": "connector.handler.handler",
         "KmsKeyArn": Match.any_value(), "LoggingConfig": {"LogGroup": Match.any_value()},
         "Timeout": MANIFESTS[source]["connector"]["timeout_seconds"]})
+
+
+def test_the_loader_may_add_partitions_to_its_own_batches_table_only(kind_stack):
+    _, source, template = kind_stack
+    [loader] = [f for k, f in cfn.resources(template, "AWS::Lambda::Function").items() if k.startswith("Loader")]
+    assert loader["Environment"]["Variables"]["ONBOARD_GLUE_TABLE"] == f"onboard_lake.{source}_batches"
+    role = loader["Role"].strip("<>").removesuffix(".Arn")
+    access = cfn.Access.of(template)
+    glue = f"arn:aws:glue:{cfn.REGION}:{cfn.ACCOUNT}"
+    assert access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/{source}_batches")
+    assert access.allows(role, "glue:GetTable", f"{glue}:table/onboard_lake/{source}_batches")
+    assert not access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/other_batches")
+    assert not access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}_batches")
