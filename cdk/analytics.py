@@ -2,7 +2,9 @@
 
 - The workgroup enforces its configuration (a client cannot send results elsewhere or unencrypted): results go
   to `athena-results/` of the artifact bucket, SSE-KMS with the platform key, and expire after
-  `analytics.results_days`; a query that would scan more than `analytics.scan_limit_mb` is cancelled.
+  `analytics.results_days`; a query that would scan more than `analytics.scan_limit_mb` is cancelled. Deleting the
+  stack (`onboard destroy`) deletes the workgroup with its saved queries (RecursiveDeleteOption); results stay
+  in the retained artifact bucket until they expire.
 - `<prefix>-analyst` (a managed policy attached to nothing: attach it to the analysts' role or permission set)
   allows queries in that workgroup only, reading the Glue database's tables and views, the processed zone's
   source folders and the curated exports, and writing results under the results prefix. Not the raw or
@@ -49,7 +51,7 @@ class AnalyticsLayer(Construct):
         artifact.add_lifecycle_rule(id="expire-athena-results", prefix=RESULTS_PREFIX,
                                     expiration=Duration.days(settings.results_days))
         self.workgroup = athena.CfnWorkGroup(
-            self, "Workgroup", name=workgroup_name(prefix), state="ENABLED",
+            self, "Workgroup", name=workgroup_name(prefix), state="ENABLED", recursive_delete_option=True,
             description="Onboard: analysts' queries over the lake (results SSE-KMS, scan limit per query)",
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
                 enforce_work_group_configuration=True, publish_cloud_watch_metrics_enabled=True,

@@ -156,6 +156,7 @@ def test_the_analytics_workgroup_is_enforced_encrypted_with_the_key_and_limits_e
     key_id = next(iter(cfn.resources(platform, "AWS::KMS::Key")))
     workgroup = cfn.one(platform, "AWS::Athena::WorkGroup")
     assert workgroup["Name"] == "onboard-analytics" and workgroup["State"] == "ENABLED"
+    assert workgroup["RecursiveDeleteOption"] is True  # `onboard destroy` also removes saved queries
     assert workgroup["WorkGroupConfiguration"] == {
         "EnforceWorkGroupConfiguration": True, "PublishCloudWatchMetricsEnabled": True,
         "BytesScannedCutoffPerQuery": 10 * 1024**3,  # deploy.yaml's default analytics.scan_limit_mb: 10 GiB
