@@ -14,6 +14,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from onboard_cdk.dashboards import OverviewDashboard
 from onboard_cdk.glue_resources import build_library_zip
 from onboard_cdk.lake_catalog import catalog_conflicts
 from onboard_cdk.manifests import ManifestError, load_manifests
@@ -68,6 +69,7 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
                              description="Onboard platform: lake, catalog, alerts, warehouse, run ledger")
     if manifests:
         PipelineApi(platform, "PipelineApi", platform=platform, manifests=manifests, staging_dir=staging_dir)
+        OverviewDashboard(platform, "Overview", prefix=prefix, sources=[m.name for m in manifests])
     sources = {
         m.name: SourceStack(app, f"Source-{m.name}", stack_name=source_stack_name(prefix, m.name), manifest=m,
                             platform=platform, staging_dir=staging_dir, library_zip=library_zip, env=environment,

@@ -23,9 +23,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from framework.runtime.freshness import METRIC, NAMESPACE
+from framework.runtime.metrics import DIMENSION, NAMESPACE
+from framework.runtime.metrics import MINUTES_SINCE_LAST_LOAD as METRIC
 from onboard_cdk import lambda_assets
 from onboard_cdk.access import default_policy, key_statement
+from onboard_cdk.dashboards import METRICS_REASON, put_metrics_statement
 from onboard_cdk.functions import OnboardFunction
 from onboard_cdk.nag import acknowledge
 from onboard_cdk.naming import function_name
@@ -49,17 +51,14 @@ class FreshnessCheck(Construct):
         self.function.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["dynamodb:Query"], resources=[ledger_arn],
             conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [source]}}))
-        self.function.role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}}))
+        self.function.role.add_to_principal_policy(put_metrics_statement())
         self.function.role.add_to_principal_policy(key_statement(key.key_arn, ("kms:Decrypt",)))
-        acknowledge(default_policy(self.function.role), "IAM5", "cloudwatch:PutMetricData has no resource-level "
-                    f"permission; the condition limits it to the {NAMESPACE} namespace.", "Resource::*")
+        acknowledge(default_policy(self.function.role), "IAM5", METRICS_REASON, "Resource::*")
         self.rule = events.Rule(self, "Schedule", description=f"Checks the freshness of {source} every 5 minutes",
                                 schedule=events.Schedule.expression(SCHEDULE))
         self.rule.add_target(targets.LambdaFunction(self.function.function, dead_letter_queue=dead_letter_queue,
                                                     retry_attempts=2, max_event_age=Duration.minutes(10)))
-        metric = cloudwatch.Metric(namespace=NAMESPACE, metric_name=METRIC, dimensions_map={"Source": source},
+        metric = cloudwatch.Metric(namespace=NAMESPACE, metric_name=METRIC, dimensions_map={DIMENSION: source},
                                    period=PERIOD, statistic="Maximum")
         action = cloudwatch_actions.SnsAction(alerts)
         self.alarms: dict[str, cloudwatch.Alarm] = {}

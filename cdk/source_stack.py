@@ -26,6 +26,7 @@ from onboard_cdk.access import (
 from onboard_cdk.alarms import SourceAlarms
 from onboard_cdk.analytics import CURATED_PREFIX
 from onboard_cdk.buffer_flush import BufferFlush, pending_statement
+from onboard_cdk.dashboards import METRICS_REASON, SourceDashboard, put_metrics_statement
 from onboard_cdk.execution_failures import record_unfinished_executions
 from onboard_cdk.freshness import FreshnessCheck
 from onboard_cdk.functions import OnboardFunction
@@ -163,11 +164,15 @@ class SourceStack(Stack):
             ledger_name=platform.ledger.table_name, ledger_arn=platform.ledger.table_arn, key=key,
             log_retention=platform.log_retention, alerts=platform.alerts, staging_dir=staging_dir,
             dead_letter_queue=self.dead_letters) if manifest.data.get("freshness") else None)
+        self.dashboard = SourceDashboard(
+            self, "Dashboard", prefix=prefix, source=source, job_name=name, state_machine=self.pipeline.state_machine,
+            alarms=[*self.alarms.alarms.values(), *(self.freshness.alarms.values() if self.freshness else ())],
+            freshness=manifest.data.get("freshness"))
 
 
     def _run_ledger_task(self, manifest: SourceManifest, platform: PlatformStack) -> OnboardFunction:
         """The Lambda the state machine writes the run ledger with: this source's items and claims, and its
-        Glue job's summaries (for counts and quality score)."""
+        Glue job's summaries (for counts and quality score); it publishes each batch's metrics."""
         prefix, source = platform.settings.prefix, manifest.name
         runs = OnboardFunction(
             self, "Runs", function_name=function_name(prefix, source, "runs"),
@@ -181,7 +186,8 @@ class SourceStack(Stack):
              resources=[platform.ledger.table_arn],
              conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [source, f"{source}#objects"]}}))
          .add(key_statement(platform.key.key_arn))
-         .attach(runs.role, PREFIX_REASON))
+         .add(put_metrics_statement(), ["*"])  # each batch's outcome as metrics (framework.runtime.metrics)
+         .attach(runs.role, f"{PREFIX_REASON} {METRICS_REASON}"))
         return runs
 
 

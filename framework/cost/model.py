@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.runtime.metrics import BATCH_METRICS
+
 PRICES_FILE = Path(__file__).with_name("prices_us_east_1.json")
 GIB = 1024**3
 MIB = 1024**2
@@ -26,6 +28,7 @@ CRAWLER_MINIMUM_SECONDS = 600  # crawlers: 10-minute minimum per run
 REDSHIFT_MINIMUM_SECONDS = 60  # Redshift Serverless: per-second billing, 60-second minimum
 FRESHNESS_CHECKS_PER_DAY = 24 * 12  # rate(5 minutes)
 SOURCE_ALARMS = 6  # onboard_cdk.alarms.SourceAlarms: connector, loader, DLQ, Glue, executions failed, timed out
+SOURCE_DASHBOARDS = 1  # onboard_cdk.dashboards: one per source, and the platform's overview
 
 # The states one execution passes on its happy path (onboard_cdk.pipeline), each a state transition:
 # Ingest, ResumeAt?, Transform, RecordTransform, MigrationStart, Migrate, SchemaCurrent?, [SchemaChanged?],
@@ -233,11 +236,16 @@ def estimate(manifest: dict[str, Any], rows_per_day: int, bytes_per_row: int, pl
     log_gb = (requests * a.log_bytes_per_lambda_invocation + batches * a.log_bytes_per_glue_run
               + transitions * a.log_bytes_per_transition) / GIB
     stored_log_gb = log_gb * min(platform.log_days, days) / a.days_per_month
-    metrics = 1 if freshness else 0
+    # custom metrics (a full metric-month each: an upper bound): each batch's outcome (framework.runtime.metrics,
+    # only once batches run) and MinutesSinceLastLoad; one PutMetricData a batch and a freshness check
+    metrics = (len(BATCH_METRICS) if batches else 0) + (1 if freshness else 0)
+    metric_requests = batches + (FRESHNESS_CHECKS_PER_DAY * a.days_per_month if freshness else 0)
     c["cloudwatch"] = Component(
         log_gb * p["cloudwatch_logs_ingest_gb"] + stored_log_gb * p["cloudwatch_logs_storage_gb_month"]
-        + metrics * p["cloudwatch_metric_month"],
-        {"log_ingest_gb": log_gb, "log_stored_gb": stored_log_gb, "custom_metrics": metrics})
+        + metrics * p["cloudwatch_metric_month"] + metric_requests * p["cloudwatch_api_request"]
+        + SOURCE_DASHBOARDS * p["cloudwatch_dashboard_month"],
+        {"log_ingest_gb": log_gb, "log_stored_gb": stored_log_gb, "custom_metrics": metrics,
+         "metric_requests": metric_requests, "dashboards": SOURCE_DASHBOARDS})
     alarms = SOURCE_ALARMS + len([k for k in ("warn_after_seconds", "error_after_seconds")
                                   if (manifest.get("freshness") or {}).get(k) is not None])
     c["alarms"] = Component(alarms * p["cloudwatch_alarm_month"], {"alarms": alarms})
@@ -269,12 +277,13 @@ def platform_idle(platform: Platform, prices: Prices) -> dict[str, float]:
     if platform.warehouse == "serverless":
         # the loader secret; the workgroup costs nothing idle (no NAT gateway, the S3 endpoint is a free gateway)
         idle["loader_secret"] = p["secret_month"]
+    idle["overview_dashboard"] = p["cloudwatch_dashboard_month"]  # onboard_cdk.dashboards.OverviewDashboard
     return idle
 
 
 def idle_cost(manifests: list[dict[str, Any]], platform: Platform, prices: Prices) -> dict[str, float]:
-    """A deploy with no data flowing, by item: the platform's, then each source's (no batch: its alarms, daily
-    crawls, freshness check and metric)."""
+    """A deploy with no data flowing, by item: the platform's, then each source's (no batch: its alarms, dashboard,
+    daily crawls, freshness check and metric)."""
     idle = dict(platform_idle(platform, prices))
     for manifest in manifests:
         quiet = estimate(manifest, 0, 0, platform, prices, len(manifests), Assumptions(batches_per_day=0))

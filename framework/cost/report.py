@@ -13,8 +13,8 @@ UNITS = {"lambda": ("requests", "gb_seconds"), "step_functions": ("transitions",
          "glue_crawler": ("dpu_hours",), "s3_storage": ("raw_standard_gb", "raw_standard_ia_gb", "raw_glacier_gb",
                                                         "processed_gb", "quarantine_gb"),
          "s3_requests": ("puts", "gets", "transitions"), "kms": ("requests",),
-         "cloudwatch": ("log_ingest_gb", "custom_metrics"), "alarms": ("alarms",), "redshift": ("rpu_hours",),
-         "platform_share": ("sources",), "api_gateway": ("requests",)}
+         "cloudwatch": ("log_ingest_gb", "custom_metrics", "dashboards"), "alarms": ("alarms",),
+         "redshift": ("rpu_hours",), "platform_share": ("sources",), "api_gateway": ("requests",)}
 
 
 class CostError(ValueError):

@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from framework.runtime.ledger import RunLedger
+from framework.runtime.metrics import MINUTES_SINCE_LAST_LOAD as METRIC
+from framework.runtime.metrics import NAMESPACE, UNITS, dimensions
 
-NAMESPACE = "Onboard"
-METRIC = "MinutesSinceLastLoad"
 SCAN_RUNS = 200
 
 
@@ -94,8 +94,7 @@ def format_age(seconds: int) -> str:
 
 def publish(cloudwatch: Any, source: str, minutes: float) -> None:
     cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=[{
-        "MetricName": METRIC, "Dimensions": [{"Name": "Source", "Value": source}], "Value": minutes,
-        "Unit": "None"}])
+        "MetricName": METRIC, "Dimensions": dimensions(source), "Value": minutes, "Unit": UNITS[METRIC]}])
 
 
 def check(ledger: RunLedger, cloudwatch: Any, source: str, now: datetime) -> dict[str, Any]:

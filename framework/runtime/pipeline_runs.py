@@ -20,6 +20,9 @@ The state machine invokes this Lambda with `{"action": ..., "run": <the executio
   leaves its batch `running`; it is marked failed as above (the error says how the execution ended) and its
   claims are released. A batch no longer `running` (its catch recorded it) is left as it is.
 
+Once a batch succeeded or failed, its metrics are published to CloudWatch (`framework.runtime.metrics`:
+one PutMetricData call; a publishing error is logged, never raised).
+
 Times come from this function's clock: a stage's seconds run from the ledger write that began it to the
 one that ended it. Environment: ONBOARD_LEDGER_TABLE (and ONBOARD_SOURCE, to ignore another source's executions).
 Standard library and boto3 only.
@@ -35,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from framework.runtime import metrics
 from framework.runtime.ledger import DynamoRunLedger, RunLedger, RunRecord
 
 log = logging.getLogger(__name__)
@@ -62,10 +66,12 @@ def _parse(stamp: str) -> datetime:
 
 
 class PipelineRuns:
-    """The actions of the ledger task over a run ledger, an S3 client (for summaries) and a clock."""
+    """The actions of the ledger task over a run ledger, an S3 client (for summaries) and a clock; with a
+    CloudWatch client, each batch's outcome is also published as metrics."""
 
-    def __init__(self, ledger: RunLedger, s3: Any, clock: Callable[[], datetime] = _now) -> None:
-        self.ledger, self.s3, self.clock = ledger, s3, clock
+    def __init__(self, ledger: RunLedger, s3: Any, clock: Callable[[], datetime] = _now,
+                 cloudwatch: Any = None) -> None:
+        self.ledger, self.s3, self.clock, self.cloudwatch = ledger, s3, clock, cloudwatch
 
     def handle(self, event: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
         if event.get("detail-type") == EXECUTION_STATUS_CHANGE:
@@ -119,6 +125,7 @@ class PipelineRuns:
         self._counts_from_summary(record, run)  # also after a resume, which may follow a failed load's counts
         record.status, record.stage, record.stage_started_at = "succeeded", "done", None
         self.ledger.put(record)
+        self._publish(record, run)
         return {"stage": "done"}
 
     def failed(self, run: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,6 +140,7 @@ class PipelineRuns:
         self.ledger.put(record)
         for obj in record.objects:
             self.ledger.release_object(record.source, obj["origin"], obj.get("etag"), record.batch_id)
+        self._publish(record, run)
         log.info("batch %s of %s failed at %s: %s", record.batch_id, record.source, record.stage, record.error)
         return {"stage": record.stage}
 
@@ -165,6 +173,22 @@ class PipelineRuns:
         if record.stage_started_at and record.stage in RESUMABLE:
             elapsed = (self.clock() - _parse(record.stage_started_at)).total_seconds()
             record.seconds = {**record.seconds, record.stage: round(elapsed, 3)}
+
+    def _publish(self, record: RunRecord, run: Mapping[str, Any]) -> None:
+        """The batch's outcome as CloudWatch metrics (one call; a failure is logged, not raised). The Glue run
+        time is the transform stage's seconds, unless this execution resumed at the load (no transform ran)."""
+        if self.cloudwatch is None:
+            return
+        transform_ran = run.get("resume_from") != "load"
+        try:
+            data = metrics.batch_metrics(
+                record.source, succeeded=record.status == "succeeded", rows=record.rows,
+                quality_score=record.quality_score, at=self.clock(),
+                glue_seconds=record.seconds.get("transform") if transform_ran else None)
+        except (TypeError, ValueError) as error:  # counts the ledger could not read as numbers
+            log.warning("no metrics for batch %s of %s: %s", record.batch_id, record.source, error)
+            return
+        metrics.publish(self.cloudwatch, data)
 
     def _counts_from_summary(self, record: RunRecord, run: Mapping[str, Any]) -> None:
         """The Glue job's summary (also written when the quality threshold failed the job), if there is one."""
@@ -226,10 +250,10 @@ def error_text(error: Mapping[str, Any]) -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None, *, ledger: RunLedger | None = None,
-            s3: Any = None) -> dict[str, Any]:
-    if ledger is None or s3 is None:
-        import boto3
+            s3: Any = None, cloudwatch: Any = None) -> dict[str, Any]:
+    import boto3
 
-        ledger = ledger or DynamoRunLedger(os.environ["ONBOARD_LEDGER_TABLE"])
-        s3 = s3 or boto3.client("s3")
-    return PipelineRuns(ledger, s3).handle(event, os.environ.get("ONBOARD_SOURCE"))
+    ledger = ledger or DynamoRunLedger(os.environ["ONBOARD_LEDGER_TABLE"])
+    s3 = s3 or boto3.client("s3")
+    cloudwatch = cloudwatch or boto3.client("cloudwatch")
+    return PipelineRuns(ledger, s3, cloudwatch=cloudwatch).handle(event, os.environ.get("ONBOARD_SOURCE"))

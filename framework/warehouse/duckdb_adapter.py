@@ -19,7 +19,7 @@ from framework.warehouse.duckdb_sql import (
     translate,
     with_redshift_labels,
 )
-from framework.warehouse.errors import RedshiftRuleError, WarehouseError
+from framework.warehouse.errors import NotSupportedLocally, RedshiftRuleError, WarehouseError
 from framework.warehouse.identifiers import check_identifier
 from framework.warehouse.load import substitute_placeholders
 from framework.warehouse.manifest import parquet_files, read_manifest
@@ -92,6 +92,8 @@ class DuckDBWarehouse:
     def _translate(statement: Statement) -> Translated:
         try:
             return translate(statement)
+        except NotSupportedLocally as error:
+            raise WarehouseError(statement.number, statement.short_text, str(error)) from error
         except SqlglotError as error:
             raise WarehouseError(statement.number, statement.short_text, _first_line(error)) from error
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import Dialect, exp
 
+from framework.warehouse.redshift_support import adapt
 from framework.warehouse.script import Statement
 
 READ = "redshift"
@@ -82,8 +83,10 @@ def _getdate_as_timestamp(expression: exp.Expression) -> None:
 
 
 def to_duckdb(expression: exp.Expression) -> str:
-    """Render a parsed Redshift statement as DuckDB SQL, with the adjustments described above."""
+    """Render a parsed Redshift statement as DuckDB SQL, with the adjustments described above and those of
+    ``redshift_support`` (raises NotSupportedLocally for what the local warehouse refuses)."""
     adjusted = expression.copy()
+    adapt(adjusted)
     _drop_physical_clauses(adjusted)
     _adjust_types(adjusted)
     _getdate_as_timestamp(adjusted)

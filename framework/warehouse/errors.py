@@ -18,3 +18,14 @@ class WarehouseError(Exception):
 
 class RedshiftRuleError(Exception):
     """The local warehouse refused a statement the way Redshift would (message shaped like Redshift's)."""
+
+
+NOT_SUPPORTED = "not supported by the local warehouse"
+
+
+class NotSupportedLocally(RedshiftRuleError):
+    """Redshift SQL the local warehouse cannot run with Redshift's result, refused rather than answered wrongly."""
+
+    def __init__(self, construct: str) -> None:
+        self.construct = construct
+        super().__init__(f"{NOT_SUPPORTED}: {construct}")

@@ -89,11 +89,14 @@ def test_s3_requests_and_kms(orders):
     assert orders["kms"].usd == pytest.approx(9180 * 0.03 / 10000)
 
 
-def test_cloudwatch_logs_metric_and_alarms(orders):
+def test_cloudwatch_logs_metrics_dashboard_and_alarms(orders):
     log_gb = (8880 * 2048 + 30 * 512 * 1024 + 570 * 1024) / 2**30
+    # 8 per-batch metrics + MinutesSinceLastLoad; one PutMetricData per batch (30) and per freshness check (8640)
     assert orders["cloudwatch"].usage == pytest.approx({"log_ingest_gb": log_gb, "log_stored_gb": log_gb,
-                                                        "custom_metrics": 1})
-    assert orders["cloudwatch"].usd == pytest.approx(log_gb * 0.50 + log_gb * 0.03 + 0.30)
+                                                        "custom_metrics": 9, "metric_requests": 8670,
+                                                        "dashboards": 1})
+    assert orders["cloudwatch"].usd == pytest.approx(log_gb * 0.50 + log_gb * 0.03 + 9 * 0.30 + 8670 * 0.01 / 1000
+                                                     + 3.00)
     assert orders["alarms"].usage == {"alarms": 8} and orders["alarms"].usd == pytest.approx(0.80)
 
 
@@ -109,7 +112,7 @@ def test_redshift_serverless_rpu_hours_with_the_60_second_minimum(orders):
 
 
 def test_platform_share_and_total(orders):
-    assert orders["platform_share"].usd == pytest.approx((1.00 + 0.40) / 7)
+    assert orders["platform_share"].usd == pytest.approx((1.00 + 0.40 + 3.00) / 7)  # key, secret, overview
     total = estimate(ORDERS, *ONE_GIB_A_DAY, PLATFORM, PRICES, 7)
     assert total.monthly_usd == pytest.approx(sum(c.usd for c in orders.values()))
     assert total.to_json()["monthly_usd"] == round(total.monthly_usd, 2)
@@ -142,10 +145,12 @@ def test_a_stream_connector_runs_per_record_batch_and_a_push_connector_per_reque
 def test_idle_cost_of_a_deploy_with_no_data():
     quiet = {**ORDERS, "source": "quiet", "freshness": None}
     idle = idle_cost([ORDERS, quiet], PLATFORM, PRICES)
-    checks = 8640 * 0.0000002 + 8640 * 0.5 * 0.125 * 0.0000133334 + 8640 * 0.000003 + 8640 * 2048 / 2**30 * 0.53
-    assert idle == pytest.approx({"kms_key": 1.00, "loader_secret": 0.40,
-                                  "orders": 4.40 + 0.80 + 0.30 + checks,  # crawls, 8 alarms, metric, checks
-                                  "quiet": 4.40 + 0.60})
+    checks = (8640 * 0.0000002 + 8640 * 0.5 * 0.125 * 0.0000133334 + 8640 * 0.000003 + 8640 * 2048 / 2**30 * 0.53
+              + 8640 * 0.01 / 1000)  # Lambda, KMS, logs and PutMetricData of the 5-minute checks
+    # no batch: no per-batch metric; each source's dashboard ($3) and the overview's
+    assert idle == pytest.approx({"kms_key": 1.00, "loader_secret": 0.40, "overview_dashboard": 3.00,
+                                  "orders": 4.40 + 0.80 + 0.30 + 3.00 + checks,  # crawls, 8 alarms, metric, dashboard
+                                  "quiet": 4.40 + 0.60 + 3.00})
     assert "loader_secret" not in idle_cost([ORDERS], Platform(warehouse="cluster"), PRICES)
 
 
@@ -193,7 +198,7 @@ def test_cost_command_text_names_the_prices_and_the_idle_cost():
     assert lines[0] == "prices: us-east-1, read on 2026-12-04 (framework/cost/prices_us_east_1.json)"
     assert lines[1].startswith("sales_transactions: $") and "100,000 rows/day x 200 B/row, 1 batch(es)/day" in lines[1]
     assert lines[-1].startswith("idle (a deploy with no data flowing): $")
-    assert "kms_key $1.00, loader_secret $0.40" in lines[-1]
+    assert "kms_key $1.00, loader_secret $0.40, overview_dashboard $3.00" in lines[-1]
 
 
 def test_cost_command_refuses_an_unknown_source():

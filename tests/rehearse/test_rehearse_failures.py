@@ -4,6 +4,8 @@ nothing of it is loaded, and the alert is published to the SNS topic; a failed l
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from framework.deployed import resume_deployed
@@ -39,6 +41,21 @@ def failure_alert(alerts: list[dict], source: str, batch_id: str) -> dict:
     assert (alert["message"]["source"], alert["message"]["batch_id"], alert["message"]["status"]) == (
         source, batch_id, "failed")
     return alert["message"]
+
+
+def published(rehearsal: Rehearsal, source: str) -> dict[str, tuple[int, float]]:
+    """What the pipeline's Lambdas published to (moto's) CloudWatch for the source: metric -> (data points, sum)."""
+    cloudwatch = rehearsal.session.client("cloudwatch")
+    now = datetime.now(UTC)
+    found = {}
+    for metric in cloudwatch.list_metrics(Namespace="Onboard", Dimensions=[{"Name": "Source", "Value": source}])[
+            "Metrics"]:
+        [point] = cloudwatch.get_metric_statistics(
+            Namespace="Onboard", MetricName=metric["MetricName"], Dimensions=metric["Dimensions"],
+            StartTime=now - timedelta(hours=1), EndTime=now + timedelta(hours=1), Period=7200,
+            Statistics=["SampleCount", "Sum"])["Datapoints"]
+        found[metric["MetricName"]] = (int(point["SampleCount"]), point["Sum"])
+    return found
 
 
 def test_a_quality_threshold_failure_ends_failed_with_nothing_loaded_and_an_alert(repo_project, rehearsal_assembly,
@@ -101,11 +118,18 @@ def test_a_failed_load_is_resumed_from_the_load_with_the_deployed_resume(repo_pr
         assert (resumed.batch_id, resumed.stage) == (failed.batch_id, "load")
         summary = rehearsal.wait(rehearsal.pipelines["customers"], resumed.execution_arn)
         record = rehearsal.ledger.get("customers", failed.batch_id)
+        metrics = published(rehearsal, "customers")
     assert summary.status == "succeeded", summary.error
     assert summary.states[:3] == ["Ingest", "ResumeAt?", "MigrationStart"] and "Transform" not in summary.states
     assert summary.glue_job_runs == []
     assert (record.status, record.stage, record.rows["rows_loaded"]) == ("succeeded", "done", 10)
     assert len(table_rows(repo_project, "sales.customers")) == 10
+    # the ledger Lambda published each execution's outcome: the failed load (nothing loaded, with the Glue run
+    # time), then the resumed load (its transform ran before: no Glue run time)
+    assert metrics == {"BatchesSucceeded": (2, 1.0), "BatchesFailed": (2, 1.0), "RowsIn": (2, 20.0),
+                       "RowsLoaded": (2, 10.0), "RowsQuarantined": (2, 0.0), "DuplicatesDropped": (2, 0.0),
+                       "QualityScore": (2, 200.0), "GlueRunSeconds": (1, metrics["GlueRunSeconds"][1])}
+    assert metrics["GlueRunSeconds"][1] > 0
 
 
 def test_when_the_catch_cannot_record_the_failure_the_execution_status_rule_does(repo_project, rehearsal_assembly,
