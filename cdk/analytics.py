@@ -38,7 +38,13 @@ ENGINE_VERSION = "Athena engine version 3"
 CURATED_CRAWL_SCHEDULE = "cron(0 1 * * ? *)"
 QUERY_ACTIONS = ("athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
                  "athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:BatchGetQueryExecution",
-                 "athena:ListQueryExecutions", "athena:GetWorkGroup")
+                 "athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:CreateNamedQuery",
+                 "athena:GetNamedQuery", "athena:BatchGetNamedQuery", "athena:ListNamedQueries",
+                 "athena:DeleteNamedQuery")
+# Listing and catalog browsing (the console's workgroup picker and table tree) have no resource-level
+# permission; what they may show is limited by the Glue permissions below.
+BROWSE_ACTIONS = ("athena:ListWorkGroups", "athena:ListEngineVersions", "athena:ListDataCatalogs",
+                  "athena:ListDatabases", "athena:GetDatabase", "athena:ListTableMetadata", "athena:GetTableMetadata")
 CATALOG_READ_ACTIONS = ("glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
                         "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition")
 
@@ -74,6 +80,7 @@ class AnalyticsLayer(Construct):
         results = objects_arn(prefix, "artifact", RESULTS_PREFIX)
         statements = [
             iam.PolicyStatement(sid="QueryInTheWorkgroup", actions=list(QUERY_ACTIONS), resources=[workgroup.value]),
+            iam.PolicyStatement(sid="BrowseAthena", actions=list(BROWSE_ACTIONS), resources=["*"]),
             iam.PolicyStatement(sid="ReadTheCatalog", actions=list(CATALOG_READ_ACTIONS), resources=[
                 f"{catalog}:catalog", f"{catalog}:database/{database}", f"{catalog}:table/{database}/*"]),
             iam.PolicyStatement(sid="ReadTheLake", actions=["s3:GetObject"], resources=[a.value for a in read_objects]),
@@ -96,6 +103,9 @@ class AnalyticsLayer(Construct):
             acknowledge(policy, "IAM5", "Tables of the lake's Glue database and objects below the source folders, "
                         "the curated exports and the query results prefix need a trailing *; nothing else.",
                         f"Resource::{shown}")
+        acknowledge(policy, "IAM5", "Athena's list and catalog-browsing actions have no resource-level permission "
+                    "(AWS's own workgroup policy examples grant them on *); the tables they show are limited by "
+                    "the Glue statement.", "Resource::*")
         return policy
 
     def _curated_crawler(self, prefix: str, key: kms.IKey, database: str, datasets: list[str],

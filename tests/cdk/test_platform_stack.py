@@ -182,6 +182,8 @@ def test_the_analyst_policy_reads_the_lake_views_and_exports_only_through_the_wo
     workgroup = f"arn:aws:athena:{cfn.REGION}:{cfn.ACCOUNT}:workgroup/onboard-analytics"
     assert access.allows("analyst", "athena:StartQueryExecution", workgroup)
     assert not access.allows("analyst", "athena:StartQueryExecution", workgroup.replace("onboard-analytics", "primary"))
+    assert not access.allows("analyst", "athena:UpdateWorkGroup", workgroup)  # its settings stay enforced
+    assert access.allows("analyst", "athena:ListWorkGroups", "*")
     assert access.allows("analyst", "glue:GetTable", f"{glue}:table/onboard_lake/customers")
     assert not access.allows("analyst", "glue:GetTable", f"{glue}:table/other_db/customers")
     assert not access.allows("analyst", "glue:CreateTable", f"{glue}:table/onboard_lake/customers")
