@@ -435,3 +435,14 @@ def test_the_loader_may_add_partitions_to_its_own_batches_table_only(kind_stack)
     assert access.allows(role, "glue:GetTable", f"{glue}:table/onboard_lake/{source}_batches")
     assert not access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/other_batches")
     assert not access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}_batches")
+
+
+def test_the_crawler_may_change_its_batches_table_only_not_the_view(kind_stack):
+    _, source, template = kind_stack
+    crawler = cfn.one(template, "AWS::Glue::Crawler")
+    role = crawler["Role"].strip("<>").removesuffix(".Arn")
+    access = cfn.Access.of(template)
+    glue = f"arn:aws:glue:{cfn.REGION}:{cfn.ACCOUNT}"
+    assert access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}_batches")
+    assert access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/{source}_batches")
+    assert not access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}")  # the view
