@@ -40,7 +40,8 @@ def _first_line(error: Exception) -> str:
 class DuckDBWarehouse:
     """One DuckDB database file (or ``":memory:"``) behind one connection, speaking Redshift SQL.
 
-    The session time zone is UTC, like Redshift's default, so TIMESTAMPTZ values and GETDATE() agree.
+    The session time zone is UTC, like Redshift's default, so TIMESTAMPTZ values and GETDATE() agree, and
+    ``/`` of two integers is an integer (truncated toward zero), as in Redshift.
     """
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:", read_only: bool = False) -> None:
@@ -49,6 +50,7 @@ class DuckDBWarehouse:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._connection = duckdb.connect(self.path, read_only=read_only)
         self._connection.execute("SET TimeZone = 'UTC'")
+        self._connection.execute("SET integer_division = true")  # Redshift: 7 / 2 = 3, -7 / 2 = -3
 
     # -- scripts -----------------------------------------------------------------------------
     def execute_script(self, sql_text: str, params: Mapping[str, str] | None = None) -> None:

@@ -17,16 +17,25 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from framework.warehouse import redshift_rewrites_text
 from framework.warehouse.errors import NotSupportedLocally
 
 # Functions sqlglot passes through by name whose DuckDB namesake the corpus checked against Redshift's.
-SAME_IN_DUCKDB: frozenset[str] = frozenset()
+SAME_IN_DUCKDB: frozenset[str] = frozenset({
+}) | redshift_rewrites_text.REWRITTEN_FUNCTIONS
 
 # Constructs refused wherever they appear: the expression type and the name the refusal gives it.
-REFUSED: dict[type[exp.Expression], str] = {}
+REFUSED: dict[type[exp.Expression], str] = {
+    exp.Soundex: "SOUNDEX()",
+    exp.FromBase: "STRTOL()",
+    exp.ToNumber: "TO_NUMBER()",
+    exp.Cbrt: "CBRT()",  # DuckDB's is not the correctly rounded cube root: CBRT(27) = 3.0000000000000004
+}
 
 # Rewrites of a parsed Redshift statement (in place), applied in order after the refusals.
-REWRITES: tuple[Callable[[exp.Expression], None], ...] = ()
+REWRITES: tuple[Callable[[exp.Expression], None], ...] = (
+    *redshift_rewrites_text.REWRITES,
+)
 
 
 def refuse_unsupported(expression: exp.Expression) -> None:
