@@ -16,12 +16,13 @@ from cdk_nag import AwsSolutionsChecks
 
 from onboard_cdk.dashboards import OverviewDashboard
 from onboard_cdk.glue_resources import build_library_zip
-from onboard_cdk.manifests import load_manifests
+from onboard_cdk.lake_catalog import catalog_conflicts
+from onboard_cdk.manifests import ManifestError, load_manifests
 from onboard_cdk.naming import platform_stack_name, source_stack_name
 from onboard_cdk.pipeline_api import PipelineApi
 from onboard_cdk.platform_stack import PlatformStack
 from onboard_cdk.settings import DeploySettings, load_settings
-from onboard_cdk.source_stack import SourceStack
+from onboard_cdk.source_stack import SourceStack, exported_dataset_names
 
 # Behaviours newer than the CDK defaults for an app without cdk.json: access logs are granted by bucket
 # policy (not ACLs, which BucketOwnerEnforced buckets refuse).
@@ -48,6 +49,10 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
     """Every stack of the project in `project_root` (its generated/ and optional deploy.yaml)."""
     settings = settings or load_settings(project_root)
     manifests = load_manifests(project_root / "generated")
+    exported = exported_dataset_names(project_root / "generated")
+    conflicts = catalog_conflicts([m.name for m in manifests], exported)
+    if conflicts:
+        raise ManifestError("\n".join(conflicts))
     staging = tempfile.TemporaryDirectory(prefix="onboard-cdk-")
     staging_dir = Path(staging.name)
     library_zip = build_library_zip(staging_dir / "onboard_glue.zip")
@@ -59,6 +64,8 @@ def build_app(project_root: Path, outdir: Path, *, nag: bool = True, settings: D
                              sources=[m.name for m in manifests], env=environment,
                              trigger_kinds={m.trigger["kind"] for m in manifests},
                              python_modules={r for m in manifests for r in m.glue.get("python_modules", [])},
+                             processed_prefixes={m.lake["processed"]["prefix"] for m in manifests},
+                             exported_datasets=exported,
                              description="Onboard platform: lake, catalog, alerts, warehouse, run ledger")
     if manifests:
         PipelineApi(platform, "PipelineApi", platform=platform, manifests=manifests, staging_dir=staging_dir)

@@ -9,7 +9,6 @@ XLSX) ship as wheels from the artifact bucket (onboard_cdk.wheels): a job start 
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,9 +29,9 @@ from onboard_cdk.access import (
     bucket_name,
     key_statement,
     secret_statement,
-    zone_of,
 )
 from onboard_cdk.lake_buckets import BUCKETS, GLUE_TEMP_PREFIX
+from onboard_cdk.lake_catalog import LakeTables
 from onboard_cdk.manifests import SourceManifest
 from onboard_cdk.nag import acknowledge
 from onboard_cdk.naming import crawler_name
@@ -57,9 +56,10 @@ def build_library_zip(target: Path) -> Path:
 
 
 def crawler_table_name(crawler: Mapping[str, Any]) -> str:
-    """The table the crawler creates: its table prefix + the target folder's name, as Glue normalises it."""
-    folder = crawler["Targets"]["S3Targets"][0]["Path"].rstrip("/").rsplit("/", 1)[-1]
-    return crawler.get("TablePrefix", "") + re.sub(r"[^a-z0-9_]", "_", folder.lower())
+    """The table the crawler keeps: `<source>_batches`, created by the stack and named by its catalog target."""
+    [target] = crawler["Targets"]["CatalogTargets"]
+    [table] = target["Tables"]
+    return table
 
 
 class GlueResources(Construct):
@@ -118,6 +118,7 @@ class GlueResources(Construct):
         self.crawler_role = iam.Role(self, "CrawlerRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
                                      description=f"Glue crawler of source {manifest.name}")
         processed = manifest.lake["processed"]
+        self.tables = LakeTables(self, "Catalog", manifest=manifest, prefix=prefix, database=database)
         table = crawler_table_name(crawler)
         catalog = Arn.of("arn:{partition}:glue:{region}:{account}").value
         crawler_logs = _glue_logs_arn("crawlers")
@@ -132,14 +133,12 @@ class GlueResources(Construct):
          .add(_glue_logs_statement(crawler_logs), [crawler_logs.shown])
          .add(key_statement(key_arn))
          .attach(self.crawler_role, _WILDCARD_REASON))
-        processed_bucket = bucket_name(prefix, zone_of(processed["bucket"], BUCKETS))
-        target = crawler["Targets"]["S3Targets"][0]
         self.crawler = glue.CfnCrawler(
             self, "Crawler", name=crawler_name(prefix, manifest.name), role=self.crawler_role.role_arn,
-            database_name=database,
-            description=crawler["Description"], table_prefix=crawler.get("TablePrefix") or None,
-            targets=glue.CfnCrawler.TargetsProperty(s3_targets=[glue.CfnCrawler.S3TargetProperty(
-                path=f"s3://{processed_bucket}/{processed['prefix']}", exclusions=target["Exclusions"])]),
+            database_name=database, description=crawler["Description"],
+            targets=glue.CfnCrawler.TargetsProperty(catalog_targets=[
+                glue.CfnCrawler.CatalogTargetProperty(database_name=database, tables=target["Tables"])
+                for target in crawler["Targets"]["CatalogTargets"]]),
             schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
                 update_behavior=crawler["SchemaChangePolicy"]["UpdateBehavior"],
                 delete_behavior=crawler["SchemaChangePolicy"]["DeleteBehavior"]),
@@ -150,6 +149,7 @@ class GlueResources(Construct):
         # Glue checks the role's permissions when it creates the job and crawler: add them first.
         self.job.node.add_dependency(self.job_role.node.find_child("DefaultPolicy"))
         self.crawler.node.add_dependency(self.crawler_role.node.find_child("DefaultPolicy"))
+        self.crawler.add_resource_dependency(self.tables.batches)
         for resource in (self.job, self.crawler):
             for rule in ("GL1", "GL3") if resource is self.job else ("GL1",):
                 acknowledge(resource, rule, _SECURITY_CONFIGURATION_REASON)

@@ -57,3 +57,19 @@ def loader_secret_name(prefix: str) -> str:
 def receipt_rule_set_name(prefix: str) -> str:
     """The platform's SES receipt rule set, which email sources add their rules to."""
     return f"{prefix}-inbound"
+
+
+def workgroup_name(prefix: str) -> str:
+    """The Athena workgroup analysts query the lake in."""
+    return f"{prefix}-analytics"
+
+
+def analyst_policy_name(prefix: str) -> str:
+    """The managed policy that lets a role query the lake in the workgroup (attach it to analysts' roles)."""
+    return f"{prefix}-analyst"
+
+
+def curated_crawler_name(prefix: str) -> str:
+    """The crawler that catalogs the curated exports; the hyphen keeps it apart from the sources' crawlers
+    (`<prefix>-<source>`, source names are snake_case)."""
+    return f"{prefix}-curated-exports"

@@ -19,6 +19,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from onboard_cdk.analytics import AnalyticsLayer
 from onboard_cdk.lake_buckets import LakeBuckets
 from onboard_cdk.nag import acknowledge
 from onboard_cdk.naming import ledger_table_name
@@ -34,7 +35,8 @@ KEY_USING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "ses.a
 
 class PlatformStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: DeploySettings, sources: list[str],
-                 trigger_kinds: Collection[str] = (), python_modules: Collection[str] = (), **kwargs) -> None:
+                 trigger_kinds: Collection[str] = (), python_modules: Collection[str] = (),
+                 processed_prefixes: Collection[str] = (), exported_datasets: Collection[str] = (), **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
         self.log_retention = logs.RetentionDays(_retention_name(settings.retention.log_days))
@@ -52,7 +54,9 @@ class PlatformStack(Stack):
         self.glue_database_name = f"{settings.prefix.replace('-', '_')}_lake"
         glue.CfnDatabase(
             self, "GlueDatabase", catalog_id=Aws.ACCOUNT_ID, database_input=glue.CfnDatabase.DatabaseInputProperty(
-                name=self.glue_database_name, description="Onboard: the processed zone's tables, one per source"))
+                name=self.glue_database_name,
+                description="Onboard: the lake's tables: <source>_batches (every batch) and the view <source> (what "
+                            "Redshift holds) per source; the curated exports"))
         self.glue_security_configuration = glue.CfnSecurityConfiguration(
             self, "GlueSecurity", name=f"{settings.prefix}-glue",
             encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
@@ -62,6 +66,10 @@ class PlatformStack(Stack):
                     job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=self.key.key_arn),
                 s3_encryptions=[glue.CfnSecurityConfiguration.S3EncryptionProperty(
                     s3_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn)]))
+        self.analytics = AnalyticsLayer(
+            self, "Analytics", prefix=settings.prefix, settings=settings.analytics, key=self.key,
+            artifact=self.buckets["artifact"], database=self.glue_database_name, processed_prefixes=processed_prefixes,
+            exported_datasets=exported_datasets, security_configuration=self.glue_security_configuration.ref)
         self.alerts = sns.Topic(self, "Alerts", display_name="Onboard alerts", master_key=self.key, enforce_ssl=True)
         # The topic policy replaces SNS's default one, so CloudWatch alarms of this account need their own allow.
         self.alerts.add_to_resource_policy(iam.PolicyStatement(

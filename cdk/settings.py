@@ -3,6 +3,7 @@
 ```yaml
 prefix: onboard                 # stack and resource name prefix
 retention: {log_days: 30, raw_infrequent_access_days: 30, raw_glacier_days: 90, quarantine_days: 30}
+analytics: {scan_limit_mb: 10240, results_days: 30}   # the Athena workgroup <prefix>-analytics
 reserved_concurrency: {}        # opt-in, per source: {customers: 5} reserves 5 executions for its connector
 warehouse:                      # default: a new Redshift Serverless namespace and workgroup
   kind: serverless
@@ -46,6 +47,24 @@ class Retention(_Strict):
     raw_infrequent_access_days: int = Field(30, ge=30, description="Raw objects move to S3 Standard-IA after this.")
     raw_glacier_days: int = Field(90, ge=60, description="... and to Glacier Flexible Retrieval after this.")
     quarantine_days: int = Field(30, ge=1, description="Quarantined rows expire after this.")
+
+
+ATHENA_MIN_SCAN_LIMIT_MB = 10  # Athena refuses a per-query cutoff below 10 MB (10485760 bytes)
+
+
+class Analytics(_Strict):
+    """The Athena workgroup analysts query the lake in (`<prefix>-analytics`)."""
+
+    scan_limit_mb: int = Field(
+        10240, ge=ATHENA_MIN_SCAN_LIMIT_MB,
+        description="Per-query scan limit (MiB; Athena's BytesScannedCutoffPerQuery): a query that would read more "
+                    f"is cancelled. At least {ATHENA_MIN_SCAN_LIMIT_MB} (Athena's minimum); default 10 GiB.")
+    results_days: int = Field(30, ge=1, description="Query results (artifact bucket, athena-results/) expire after "
+                                                    "this many days.")
+
+    @property
+    def bytes_scanned_cutoff(self) -> int:
+        return self.scan_limit_mb * 2**20
 
 
 class ServerlessWarehouse(_Strict):
@@ -93,6 +112,7 @@ class DeploySettings(_Strict):
     prefix: str = Field("onboard", pattern=r"^[a-z][a-z0-9-]{0,9}$",
                         description="Up to 10 characters: names such as <prefix>-copy-<source> fit IAM's 64.")
     retention: Retention = Field(default_factory=Retention)
+    analytics: Analytics = Field(default_factory=Analytics)
     reserved_concurrency: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(
         default_factory=dict, description="Source name -> executions reserved for its connector. None by default: "
         "Lambda keeps 100 executions of a region unreserved, so a new account cannot reserve any.")

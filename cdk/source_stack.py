@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from framework.runtime.datasets import CURATED_URI_ENV, affected
+from framework.runtime.lake_catalog import CATALOG_TABLE_ENV
 from onboard_cdk import lambda_assets
 from onboard_cdk.access import (
     READ_ACTIONS,
@@ -23,6 +24,7 @@ from onboard_cdk.access import (
     secret_statement,
 )
 from onboard_cdk.alarms import SourceAlarms
+from onboard_cdk.analytics import CURATED_PREFIX
 from onboard_cdk.buffer_flush import BufferFlush, pending_statement
 from onboard_cdk.dashboards import METRICS_REASON, SourceDashboard, put_metrics_statement
 from onboard_cdk.execution_failures import record_unfinished_executions
@@ -82,6 +84,7 @@ class SourceStack(Stack):
             log_retention=platform.log_retention, timeout=Duration.minutes(5), memory_mb=256,
             environment={"ONBOARD_SOURCE": source, "ONBOARD_LAKE": lake_env, **bucket_env,
                          "ONBOARD_COPY_ROLE_ARN": f"{warehouse.attached_role_arn},{self.copy_role.role_arn}",
+                         CATALOG_TABLE_ENV: f"{platform.glue_database_name}.{self.glue.tables.batches_name}",
                          **curated_env, **warehouse.environment})
         (ScopedPolicy(prefix, BUCKETS).objects([manifest.lake["manifests"]], READ_ACTIONS)
          .add(iam.PolicyStatement(actions=["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"],
@@ -91,6 +94,7 @@ class SourceStack(Stack):
                                   resources=["*"], conditions={
              "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}}), ["*"])
          .add(key_statement(key.key_arn, ("kms:Decrypt",)))
+         .add(self.glue.tables.partitions_statement(platform.glue_database_name))
          .attach(self.loader.role, PREFIX_REASON + " redshift-data:DescribeStatement and GetStatementResult have no "
                  "resource-level permission; the condition limits them to statements this role ran."))
 
@@ -194,7 +198,12 @@ def object_claims_statement(ledger_arn: str, source: str) -> iam.PolicyStatement
         conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"{source}#objects"]}})
 
 
-CURATED_PREFIX = "curated/"  # the datasets' folder in the curated bucket (ONBOARD_CURATED_URI)
+def exported_dataset_names(generated_dir: Path) -> list[str]:
+    """Every dataset exported to the curated zone (generated/_datasets/datasets.json): Athena catalogs them."""
+    path = generated_dir / "_datasets" / "datasets.json"
+    if not path.is_file():
+        return []
+    return [d["name"] for d in json.loads(path.read_text(encoding="utf-8"))["datasets"] if d.get("unload")]
 
 
 def exported_datasets(manifest: SourceManifest) -> list[dict]:

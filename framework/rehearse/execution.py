@@ -180,6 +180,9 @@ class Rehearsal:
 
     def _create_source(self, stack: Stack, functions: dict[str, Function]) -> SourcePipeline:
         glue = self.session.client("glue")
+        for table in stack.of_type("AWS::Glue::Table").values():  # <source>_batches (the loader adds partitions)
+            properties = stack.resolve(table["Properties"])        # and the view <source>
+            glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
         for crawler in stack.of_type("AWS::Glue::Crawler").values():
             properties = stack.resolve(crawler["Properties"])
             glue.create_crawler(Name=properties["Name"], Role=properties["Role"],

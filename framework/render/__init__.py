@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.project import Project
-from framework.render import connector, glue_job, manifest, redshift
+from framework.render import athena, connector, glue_job, manifest, redshift
 from framework.render.evolution import Previous, evolution_files, plan_source
 from framework.spec import ResolvedSource
 
@@ -33,7 +33,8 @@ def render_source(source: ResolvedSource, previous: Previous | None = None) -> d
         "connector/handler.py": connector.handler_py(source),
         "connector/config.json": _json(connector.connector_config(source), source.file),
         "glue/job.py": glue_job.job_py(source, [c.name for c in plan.table.all_columns()]),
-        "glue/crawler.json": _json(glue_job.crawler_json(source), source.file),
+        "glue/crawler.json": _json(glue_job.crawler_json(source, plan.table), source.file),
+        "athena/view.sql": athena.view_sql(source.name, source.file, plan.table),
         "redshift/ddl.sql": redshift.ddl_sql(source, plan.table),
         "redshift/load.sql": redshift.load_sql(source),
         "manifest.json": _json(manifest.manifest(source), source.file),

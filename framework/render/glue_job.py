@@ -6,12 +6,14 @@ import json
 import pprint
 from typing import Any
 
+from framework.render.athena import DATABASE_PLACEHOLDER
 from framework.render.templates import render
-from framework.runtime.lake import manifest_prefix
 from framework.runtime.paths import readings
 from framework.spec import ResolvedSource
 from framework.spec.identifiers import partition_folder
 from framework.spec.references import secret_names
+from framework.warehouse.lake_view import batches_name, hive_type
+from framework.warehouse.table import TableSpec
 
 FORMAT_OPTIONS = ("delimiter", "quote", "escape", "header", "encoding", "records_path")
 PATH_FORMATS = ("json", "jsonl", "parquet")  # where a column's source is a path (csv, xlsx: a header name)
@@ -89,29 +91,31 @@ def processed_prefix(source: ResolvedSource) -> str:
     return source.definition.destination.prefix or f"{source.name}/"
 
 
-def crawler_json(source: ResolvedSource) -> dict[str, Any]:
-    """A Glue crawler over the source's processed Parquet.
+def crawler_json(source: ResolvedSource, table: TableSpec) -> dict[str, Any]:
+    """The catalog of the source's processed Parquet: the table `<source>_batches` and the crawler that keeps it.
 
-    UPDATE_IN_DATABASE with deletes logged (never dropped from the catalog). RecrawlPolicy is
-    CRAWL_EVERYTHING because Glue only allows CRAWL_NEW_FOLDERS_ONLY with UpdateBehavior LOG. Batches being
-    written (`_staging/`) and EMRFS folder markers (`<key>_$folder$`) are not data. The crawler's name
-    carries the deploy prefix, so the CDK app names it (`<prefix>-<source>`).
+    The CDK app creates the table (every batch's files: the table's columns in physical order, Hive types, the
+    partition folders as string partition keys, Parquet SerDe) and points the crawler at it with a catalog
+    target, so the crawler adds partitions and schema changes to that table instead of naming one after the
+    folder. Catalog targets need DeleteBehavior LOG (deletes are logged, never dropped from the catalog).
+    RecrawlPolicy is CRAWL_EVERYTHING because Glue only allows CRAWL_NEW_FOLDERS_ONLY with UpdateBehavior LOG.
+    Partitions inherit the table's schema. The crawler's name carries the deploy prefix, so the CDK app names it
+    (`<prefix>-<source>`); `${glue_database}` is the lake's Glue database.
     """
-    configuration = {
-        "Version": 1.0,
-        "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
-        "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
-    }
+    configuration = {"Version": 1.0, "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}}}
+    name = batches_name(source.name)
+    partition_keys = [partition_folder(part) for part in source.definition.destination.partition_by]
     return {
-        "Description": f"Catalogs the processed Parquet of source {source.name}",
-        "Targets": {"S3Targets": [{
-            "Path": f"s3://{source.definition.destination.bucket}/{processed_prefix(source)}",
-            "Exclusions": [f"{manifest_prefix(source.name)}**", "**/_SUCCESS", "**/.*", "_staging/**",
-                           "**_$folder$"],
-        }]},
-        "TablePrefix": "",
+        "Description": f"Catalogs the processed Parquet of source {source.name} (every batch)",
+        "Table": {
+            "Name": name,
+            "Location": f"s3://{source.definition.destination.bucket}/{processed_prefix(source)}",
+            "Columns": [{"Name": c.name, "Type": hive_type(c)} for c in table.all_columns()],
+            "PartitionKeys": [{"Name": key, "Type": "string"} for key in partition_keys],
+        },
+        "Targets": {"CatalogTargets": [{"DatabaseName": DATABASE_PLACEHOLDER, "Tables": [name]}]},
         "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
         "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
         "Configuration": json.dumps(configuration, sort_keys=True),
-        "PartitionKeys": [partition_folder(part) for part in source.definition.destination.partition_by],
+        "PartitionKeys": partition_keys,
     }

@@ -24,7 +24,8 @@ a chain), ONBOARD_REDSHIFT_DATABASE and either ONBOARD_REDSHIFT_WORKGROUP with O
 (Serverless: the loader user's secret, the Data API's SecretArn) or ONBOARD_REDSHIFT_CLUSTER with
 ONBOARD_REDSHIFT_DB_USER (provisioned: the Data API's DbUser). Every source's loader connects as that one
 user, so what one load creates the next can use; ONBOARD_SQL_DIR holds ddl.sql,
-load.sql, schema.lock.json and migrations/ (default: `redshift/` in the Lambda task root).
+load.sql, schema.lock.json and migrations/ (default: `redshift/` in the Lambda task root); ONBOARD_GLUE_TABLE
+(`<database>.<source>_batches`, optional): after a finished load the batch's partitions are added to it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from urllib.parse import urlparse
 
 from framework.runtime.datasets import DATASETS_FILE, refresh_after_load
 from framework.runtime.lake import lake_from_env, s3_uri
+from framework.runtime.lake_catalog import CATALOG_TABLE_ENV, register_partitions
 from framework.runtime.load_sql import MAX_BATCH_STATEMENTS, load_batch
 from framework.runtime.migrations import locked_table, next_step, read_migrations, record_finished
 
@@ -141,7 +143,7 @@ def start(event: Mapping[str, Any], environ: Mapping[str, str], data_api: Any, s
 
 
 def status(event: Mapping[str, Any], data_api: Any, environ: Mapping[str, str] | None = None, s3: Any = None,
-           sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+           sleep: Callable[[float], None] = time.sleep, glue: Any = None) -> dict[str, Any]:
     """FINISHED, or still running (SUBMITTED, PICKED, STARTED); LoadFailed when FAILED or ABORTED
     (MigrationFailed for a migration step: ``"step": "migrate"``).
 
@@ -171,7 +173,30 @@ def status(event: Mapping[str, Any], data_api: Any, environ: Mapping[str, str] |
     if state == "FINISHED" and event.get("manifest_uri") and environ is not None \
             and (sql_dir(environ) / DATASETS_FILE).is_file():
         answer["datasets"] = refresh_datasets(data_api, environ, sleep)
+    if state == "FINISHED" and event.get("manifest_uri") and environ is not None and s3 is not None \
+            and environ.get(CATALOG_TABLE_ENV):
+        answer["partitions"] = catalog_partitions(event["manifest_uri"], environ, s3, glue)
     return answer
+
+
+def catalog_partitions(manifest_uri: str, environ: Mapping[str, str], s3: Any, glue: Any = None) -> int | dict:
+    """After a finished load: the batch's partitions in the lake catalog (framework.runtime.lake_catalog), so the
+    Athena view counts what Redshift now holds. The load is committed whatever happens here: a failure is logged
+    and answered as ``{"error": ...}`` (the crawler's daily run adds the partitions later)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    table = environ[CATALOG_TABLE_ENV]
+    try:
+        where = urlparse(manifest_uri)
+        body = json.loads(s3.get_object(Bucket=where.netloc, Key=where.path.lstrip("/"))["Body"].read())
+        if glue is None:
+            import boto3
+
+            glue = boto3.client("glue")
+        return register_partitions(glue, table, [entry["url"] for entry in body.get("entries", [])])
+    except (BotoCoreError, ClientError, RuntimeError, KeyError, ValueError) as exc:
+        log.error("the partitions of %s in %s were not added to the catalog: %s", manifest_uri, table, exc)
+        return {"error": str(exc)[:1000]}
 
 
 def refresh_datasets(data_api: Any, environ: Mapping[str, str],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from framework.warehouse.identifiers import sql_identifier
-from framework.warehouse.table import TableSpec
+from framework.warehouse.table import ColumnSpec, TableSpec
 
 BATCH_ID = "_batch_id"
 RANK = "_onboard_rank"
@@ -40,3 +40,23 @@ def lake_view(table: TableSpec, batches: exp.Table) -> exp.Select:
     )
     inner = exp.select(*[c.copy() for c in columns], exp.alias_(ranked, RANK)).from_(batches.copy())
     return exp.select(*columns).from_(inner.subquery("latest")).where(exp.column(RANK).eq(1))
+
+
+# The Parquet the Glue job writes, as the Glue catalog types its columns (Hive type names). json (SUPER in
+# Redshift) is written as text; timestamptz as a UTC timestamp.
+_HIVE_TYPES = {"string": "string", "integer": "int", "bigint": "bigint", "double": "double", "boolean": "boolean",
+               "date": "date", "timestamp": "timestamp", "timestamptz": "timestamp", "json": "string"}
+# How Athena (Trino) names the same types in a view's column list.
+_ENGINE_TYPES = {"string": "varchar", "int": "integer"}
+
+
+def hive_type(column: ColumnSpec) -> str:
+    """The catalog type of a column of ``<source>_batches`` (what the Parquet holds)."""
+    if column.type == "decimal":
+        return f"decimal({column.precision},{column.scale})"
+    return _HIVE_TYPES[column.type]
+
+
+def engine_type(hive: str) -> str:
+    """A catalog (Hive) type as Athena's engine names it in a view definition: string -> varchar, int -> integer."""
+    return _ENGINE_TYPES.get(hive, hive)

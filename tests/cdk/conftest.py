@@ -30,6 +30,7 @@ def assembly(example_synth: tuple[Path, str]) -> Path:
 EXISTING_CLUSTER = textwrap.dedent("""\
     prefix: acme
     retention: {log_days: 90, quarantine_days: 14}
+    analytics: {scan_limit_mb: 2048, results_days: 7}
     warehouse:
       kind: cluster
       cluster_identifier: analytics

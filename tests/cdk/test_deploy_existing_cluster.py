@@ -111,6 +111,13 @@ def test_deploy_yaml_prefix_and_retention_reach_names_and_log_groups(deployed):
                       if b.get("BucketName", "").startswith("acme-quarantine"))
     expiring = [r for r in quarantine["LifecycleConfiguration"]["Rules"] if r["Id"] == "expire-quarantine"]
     assert expiring[0]["ExpirationInDays"] == 14
+    workgroup = cfn.one(platform, "AWS::Athena::WorkGroup")
+    assert workgroup["Name"] == "acme-analytics"
+    assert workgroup["WorkGroupConfiguration"]["BytesScannedCutoffPerQuery"] == 2048 * 1024**2
+    artifact = next(b for b in cfn.resources(platform, "AWS::S3::Bucket").values()
+                    if b.get("BucketName", "").startswith("acme-artifact"))
+    [results] = [r for r in artifact["LifecycleConfiguration"]["Rules"] if r["Id"] == "expire-athena-results"]
+    assert results["ExpirationInDays"] == 7
 
 
 def test_the_sources_glue_block_sizes_the_job_and_crawl_false_drops_the_crawl_step(deployed):

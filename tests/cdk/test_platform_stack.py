@@ -150,3 +150,61 @@ def test_ses_may_store_inbound_mail_only_under_the_raw_inbox_of_this_account(ass
     assert ses["Action"] == "s3:PutObject"
     assert ses["Resource"].endswith("/_inbox/*")
     assert ses["Condition"] == {"StringEquals": {"aws:SourceAccount": cfn.ACCOUNT}}
+
+
+def test_the_analytics_workgroup_is_enforced_encrypted_with_the_key_and_limits_each_query(platform):
+    key_id = next(iter(cfn.resources(platform, "AWS::KMS::Key")))
+    workgroup = cfn.one(platform, "AWS::Athena::WorkGroup")
+    assert workgroup["Name"] == "onboard-analytics" and workgroup["State"] == "ENABLED"
+    assert workgroup["RecursiveDeleteOption"] is True  # `onboard destroy` also removes saved queries
+    assert workgroup["WorkGroupConfiguration"] == {
+        "EnforceWorkGroupConfiguration": True, "PublishCloudWatchMetricsEnabled": True,
+        "BytesScannedCutoffPerQuery": 10 * 1024**3,  # deploy.yaml's default analytics.scan_limit_mb: 10 GiB
+        "EngineVersion": {"SelectedEngineVersion": "Athena engine version 3"},
+        "ResultConfiguration": {
+            "OutputLocation": f"s3://onboard-artifact-{cfn.ACCOUNT}-{cfn.REGION}/athena-results/",
+            "EncryptionConfiguration": {"EncryptionOption": "SSE_KMS", "KmsKey": f"<{key_id}.Arn>"}}}
+
+
+def test_athena_results_expire(platform):
+    artifact = buckets_by_zone(platform)["artifact"][1]
+    rules = {r["Id"]: r for r in artifact["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-athena-results"] == {"Id": "expire-athena-results", "Prefix": "athena-results/",
+                                              "ExpirationInDays": 30, "Status": "Enabled"}
+
+
+def test_the_analyst_policy_reads_the_lake_views_and_exports_only_through_the_workgroup(platform):
+    [policy] = cfn.resources(platform, "AWS::IAM::ManagedPolicy").values()
+    assert policy["ManagedPolicyName"] == "onboard-analyst" and "Roles" not in policy  # attached by the admin
+    access = cfn.Access({"analyst": policy["PolicyDocument"]["Statement"]})
+    glue = f"arn:aws:glue:{cfn.REGION}:{cfn.ACCOUNT}"
+    bucket = f"arn:aws:s3:::onboard-{{}}-{cfn.ACCOUNT}-{cfn.REGION}"
+    workgroup = f"arn:aws:athena:{cfn.REGION}:{cfn.ACCOUNT}:workgroup/onboard-analytics"
+    assert access.allows("analyst", "athena:StartQueryExecution", workgroup)
+    assert not access.allows("analyst", "athena:StartQueryExecution", workgroup.replace("onboard-analytics", "primary"))
+    assert not access.allows("analyst", "athena:UpdateWorkGroup", workgroup)  # its settings stay enforced
+    assert access.allows("analyst", "athena:ListWorkGroups", "*")
+    assert access.allows("analyst", "glue:GetTable", f"{glue}:table/onboard_lake/customers")
+    assert not access.allows("analyst", "glue:GetTable", f"{glue}:table/other_db/customers")
+    assert not access.allows("analyst", "glue:CreateTable", f"{glue}:table/onboard_lake/customers")
+    for source in EXAMPLE_SOURCES:
+        assert access.allows("analyst", "s3:GetObject", bucket.format("processed") + f"/{source}/x.parquet")
+        assert access.allows("analyst", "s3:ListBucket", bucket.format("processed"), s3_prefix=f"{source}/")
+    assert access.allows("analyst", "s3:GetObject", bucket.format("curated") + "/curated/revenue_by_tier/0.parquet")
+    assert access.allows("analyst", "s3:PutObject", bucket.format("artifact") + "/athena-results/q.csv")
+    assert not access.allows("analyst", "s3:PutObject", bucket.format("processed") + "/customers/x.parquet")
+    for zone, key in (("raw", "customers/x.csv"), ("quarantine", "customers/b/x.jsonl"),
+                      ("processed", "_manifests/customers/b.manifest"), ("artifact", "glue-temp/x")):
+        assert not access.allows("analyst", "s3:GetObject", f"{bucket.format(zone)}/{key}"), (zone, key)
+    key_id = next(iter(cfn.resources(platform, "AWS::KMS::Key")))
+    assert access.allows("analyst", "kms:Decrypt", f"<{key_id}.Arn>")
+
+
+def test_the_curated_exports_are_catalogued_by_their_own_crawler(platform):
+    [crawler] = [c for c in cfn.resources(platform, "AWS::Glue::Crawler").values()
+                 if c["Name"] == "onboard-curated-exports"]
+    assert crawler["DatabaseName"] == "onboard_lake"
+    assert crawler["Targets"] == {"S3Targets": [
+        {"Path": f"s3://onboard-curated-{cfn.ACCOUNT}-{cfn.REGION}/curated/revenue_by_tier/"}]}
+    assert crawler["CrawlerSecurityConfiguration"] == "<GlueSecurity>"
+    assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"}

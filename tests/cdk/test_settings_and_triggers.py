@@ -91,3 +91,26 @@ def test_the_xlsx_wheels_ship_with_onboard_under_pip_readable_names():
     assert all((WHEELHOUSE / name).is_file() for name in wheel_names(["openpyxl==3.1.5"]))
     with pytest.raises(ValueError, match="no wheel shipped for 'pandas==2.2.3'; shipped: openpyxl==3.1.5"):
         wheel_names(["pandas==2.2.3"])
+
+
+def test_the_athena_scan_limit_is_at_least_athenas_minimum(tmp_path):
+    from onboard_cdk.settings import Analytics
+
+    assert DeploySettings().analytics == Analytics(scan_limit_mb=10240, results_days=30)
+    assert Analytics(scan_limit_mb=10).bytes_scanned_cutoff == 10_485_760  # Athena's minimum cutoff
+    (tmp_path / "deploy.yaml").write_text("analytics: {scan_limit_mb: 9, results_days: 0, bytes: 1}\n")
+    with pytest.raises(SettingsError) as error:
+        load_settings(tmp_path)
+    assert str(error.value) == (
+        "deploy.yaml: analytics.scan_limit_mb: Input should be greater than or equal to 10\n"
+        "deploy.yaml: analytics.results_days: Input should be greater than or equal to 1\n"
+        "deploy.yaml: analytics.bytes: Extra inputs are not permitted")
+
+
+def test_two_things_named_alike_in_the_lake_catalog_are_refused():
+    from onboard_cdk.lake_catalog import catalog_conflicts
+
+    assert catalog_conflicts(["orders", "customers"], ["revenue_by_tier"]) == []
+    assert catalog_conflicts(["orders", "orders_batches"], ["customers", "orders_batches"]) == [
+        "Glue table orders_batches would be both the batches table of source orders and the view of source "
+        "orders_batches and the export of dataset orders_batches: rename one"]

@@ -203,16 +203,68 @@ def test_crawler_is_built_from_the_generated_crawler_json(kind_stack):
     _, source, template = kind_stack
     generated = json.loads((REPO / "generated" / source / "glue/crawler.json").read_text())
     crawler = cfn.one(template, "AWS::Glue::Crawler")
-    processed = MANIFESTS[source]["lake"]["processed"]["prefix"]
     assert crawler["Name"] == f"onboard-{source}" and crawler["DatabaseName"] == "onboard_lake"
     assert crawler["Schedule"] == {"ScheduleExpression": "cron(30 0 * * ? *)"}  # new partitions, daily
-    assert {"_staging/**", "**_$folder$"} <= set(crawler["Targets"]["S3Targets"][0]["Exclusions"])
-    assert crawler["Targets"]["S3Targets"] == [{
-        "Path": f"s3://onboard-processed-{cfn.ACCOUNT}-{cfn.REGION}/{processed}",
-        "Exclusions": generated["Targets"]["S3Targets"][0]["Exclusions"]}]
-    assert crawler["SchemaChangePolicy"] == generated["SchemaChangePolicy"]
+    # The crawler keeps the table the stack creates (a catalog target), not one named after the folder
+    assert crawler["Targets"] == {"CatalogTargets": [{"DatabaseName": "onboard_lake", "Tables": [f"{source}_batches"]}]}
+    assert crawler["SchemaChangePolicy"] == generated["SchemaChangePolicy"] == {
+        "UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"}  # catalog targets need LOG
     assert crawler["RecrawlPolicy"] == generated["RecrawlPolicy"]
     assert crawler["Configuration"] == generated["Configuration"]
+
+
+def test_the_batches_table_is_created_by_the_stack_over_the_processed_prefix(kind_stack):
+    _, source, template = kind_stack
+    generated = json.loads((REPO / "generated" / source / "glue/crawler.json").read_text())["Table"]
+    tables = {t["TableInput"]["Name"]: t for t in cfn.resources(template, "AWS::Glue::Table").values()}
+    assert sorted(tables) == sorted([source, f"{source}_batches"])
+    batches = tables[f"{source}_batches"]
+    processed = MANIFESTS[source]["lake"]["processed"]["prefix"]
+    assert batches["DatabaseName"] == "onboard_lake" and batches["TableInput"]["TableType"] == "EXTERNAL_TABLE"
+    descriptor = batches["TableInput"]["StorageDescriptor"]
+    assert descriptor["Location"] == f"s3://onboard-processed-{cfn.ACCOUNT}-{cfn.REGION}/{processed}"
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert descriptor["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    assert descriptor["Columns"] == generated["Columns"]
+    assert [c["Name"] for c in descriptor["Columns"]][-2:] == ["_batch_id", "_ingested_at"]
+    assert batches["TableInput"]["PartitionKeys"] == generated["PartitionKeys"]
+    crawler_id = next(iter(cfn.resources(template, "AWS::Glue::Crawler")))
+    batches_id = next(k for k, t in cfn.resources(template, "AWS::Glue::Table").items()
+                      if t["TableInput"]["Name"] == f"{source}_batches")
+    assert batches_id in template["Resources"][crawler_id]["DependsOn"]
+
+
+def test_the_view_is_the_generated_athena_sql_as_a_catalog_view(kind_stack):
+    import base64
+
+    from framework.render.athena import view_query
+
+    _, source, template = kind_stack
+    text = (REPO / "generated" / source / "athena/view.sql").read_text()
+    columns = json.loads((REPO / "generated" / source / "glue/crawler.json").read_text())["Table"]["Columns"]
+    [view] = [t for t in cfn.resources(template, "AWS::Glue::Table").values() if t["TableInput"]["Name"] == source]
+    table = view["TableInput"]
+    assert table["TableType"] == "VIRTUAL_VIEW" and table["Parameters"] == {"presto_view": "true",
+                                                                           "comment": "Presto View"}
+    assert table["ViewExpandedText"] == "/* Presto View */"
+    encoded = table["ViewOriginalText"].removeprefix("/* Presto View: ").removesuffix(" */")
+    definition = json.loads(base64.b64decode(encoded))
+    assert definition["originalSql"] == view_query(text, "onboard_lake").expression.sql(dialect="athena")
+    assert f"FROM onboard_lake.{source}_batches" in definition["originalSql"]
+    assert (definition["catalog"], definition["schema"]) == ("awsdatacatalog", "onboard_lake")
+    assert [c["name"] for c in definition["columns"]] == [c["Name"] for c in columns]
+    assert table["StorageDescriptor"]["Columns"] == columns
+
+
+def test_view_columns_carry_athena_engine_types():
+    from onboard_cdk.lake_catalog import presto_view_text
+
+    text = presto_view_text("SELECT 1", "db", [{"Name": "a", "Type": "string"}, {"Name": "b", "Type": "int"},
+                                               {"Name": "c", "Type": "decimal(12,2)"}, {"Name": "d", "Type": "timestamp"}])
+    import base64
+    definition = json.loads(base64.b64decode(text.removeprefix("/* Presto View: ").removesuffix(" */")))
+    assert definition["columns"] == [{"name": "a", "type": "varchar"}, {"name": "b", "type": "integer"},
+                                     {"name": "c", "type": "decimal(12,2)"}, {"name": "d", "type": "timestamp"}]
 
 
 def walk(states: dict, state: str) -> list[str]:
@@ -370,3 +422,27 @@ def test_template_assertions_on_the_connector(kind_stack):
         "FunctionName": f"onboard-{source}-land", "Handler": "connector.handler.handler",
         "KmsKeyArn": Match.any_value(), "LoggingConfig": {"LogGroup": Match.any_value()},
         "Timeout": MANIFESTS[source]["connector"]["timeout_seconds"]})
+
+
+def test_the_loader_may_add_partitions_to_its_own_batches_table_only(kind_stack):
+    _, source, template = kind_stack
+    [loader] = [f for k, f in cfn.resources(template, "AWS::Lambda::Function").items() if k.startswith("Loader")]
+    assert loader["Environment"]["Variables"]["ONBOARD_GLUE_TABLE"] == f"onboard_lake.{source}_batches"
+    role = loader["Role"].strip("<>").removesuffix(".Arn")
+    access = cfn.Access.of(template)
+    glue = f"arn:aws:glue:{cfn.REGION}:{cfn.ACCOUNT}"
+    assert access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/{source}_batches")
+    assert access.allows(role, "glue:GetTable", f"{glue}:table/onboard_lake/{source}_batches")
+    assert not access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/other_batches")
+    assert not access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}_batches")
+
+
+def test_the_crawler_may_change_its_batches_table_only_not_the_view(kind_stack):
+    _, source, template = kind_stack
+    crawler = cfn.one(template, "AWS::Glue::Crawler")
+    role = crawler["Role"].strip("<>").removesuffix(".Arn")
+    access = cfn.Access.of(template)
+    glue = f"arn:aws:glue:{cfn.REGION}:{cfn.ACCOUNT}"
+    assert access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}_batches")
+    assert access.allows(role, "glue:BatchCreatePartition", f"{glue}:table/onboard_lake/{source}_batches")
+    assert not access.allows(role, "glue:UpdateTable", f"{glue}:table/onboard_lake/{source}")  # the view

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -49,6 +50,15 @@ def summaries(output: str) -> dict[str, dict]:
     return {row["source"]: row for row in rows}
 
 
+def as_utc(rows: list[tuple]) -> list[tuple]:
+    """Rows sorted, timestamps as naive UTC: DuckDB reads the Parquet's UTC-adjusted timestamps as TIMESTAMPTZ
+    where the table (and the Glue catalog, `timestamp`) holds them as plain UTC timestamps."""
+    def plain(value):
+        return value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) and value.tzinfo \
+            else value
+    return sorted((tuple(plain(v) for v in row) for row in rows), key=repr)
+
+
 def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, monkeypatch):
     monkeypatch.setenv("ONBOARD_SECRET_REVIEWS_API_KEY", "demo-key")  # the recording's key, as `make demo` sets it
     result = run_cli(repo_project, "run", "--all", "--json")
@@ -86,6 +96,19 @@ def test_run_all_lands_every_example_and_the_demo_query_answers(repo_project, mo
     lake = run_cli(repo_project, "query", "SELECT (SELECT COUNT(*) FROM lake.sales_transactions) AS lake, "
                    "(SELECT COUNT(*) FROM sales.transactions) AS redshift", "--format", "csv")
     assert lake.output == "lake,redshift\n15,15\n"
+    # Each source's generated Athena view (generated/<source>/athena/view.sql, transpiled to DuckDB) over the
+    # Parquet the Glue job wrote holds exactly the rows of the source's Redshift table.
+    from tests.warehouse.test_lake_view import create_athena_view
+
+    with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
+        for source in sorted(got):
+            manifest = json.loads((repo_project.generated_dir / source / "manifest.json").read_text())
+            table = f"{manifest['redshift']['schema']}.{manifest['redshift']['table']}"
+            create_athena_view(warehouse, (repo_project.generated_dir / source / "athena/view.sql").read_text(), source)
+            columns, rows = warehouse.query(f"SELECT * FROM {table}")  # noqa: S608
+            in_athena = warehouse.query(f"SELECT * FROM athena.{source}")  # noqa: S608
+            assert (in_athena[0], as_utc(in_athena[1])) == (columns, as_utc(rows)), source
+            assert len(rows) == got[source]["rows_loaded"], source
     with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
         assert warehouse.query("SELECT location, COUNT(*), COUNT(DISTINCT device_id) FROM iot.sensor_readings_stream "
                                "GROUP BY location ORDER BY location")[1] == [
@@ -190,3 +213,36 @@ def test_onboard_serve_answers_real_http_requests(repo_project, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_generated_athena_views_count_what_redshift_holds_after_a_replace_and_a_merge_ran_twice(repo_project,
+                                                                                                     tmp_path):
+    """generated/<source>/athena/view.sql as written (transpiled to DuckDB, over the Parquet `onboard run` wrote):
+    a replace source loaded twice (the second time with fewer rows) and a merge source whose second batch
+    updates a key and adds one hold what the Redshift tables hold, while `<source>_batches` holds every batch."""
+    from tests.warehouse.test_lake_view import create_athena_view
+
+    products = json.loads((REPO / "sources/samples/products_data.json").read_text(encoding="utf-8"))
+    assert run_cli(repo_project, "run", "products").exit_code == 0
+    fewer = tmp_path / "products.json"
+    fewer.write_text(json.dumps(products[:3]), encoding="utf-8")
+    assert run_cli(repo_project, "run", "products", "--input", str(fewer)).exit_code == 0
+    assert run_cli(repo_project, "run", "sales_transactions").exit_code == 0
+    sample = (REPO / "sources/samples/sales_data.csv").read_text(encoding="utf-8").splitlines()
+    header, first = sample[0], sample[1].split(",")
+    updated = [*first[:7], "EU-WEST", first[8]]  # the first transaction, now in another region
+    added = ["TXN999", *first[1:]]
+    later = tmp_path / "sales.csv"
+    later.write_text("\n".join([header, ",".join(updated), ",".join(added)]) + "\n", encoding="utf-8")
+    assert run_cli(repo_project, "run", "sales_transactions", "--input", str(later)).exit_code == 0
+    with DuckDBWarehouse(repo_project.warehouse_path) as warehouse:
+        for source, table, rows, every in (("products", "sales.products", 3, len(products) + 3),
+                                           ("sales_transactions", "sales.transactions", 16, 15 + 2)):
+            create_athena_view(warehouse, (REPO / "generated" / source / "athena/view.sql").read_text(), source)
+            columns, in_redshift = warehouse.query(f"SELECT * FROM {table}")  # noqa: S608
+            in_athena = warehouse.query(f"SELECT * FROM athena.{source}")  # noqa: S608
+            assert (in_athena[0], as_utc(in_athena[1])) == (columns, as_utc(in_redshift)), source
+            assert len(in_redshift) == rows, source
+            assert warehouse.query(f"SELECT COUNT(*) FROM athena.{source}_batches")[1] == [(every,)], source  # noqa: S608
+        assert warehouse.query("SELECT region FROM athena.sales_transactions WHERE transaction_id = 'TXN001'")[1] \
+            == [("EU-WEST",)]

@@ -113,3 +113,26 @@ def test_a_stream_replay_of_micro_batches_is_coalesced_into_one_glue_run(repo_pr
                                "GROUP BY location ORDER BY location")[1] == [
             ("cold-store-1", 3, 2), ("dock-2", 2, 1), ("roof-east", 2, 1), ("warehouse-a", 5, 2)]
         assert warehouse.query("SELECT COUNT(DISTINCT _batch_id) FROM iot.sensor_readings_stream")[1] == [(1,)]
+
+
+def test_a_loaded_batch_of_a_partitioned_source_is_in_the_lake_catalog_at_once(repo_project, rehearsal_assembly,
+                                                                                 tmp_path):
+    """The loader adds the batch's partition folders to `<source>_batches` (the table the stack creates) after
+    the load, so the Athena view counts the batch without waiting for the crawler's daily run."""
+    from framework.rehearse.assembly import Assembly
+    from framework.rehearse.execution import Rehearsal
+
+    data = tmp_path / "sales.csv"
+    data.write_text("transaction_id,date,customer_id,product_id,quantity,unit_price,total_amount,region,"
+                    "payment_method\nTXN001,2024-11-16,CUST002,PROD102,2,5.00,10.00,US-EAST,paypal\n"
+                    "TXN002,2024-12-01,CUST002,PROD102,1,5.00,5.00,US-EAST,paypal\n", encoding="utf-8")
+    with Rehearsal(repo_project, Assembly(rehearsal_assembly), ["sales_transactions"]) as rehearsal:
+        [summary] = rehearsal.deliver("sales_transactions", data)
+        glue = rehearsal.session.client("glue")
+        found = glue.get_partitions(DatabaseName="onboard_lake", TableName="sales_transactions_batches")["Partitions"]
+        view = glue.get_table(DatabaseName="onboard_lake", Name="sales_transactions")["Table"]
+    assert (summary.status, summary.rows_loaded) == ("succeeded", 2)
+    assert sorted(p["Values"] for p in found) == [["2024", "11", "16"], ["2024", "12", "01"]]
+    assert {p["StorageDescriptor"]["Location"].split("/sales_transactions/")[1] for p in found} == {
+        "onboard_year=2024/onboard_month=11/onboard_day=16/", "onboard_year=2024/onboard_month=12/onboard_day=01/"}
+    assert view["TableType"] == "VIRTUAL_VIEW"

@@ -32,13 +32,44 @@ def test_rendering_the_examples_reproduces_generated_byte_for_byte():
 
 @pytest.mark.parametrize("path", sorted(p for p in on_disk(Project.at(REPO))  # sqlglot has no UNLOAD parser:
                                          if p.endswith(".sql") and not p.startswith("_platform/")  # export.sql's
-                                         and not p.endswith("/export.sql")))  # text is asserted in test_datasets
+                                         and not p.endswith("/export.sql")  # text is asserted in test_datasets
+                                         and not p.endswith("/athena/view.sql")))  # Athena SQL: the test below
 def test_every_generated_sql_statement_parses_as_redshift(path):
     text = (REPO / "generated" / path).read_text(encoding="utf-8")
     statements = [s for s in sqlglot.parse(text, read="redshift") if s is not None]
     assert statements, path
     for statement in statements:
         assert not isinstance(statement, sqlglot.exp.Command), f"{path}: unparsed {statement.sql()[:60]}"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in on_disk(Project.at(REPO)) if p.endswith("/athena/view.sql")))
+def test_every_athena_view_is_one_create_view_of_its_source_over_its_batches(path):
+    from framework.render.athena import view_query
+
+    source = path.split("/")[0]
+    create = view_query((REPO / "generated" / path).read_text(encoding="utf-8"), "onboard_lake")
+    assert isinstance(create, sqlglot.exp.Create) and create.kind == "VIEW" and create.args["replace"]
+    assert create.this.sql(dialect="athena") == f"onboard_lake.{source}"
+    assert {t.sql(dialect="athena") for t in create.expression.find_all(sqlglot.exp.Table)} == {
+        f"onboard_lake.{source}_batches"}
+
+
+def test_athena_views_by_load_mode():
+    from framework.render.athena import view_statement
+    from framework.warehouse.table import ColumnSpec, TableSpec
+
+    columns = (ColumnSpec("id", "string", nullable=False), ColumnSpec("order", "integer"))
+    def spec(mode: str) -> TableSpec:
+        return TableSpec(schema="shop", table="orders", load_mode=mode, keys=("id",) if mode == "merge" else (),
+                         columns=columns)
+    batches = "${glue_database}.orders_batches"
+    assert view_statement("orders", spec("append")) == (
+        'CREATE OR REPLACE VIEW ${glue_database}.orders AS\nSELECT\n  id,\n  "order",\n  _batch_id,\n'
+        f"  _ingested_at\nFROM {batches}")
+    assert view_statement("orders", spec("replace")).endswith(
+        f"FROM {batches}\nWHERE\n  _batch_id = (\n    SELECT\n      MAX(_batch_id)\n    FROM {batches}\n  )")
+    assert "ROW_NUMBER() OVER (PARTITION BY id ORDER BY _batch_id DESC) AS _onboard_rank" in \
+        view_statement("orders", spec("merge"))
 
 
 def test_no_generated_file_holds_a_secret_value():

@@ -71,3 +71,37 @@ def test_the_same_query_is_written_for_athena():
     assert lake_view(table("replace"), batches).sql(dialect="athena") == (
         "SELECT id, amount, _batch_id, _ingested_at FROM onboard_lake.orders_batches "
         "WHERE _batch_id = (SELECT MAX(_batch_id) FROM onboard_lake.orders_batches)")
+
+
+def create_athena_view(warehouse: DuckDBWarehouse, view_sql_text: str, source: str) -> None:
+    """Run an athena/view.sql text in DuckDB (transpiled from Athena SQL by sqlglot) with ``athena`` as the Glue
+    database, whose ``<source>_batches`` is every batch's Parquet (the local ``lake.<source>_batches``)."""
+    from framework.render.athena import view_query
+
+    connection = warehouse._connection
+    connection.execute("CREATE SCHEMA IF NOT EXISTS athena")
+    connection.execute(f'CREATE OR REPLACE VIEW athena."{source}_batches" AS '  # noqa: S608 (a source name)
+                       f'SELECT * FROM lake."{source}_batches"')
+    connection.execute(view_query(view_sql_text, "athena").sql(dialect="duckdb"))
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("append", [("A", 1), ("A", 100), ("B", 2), ("B", 20), ("C", 3), ("D", 40), ("D", 400)]),
+    ("replace", [("A", 100), ("D", 400)]),  # three replace loads: the last one's rows
+    ("merge", [("A", 100), ("B", 20), ("C", 3), ("D", 400)]),  # A, B and D updated by later batches
+])
+def test_the_generated_athena_view_counts_and_holds_what_redshift_holds(tmp_path, mode, expected):
+    from framework.render.athena import view_sql
+
+    spec = table(mode)
+    text = view_sql("orders", "sources/orders.yaml", spec)
+    assert "CREATE OR REPLACE VIEW ${glue_database}.orders AS" in text
+    with DuckDBWarehouse() as warehouse:
+        load_batches(warehouse, spec, tmp_path)
+        create_athena_view(warehouse, text, "orders")
+        assert warehouse.query("SELECT COUNT(*) FROM athena.orders")[1] == \
+            warehouse.query("SELECT COUNT(*) FROM shop.orders")[1] == [(len(expected),)]
+        in_table = warehouse.query("SELECT * FROM shop.orders ORDER BY 1, 2")[1]
+        assert warehouse.query("SELECT * FROM athena.orders ORDER BY 1, 2")[1] == in_table
+        assert [row[:2] for row in in_table] == expected
+        assert warehouse.query("SELECT COUNT(*) FROM athena.orders_batches")[1] == [(7,)]  # every version
