@@ -15,9 +15,7 @@ from framework.warehouse.duckdb_sql import (
     Kind,
     Translated,
     alters_column_type,
-    to_duckdb,
     translate,
-    with_redshift_labels,
 )
 from framework.warehouse.errors import RedshiftRuleError, WarehouseError
 from framework.warehouse.identifiers import check_identifier
@@ -67,7 +65,8 @@ class DuckDBWarehouse:
         """
         if params:
             sql_text = substitute_placeholders(sql_text, params)
-        prepared = [self._translate(statement) for statement in self._split(sql_text)]
+        with column_types(self._column_types):  # as they are before the script runs
+            prepared = [self._translate(statement) for statement in self._split(sql_text)]
         in_transaction = False
         current: Statement | None = None
         try:
@@ -94,10 +93,10 @@ class DuckDBWarehouse:
         except SqlglotError as error:
             raise WarehouseError(0, short_text(sql_text), f"cannot split the script: {error}") from error
 
-    def _translate(self, statement: Statement) -> Translated:
+    @staticmethod
+    def _translate(statement: Statement, label_columns: bool = False) -> Translated:
         try:
-            with column_types(self._column_types()):
-                return translate(statement)
+            return translate(statement, label_columns)
         except RedshiftRuleError as error:  # NotSupportedLocally, or a rule Redshift enforces
             raise WarehouseError(statement.number, statement.short_text, str(error)) from error
         except SqlglotError as error:
@@ -235,16 +234,13 @@ class DuckDBWarehouse:
         statements = self._split(sql_redshift)
         if len(statements) != 1:
             raise ValueError(f"query runs exactly one statement, got {len(statements)}")
-        item = self._translate(statements[0])
+        with column_types(self._column_types):
+            item = self._translate(statements[0], label_columns=True)
         if item.kind is not Kind.SQL:
             raise ValueError("query runs plain SQL; use execute_script for COPY and transaction control")
         assert item.duckdb_sql is not None
-        sql = item.duckdb_sql
-        if isinstance(item.expression, exp.Query):
-            with column_types(self._column_types()):
-                sql = to_duckdb(with_redshift_labels(item.expression))
         try:
-            cursor = self._connection.execute(sql)
+            cursor = self._connection.execute(item.duckdb_sql)
         except duckdb.Error as error:
             raise WarehouseError(1, item.statement.short_text, _first_line(error)) from error
         if cursor.description is None:

@@ -121,8 +121,10 @@ def parse_redshift(sql: str) -> exp.Expression:
     return sqlglot.parse_one(_without_interleaved(sql), read=READ)
 
 
-def translate(statement: Statement) -> Translated:
-    """Classify and (where possible) transpile one Redshift statement. Raises on unparsable SQL."""
+def translate(statement: Statement, label_columns: bool = False) -> Translated:
+    """Classify and (where possible) transpile one Redshift statement. Raises on unparsable SQL.
+
+    ``label_columns``: a query's result columns are named as Redshift names them (``with_redshift_labels``)."""
     words = " ".join(statement.text.upper().split())
     for kind, spellings in ((Kind.BEGIN, _BEGIN), (Kind.COMMIT, _COMMIT), (Kind.ROLLBACK, _ROLLBACK)):
         if words in spellings:
@@ -140,7 +142,9 @@ def translate(statement: Statement) -> Translated:
         return Translated(statement, Kind.PHYSICAL, expression)
     if _is_create_like(expression):
         return Translated(statement, Kind.CREATE_LIKE, expression)
-    return Translated(statement, Kind.SQL, expression, to_duckdb(expression))
+    rendered = with_redshift_labels(expression) if label_columns and isinstance(expression, exp.Query) \
+        else expression
+    return Translated(statement, Kind.SQL, expression, to_duckdb(rendered))
 
 
 UNNAMED = "?column?"

@@ -30,6 +30,7 @@ from sqlglot import exp
 from sqlglot.dialects.redshift import Redshift
 
 from framework.warehouse.errors import NOT_SUPPORTED, NotSupportedLocally, RedshiftRuleError
+from framework.warehouse.expression_builders import call, case, string_literal
 from framework.warehouse.redshift_datetime_format import (
     format_elements,
     redshift_format,
@@ -74,14 +75,14 @@ def _listagg(expression: exp.Expression) -> None:
 def _trunc_timestamp(expression: exp.Expression) -> None:
     for node in list(expression.find_all(exp.Trunc)):
         if node.args.get("decimals") is None:
-            node.replace(exp.Anonymous(this=TRUNC_MACRO, expressions=[node.this.copy()]))
+            node.replace(call(TRUNC_MACRO, node.this.copy()))
 
 
 def _literal_format(node: exp.Expression, function: str) -> str:
-    fmt = node.args.get("format")
-    if not isinstance(fmt, exp.Literal) or not fmt.is_string:
+    fmt = string_literal(node.args.get("format"))
+    if fmt is None:
         raise NotSupportedLocally(f"{function} with a format that is not a string literal")
-    return redshift_format(fmt.this)
+    return redshift_format(fmt)
 
 
 # Datetime elements that are also numeric format elements (r_Numeric_formating.html).
@@ -277,11 +278,11 @@ def _only_for_floats(outer: exp.Expression, argument: exp.Expression, construct:
     if isinstance(outer, exp.Window):  # the same window's MIN
         sample = outer.copy()
         sample.set("this", exp.Min(this=argument.copy()))
-    type_name = exp.Anonymous(this="TYPEOF", expressions=[sample])
-    refusal = exp.Anonymous(this="ERROR", expressions=[exp.DPipe(
-        this=exp.Literal.string(f"{NOT_SUPPORTED}: {construct} of "), expression=type_name.copy())])
-    return exp.Case(ifs=[exp.If(this=exp.In(this=type_name, expressions=[
-        exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")]), true=outer.copy())], default=refusal)
+    type_name = call("TYPEOF", sample)
+    refusal = call("ERROR", exp.DPipe(this=exp.Literal.string(f"{NOT_SUPPORTED}: {construct} of "),
+                                      expression=type_name.copy()))
+    is_float = exp.In(this=type_name, expressions=[exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")])
+    return case(is_float, outer.copy(), refusal)
 
 
 def _avg(expression: exp.Expression) -> None:

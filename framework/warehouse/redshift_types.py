@@ -7,7 +7,8 @@ against the tables' columns; the local warehouse passes those with ``column_type
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -19,14 +20,15 @@ from sqlglot.schema import MappingSchema
 
 Tables = Mapping[str, Mapping[str, Mapping[str, str]]]  # schema -> table -> column -> DuckDB type
 
-_TABLES: ContextVar[Tables | None] = ContextVar("onboard_warehouse_tables", default=None)
+_TABLES: ContextVar[Callable[[], Tables] | None] = ContextVar("onboard_warehouse_tables", default=None)
 _MARK = "onboard_typed"
 
 
 @contextmanager
-def column_types(tables: Tables) -> Iterator[None]:
-    """Within the block, ``expression_type`` knows these tables' columns."""
-    token = _TABLES.set(tables)
+def column_types(tables: Callable[[], Tables]) -> Iterator[None]:
+    """Within the block, ``expression_type`` knows the columns ``tables()`` returns (asked once, when first
+    needed: most statements need no types)."""
+    token = _TABLES.set(functools.cache(tables))
     try:
         yield
     finally:
@@ -40,7 +42,8 @@ def expression_type(node: exp.Expression) -> exp.DType | None:
         statement = node.root().copy()
     finally:
         del node.meta[_MARK]
-    schema = MappingSchema(_TABLES.get() or {}, dialect="duckdb")
+    tables = _TABLES.get()
+    schema = MappingSchema(tables() if tables else {}, dialect="duckdb")
     try:
         typed = annotate_types(qualify(statement, dialect="redshift", schema=schema, validate_qualify_columns=False,
                                        identify=False), schema=schema, dialect="redshift")

@@ -114,6 +114,9 @@ def test_avg_of_a_float_column_is_a_float_and_of_an_integer_column_a_truncated_b
     shop.execute_script("CREATE VIEW shop.quantities AS SELECT category, quantity FROM shop.orders")
     assert shop.query("SELECT q.category, AVG(q.quantity) AS a FROM shop.quantities q WHERE q.category <> '' "
                       "GROUP BY 1 ORDER BY 1") == (["category", "a"], [("Books", 2), ("Home & Kitchen", 1)])  # (1 + 2) / 2 = 1
+    # a script (a dataset's view) is typed against the tables as they are when it starts
+    shop.execute_script("CREATE VIEW shop.average_quantity AS SELECT AVG(quantity) AS a FROM shop.orders")
+    assert shop.query("SELECT a FROM shop.average_quantity") == (["a"], [(2,)])
 
 
 def test_avg_of_a_decimal_column_is_refused(shop: DuckDBWarehouse) -> None:
